@@ -1,0 +1,50 @@
+"""Typed errors of asynet_core.
+
+Every error the library raises on bad input derives from :class:`AsynetError`, so callers (the ROS node, the
+replay tools, training) can catch one base class and log the message, which always names the problem.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    'AsynetError',
+    'CheckpointError',
+    'ConfigError',
+    'EngineStateError',
+    'EventFormatError',
+    'EventOrderError',
+    'EventRangeError',
+    'ShapeError',
+]
+
+
+class AsynetError(Exception):
+    """Base class of every error raised by asynet_core on bad input or misuse."""
+
+
+class EventFormatError(AsynetError, ValueError):
+    """An event array has the wrong dtype, fields, shape or polarity values."""
+
+
+class EventRangeError(EventFormatError):
+    """An event lies outside the sensor (x >= width, y >= height)."""
+
+
+class EventOrderError(EventFormatError):
+    """Event timestamps decrease inside an array or across consecutive arrays of a stream."""
+
+
+class ShapeError(AsynetError, ValueError):
+    """A tensor or array has the wrong shape, channel count or dtype for the model or representation."""
+
+
+class ConfigError(AsynetError, ValueError):
+    """A model or representation configuration names an unknown value or violates an invariant."""
+
+
+class CheckpointError(AsynetError):
+    """A checkpoint is missing, corrupt, unsafe, or does not match the requested architecture."""
+
+
+class EngineStateError(AsynetError, RuntimeError):
+    """The asynchronous engine was used in a way its state does not allow (e.g. before initialisation)."""

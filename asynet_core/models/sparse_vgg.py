@@ -1,0 +1,108 @@
+"""Sparse VGG on spconv 2.x: the training model the asynchronous engine is built from.
+
+Layer names are stable (``conv{level}_{i}``, ``bn{level}_{i}``, ``pool{level}``, ``head_conv``, ``head_bn``,
+then ``fc`` or ``linear_1``/``linear_2``): the engine converts weights by these names and checks that every
+parameter and buffer was used.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+import torch
+from torch import nn
+
+from asynet_core.errors import ShapeError
+from asynet_core.models.config import ModelConfig
+from asynet_core.spconv_compat import sparse_tensor, spconv
+
+__all__ = ['SparseVGG', 'to_sparse_input']
+
+
+def _trunk_layers(config: ModelConfig) -> OrderedDict[str, nn.Module]:
+    spec = config.spec
+    layers: OrderedDict[str, nn.Module] = OrderedDict()
+    cin = config.in_channels
+    for li, channels in enumerate(spec.levels):
+        for ci, cout in enumerate(channels):
+            layers[f'conv{li}_{ci}'] = spconv.SubMConv2d(
+                cin, cout, 3, padding=1, bias=False, indice_key=f'subm{li}'
+            )
+            layers[f'bn{li}_{ci}'] = nn.BatchNorm1d(cout, eps=config.bn_eps, momentum=0.1)
+            layers[f'relu{li}_{ci}'] = nn.ReLU()
+            cin = cout
+        if li < len(spec.levels) - 1:
+            layers[f'pool{li}'] = spconv.SparseMaxPool2d(3, 2)
+    layers['head_conv'] = spconv.SparseConv2d(cin, spec.head_channels, 3, 2, bias=False)
+    layers['head_bn'] = nn.BatchNorm1d(spec.head_channels, eps=config.bn_eps, momentum=0.1)
+    layers['head_relu'] = nn.ReLU()
+    layers['to_dense'] = spconv.ToDense()
+    return layers
+
+
+class SparseVGG(nn.Module):
+    """Sparse VGG classifier or YOLO detector.
+
+    ``forward`` takes a ``spconv.SparseConvTensor`` of spatial shape ``config.input_size`` and returns logits
+    ``[B, num_classes]`` (classification) or ``[B, Hg, Wg, num_classes + 5 * num_boxes]`` (detection).
+    """
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        self.config = config
+        spec = config.spec
+        self.trunk = spconv.SparseSequential(_trunk_layers(config))
+        gh, gw = spec.grid_size()
+        flat = spec.head_channels * gh * gw
+        if spec.task == 'classification':
+            self.fc = nn.Linear(flat, config.num_classes)
+        else:
+            hidden = spec.fc_hidden if spec.fc_hidden is not None else 1024
+            self.linear_1 = nn.Linear(flat, hidden)
+            self.linear_2 = nn.Linear(hidden, gh * gw * config.output_channels())
+
+    def head(self, features: torch.Tensor) -> torch.Tensor:
+        """Linear head on the flattened dense head map ``[B, C * Hg * Wg]`` (C-major, as ``flatten``)."""
+        if self.config.task == 'classification':
+            return self.fc(features)  # type: ignore[no-any-return]
+        gh, gw = self.config.spec.grid_size()
+        hidden = torch.relu(self.linear_1(features))
+        return self.linear_2(hidden).view(-1, gh, gw, self.config.output_channels())  # [B, Hg, Wg, C+5B]
+
+    def forward(self, x: Any) -> torch.Tensor:
+        """Run the network on a sparse input (see :func:`to_sparse_input`)."""
+        shape = tuple(int(s) for s in x.spatial_shape)
+        if shape != self.config.input_size:
+            raise ShapeError(f'input spatial shape {shape} != model input size {self.config.input_size}')
+        if x.features.shape[1] != self.config.in_channels:
+            raise ShapeError(
+                f'input has {x.features.shape[1]} channels, model expects {self.config.in_channels}'
+            )
+        if x.features.shape[0] == 0:
+            dense = self._empty_head_map(x.batch_size, x.features)
+        else:
+            dense = self.trunk(x)  # [B, C, Hg, Wg]
+        return self.head(dense.flatten(1))
+
+    def _empty_head_map(self, batch_size: int, like: torch.Tensor) -> torch.Tensor:
+        """Head map of an input without active sites: every site inactive, so all zeros."""
+        gh, gw = self.config.spec.grid_size()
+        return like.new_zeros(batch_size, self.config.spec.head_channels, gh, gw)
+
+
+def to_sparse_input(maps: torch.Tensor, active: torch.Tensor | None = None) -> Any:
+    """Dense NHWC input maps ``[B, H, W, C]`` -> ``SparseConvTensor`` of the active sites.
+
+    ``active`` ``[B, H, W]`` (bool) defaults to the sites with a nonzero feature vector.
+    """
+    if maps.dim() != 4:
+        raise ShapeError(f'expected input maps [B, H, W, C], got shape {tuple(maps.shape)}')
+    if active is None:
+        active = (maps != 0).any(dim=-1)
+    elif active.shape != maps.shape[:3]:
+        raise ShapeError(f'active mask shape {tuple(active.shape)} != maps shape {tuple(maps.shape[:3])}')
+    b, y, x = torch.nonzero(active, as_tuple=True)
+    indices = torch.stack([b, y, x], dim=1).to(torch.int32)  # [N, 3] (batch, row, col)
+    features = maps[b, y, x]  # [N, C]
+    return sparse_tensor(features, indices, (maps.shape[1], maps.shape[2]), maps.shape[0])

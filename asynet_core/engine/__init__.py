@@ -1,0 +1,6 @@
+"""The exact asynchronous engine: converted layers, explicit per-stream state, vectorised updates."""
+
+from asynet_core.engine.engine import AsyncEngine, AsyncSparseVGG, AsyncTrunk
+from asynet_core.engine.state import AsyncState, LayerStats
+
+__all__ = ['AsyncEngine', 'AsyncSparseVGG', 'AsyncState', 'AsyncTrunk', 'LayerStats']

@@ -1,0 +1,121 @@
+"""Per-stream state of the asynchronous engine and the change records passed between its layers.
+
+Layers hold weights only; everything that depends on the event stream lives in these objects, which the engine
+creates with ``init_state()`` and clears with :meth:`AsyncState.reset`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import torch
+
+__all__ = ['AsyncState', 'ConvState', 'HeadState', 'LayerStats', 'LevelChange', 'MapState']
+
+
+@dataclass
+class MapState:
+    """A dense site map ``[S + 1, C]`` (sentinel row ``S``) and its activity ``[S + 1]``."""
+
+    values: torch.Tensor
+    active: torch.Tensor
+
+    @classmethod
+    def zeros(cls, sites: int, channels: int, dtype: torch.dtype, device: torch.device) -> MapState:
+        """All-zero, all-inactive map."""
+        values = torch.zeros(sites + 1, channels, dtype=dtype, device=device)
+        return cls(values, torch.zeros(sites + 1, dtype=torch.bool, device=device))
+
+    def reset(self) -> None:
+        """Back to all-zero, all-inactive."""
+        self.values.zero_()
+        self.active.zero_()
+
+
+@dataclass
+class ConvState:
+    """State of a conv + BN + ReLU layer: raw outputs ``y`` and post-activation ``out`` (with activity).
+
+    For a submanifold conv ``out.active`` is the input level's activity tensor itself (shared, not copied).
+    """
+
+    y: torch.Tensor
+    out: MapState
+
+    def reset(self) -> None:
+        """Back to zero; a shared activity tensor is reset by its owner too (idempotent)."""
+        self.y.zero_()
+        self.out.reset()
+
+
+@dataclass
+class HeadState:
+    """Accumulated linear layer output (``linear_1`` for detection, ``fc`` for classification)."""
+
+    acc: torch.Tensor
+    bias: torch.Tensor
+
+    def reset(self) -> None:
+        """Back to the bias (the output of an all-zero input)."""
+        self.acc.copy_(self.bias)
+
+
+@dataclass
+class LevelChange:
+    """What changed in one map during an update; the input of the next layer.
+
+    Attributes:
+        sites: ``[n]`` sites whose value vector changed.
+        delta: ``[n, C]`` new minus old value at ``sites``.
+        current: the map after the update (a view of the producing layer's state).
+        born: ``[b]`` sites that switched on.
+        died: ``[d]`` sites that switched off.
+    """
+
+    sites: torch.Tensor
+    delta: torch.Tensor
+    current: MapState
+    born: torch.Tensor
+    died: torch.Tensor
+
+
+@dataclass(frozen=True)
+class LayerStats:
+    """Work of one layer in one update, for FLOPs counting.
+
+    Attributes:
+        name: layer name in the training model.
+        kind: ``conv`` (incl. the strided head conv), ``pool`` or ``linear``.
+        c_in: input channels (linear: input features).
+        c_out: output channels (linear: output features).
+        rules: conv: applied (input, output, tap) rules into active outputs; linear: changed input features.
+        delta_rules: the part of ``rules`` applied to input differences (they cost one extra subtraction).
+        sites: output sites whose BN + ReLU (conv) or max (pool) was recomputed.
+    """
+
+    name: str
+    kind: str
+    c_in: int
+    c_out: int
+    rules: int
+    delta_rules: int
+    sites: int
+
+
+@dataclass
+class AsyncState:
+    """Everything an asynchronous network remembers about one event stream."""
+
+    input: MapState
+    layers: list[ConvState | MapState | HeadState]
+    updates: int = 0
+    stats: list[LayerStats] | None = field(default=None)
+
+    def reset(self) -> None:
+        """Forget the stream: all maps zero and inactive, head back to its bias, counters zero."""
+        self.input.reset()
+        for layer in self.layers:
+            layer.reset()
+        self.updates = 0
+        if self.stats is not None:
+            self.stats.clear()

@@ -1,0 +1,64 @@
+"""Seeded model and stream factories for the engine tests (not a test module)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import torch
+from torch import nn
+
+from asynet_core.models import ModelConfig, SparseVGG, to_sparse_input
+from asynet_core.spconv_compat import spconv_single_thread
+
+
+def randomise_batchnorm(model: nn.Module, seed: int, shift: float = 0.0) -> None:
+    """Give every BatchNorm non-trivial running statistics and affine parameters."""
+    g = torch.Generator().manual_seed(seed)
+    for mod in model.modules():
+        if isinstance(mod, nn.BatchNorm1d | nn.BatchNorm2d):
+            c = mod.num_features
+            mod.running_mean.copy_(torch.rand(c, generator=g) - 0.5)
+            mod.running_var.copy_(torch.rand(c, generator=g) * 1.5 + 0.5)
+            mod.weight.data.copy_(torch.rand(c, generator=g) + 0.5)
+            mod.bias.data.copy_(torch.rand(c, generator=g) * 0.4 - 0.2 + shift)
+
+
+def make_model(arch: str, dtype: torch.dtype, seed: int = 0, num_classes: int = 3,
+               representation: str = 'histogram') -> SparseVGG:
+    """A SparseVGG in eval mode with seeded random weights and BN statistics."""
+    torch.manual_seed(seed)
+    model = SparseVGG(ModelConfig(arch, num_classes, representation=representation))
+    randomise_batchnorm(model, seed)
+    return model.to(dtype).eval()
+
+
+def spconv_forward(model: nn.Module, x: torch.Tensor, active: torch.Tensor | None = None
+                   ) -> torch.Tensor:
+    """The training model's eval output on one dense input ``[H, W, C]`` (single-threaded spconv)."""
+    mask = None if active is None else active.unsqueeze(0)
+    with torch.no_grad(), spconv_single_thread():
+        return model(to_sparse_input(x.unsqueeze(0), mask))  # type: ignore[no-any-return]
+
+
+def random_updates(size: tuple[int, int], channels: int, steps: int, seed: int,
+                   dtype: torch.dtype, first: int = 200, max_changes: int = 40
+                   ) -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+    """Yield (sites [N, 2], values [N, C], full input [H, W, C]) for a stream whose sites switch on and off.
+
+    Each step changes random sites: about half at currently active sites, a third of the changes switch a
+    site off (value 0), the others set new small integer counts (histogram-like values).
+    """
+    g = torch.Generator().manual_seed(seed)
+    h, w = size
+    x = torch.zeros(h * w, channels, dtype=dtype)
+    for step in range(steps):
+        n = first if step == 0 else int(torch.randint(1, max_changes, (1,), generator=g))
+        active = (x != 0).any(dim=1).nonzero().flatten()
+        k = min(int(active.numel()), n // 2)
+        picks = [torch.randperm(h * w, generator=g)[: n - k],
+                 active[torch.randperm(int(active.numel()), generator=g)[:k]]]
+        flat = torch.unique(torch.cat(picks))
+        values = torch.randint(0, 4, (flat.numel(), channels), generator=g).to(dtype)
+        values[torch.rand(flat.numel(), generator=g) < 0.35] = 0
+        x[flat] = values
+        yield torch.stack([flat // w, flat % w], dim=1), values, x.view(h, w, channels).clone()

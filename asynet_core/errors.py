@@ -1,7 +1,8 @@
 """Typed errors of asynet_core.
 
-Every error the library raises on bad input derives from :class:`AsynetError`, so callers (the ROS node, the
-replay tools, training) can catch one base class and log the message, which always names the problem.
+Every error the library raises on bad input derives from :class:`AsynetError`, so callers (the ROS
+node, the replay tools, training) can catch one base class and log the message, which always names
+the problem.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ class EventOrderError(EventFormatError):
 
 
 class ShapeError(AsynetError, ValueError):
-    """A tensor or array has the wrong shape, channel count or dtype for the model or representation."""
+    """A tensor or array has the wrong shape, channel count or dtype."""
 
 
 class ConfigError(AsynetError, ValueError):
@@ -47,4 +48,4 @@ class CheckpointError(AsynetError):
 
 
 class EngineStateError(AsynetError, RuntimeError):
-    """The asynchronous engine was used in a way its state does not allow (e.g. before initialisation)."""
+    """The asynchronous engine was used in a way its state does not allow."""

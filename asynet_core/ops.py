@@ -1,7 +1,8 @@
 """The one seam between the engine and its hot-path kernels.
 
-The compiled extension (``asynet_core_cpp``) will provide the same functions as :mod:`asynet_core.ops_ref`;
-until it exists the torch reference is the only backend. :func:`backend` reports the active one.
+The compiled extension (``asynet_core_cpp``) will provide the same functions as
+:mod:`asynet_core.ops_ref`; until it exists the torch reference is the only backend.
+:func:`backend` reports the active one.
 """
 
 from __future__ import annotations

@@ -1,8 +1,10 @@
 """Pure-torch reference kernels of the asynchronous engine's hot path.
 
-These are the reference twin of the compiled extension: ``asynet_core.ops`` exposes the same functions and picks
-a backend once. Every map is ``[S + 1, C]`` with a zero, inactive sentinel row ``S``; tables come from
-:class:`asynet_core.engine.geometry.Geometry`. No function loops over sites or rules in Python.
+These are the reference twin of the compiled extension: ``asynet_core.ops`` exposes the same
+    functions and picks
+a backend once. Every map is ``[S + 1, C]`` with a zero, inactive sentinel row ``S``; tables come
+from :class:`asynet_core.engine.geometry.Geometry`. No function loops over sites or rules in
+Python.
 """
 
 from __future__ import annotations
@@ -12,9 +14,15 @@ import torch
 __all__ = ['bn_relu_rows', 'conv_delta', 'conv_recompute', 'pool_rows']
 
 
-def conv_delta(y: torch.Tensor, sites: torch.Tensor, delta: torch.Tensor, outputs: torch.Tensor,
-               active_out: torch.Tensor, w_cat: torch.Tensor) -> torch.Tensor:
-    """Add the effect of input changes to the raw outputs: ``y[o] += W_k^T delta[i]`` for every rule.
+def conv_delta(
+    y: torch.Tensor,
+    sites: torch.Tensor,
+    delta: torch.Tensor,
+    outputs: torch.Tensor,
+    active_out: torch.Tensor,
+    w_cat: torch.Tensor,
+) -> torch.Tensor:
+    """Add input changes to the raw outputs: ``y[o] += W_k^T delta[i]`` for every rule.
 
     Args:
         y: ``[S_out + 1, C_out]`` raw (pre-BN) outputs, updated in place.
@@ -36,8 +44,13 @@ def conv_delta(y: torch.Tensor, sites: torch.Tensor, delta: torch.Tensor, output
     return hit
 
 
-def conv_recompute(y: torch.Tensor, sites: torch.Tensor, inputs: torch.Tensor, x: torch.Tensor,
-                   w_col: torch.Tensor) -> None:
+def conv_recompute(
+    y: torch.Tensor,
+    sites: torch.Tensor,
+    inputs: torch.Tensor,
+    x: torch.Tensor,
+    w_col: torch.Tensor,
+) -> None:
     """Recompute raw outputs in full from the current input map: ``y[o] = sum_k W_k^T x[i_k(o)]``.
 
     Inactive inputs hold 0 in ``x``, so only active neighbours contribute.
@@ -53,19 +66,22 @@ def conv_recompute(y: torch.Tensor, sites: torch.Tensor, inputs: torch.Tensor, x
     y[sites] = gathered.reshape(sites.shape[0], -1) @ w_col  # [n, C_out]
 
 
-def bn_relu_rows(y: torch.Tensor, active: torch.Tensor, scale: torch.Tensor,
-                 shift: torch.Tensor) -> torch.Tensor:
+def bn_relu_rows(
+    y: torch.Tensor, active: torch.Tensor, scale: torch.Tensor, shift: torch.Tensor
+) -> torch.Tensor:
     """Eval BatchNorm (folded to ``scale``/``shift``) + ReLU on rows, zero where inactive."""
     out = torch.relu(y * scale + shift)  # [n, C]
     return out * active.unsqueeze(1).to(out.dtype)
 
 
-def pool_rows(z: torch.Tensor, active: torch.Tensor, sites: torch.Tensor,
-              inputs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """3x3 max-pool of non-negative maps at output ``sites``: (values ``[n, C]``, activity ``[n]``).
+def pool_rows(
+    z: torch.Tensor, active: torch.Tensor, sites: torch.Tensor, inputs: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """3x3 max-pool of a non-negative map at output ``sites``: (values, activity).
 
-    Inputs are post-ReLU (>= 0) and inactive sites hold 0, so the max over the whole window equals the max over
-    its active inputs; an output is active iff any input of its window is active (geometric activity).
+    Inputs are post-ReLU (>= 0) and inactive sites hold 0, so the max over the whole window equals
+    the max over its active inputs; an output is active iff any input of its window is active
+    (geometric activity).
     """
     window = inputs[sites]  # [n, 9]
     return z[window].amax(dim=1), active[window].any(dim=1)

@@ -3,10 +3,12 @@
 Two facts about spconv 2.3.8 on a CPU-only torch build (see ``docs/design_choices.md``):
 
 * The backward of a sparse conv asks ``torch.cuda.current_stream()`` for a stream and raises
-  "Torch not compiled with CUDA enabled". :func:`install_cpu_shim` makes ``get_current_stream`` return 0 when
-  CUDA is unavailable; it patches both module attributes that hold the function.
-* Submanifold convs give wrong, nondeterministic outputs at a few sites when torch runs with more than one
-  thread (traveller59/spconv#679). :func:`spconv_single_thread` scopes ``torch.set_num_threads(1)``.
+  "Torch not compiled with CUDA enabled". :func:`install_cpu_shim` makes ``get_current_stream``
+  return 0 when CUDA is unavailable; it patches both module attributes that hold the function.
+* Submanifold convs give wrong, nondeterministic outputs at a few sites when torch runs with more
+than one
+  thread (traveller59/spconv#679). :func:`spconv_single_thread` scopes
+  ``torch.set_num_threads(1)``.
 """
 
 from __future__ import annotations
@@ -31,7 +33,7 @@ _SHIM_INSTALLED = False
 
 
 def _cpu_stream() -> int:
-    """Stream handle used by spconv when torch has no CUDA: 0 (the default stream, unused on CPU)."""
+    """Stream handle for spconv when torch has no CUDA: 0 (the default stream, unused)."""
     return 0
 
 
@@ -52,7 +54,7 @@ def install_cpu_shim() -> bool:
 
 @contextlib.contextmanager
 def spconv_single_thread() -> Iterator[None]:
-    """Run the block with one torch thread (spconv CPU is only exact single-threaded), then restore."""
+    """Run the block with one torch thread (spconv CPU is exact only so), then restore."""
     previous = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
@@ -61,8 +63,9 @@ def spconv_single_thread() -> Iterator[None]:
         torch.set_num_threads(previous)
 
 
-def sparse_tensor(features: torch.Tensor, indices: torch.Tensor, spatial_shape: tuple[int, int],
-                  batch_size: int) -> Any:
+def sparse_tensor(
+    features: torch.Tensor, indices: torch.Tensor, spatial_shape: tuple[int, int], batch_size: int
+) -> Any:
     """Build a ``spconv.SparseConvTensor`` (typed ``Any``: spconv ships no type information)."""
     return spconv.SparseConvTensor(features, indices, list(spatial_shape), batch_size)
 

@@ -5,16 +5,21 @@ Streams switch sites on and off; float64 must agree to 1e-9 absolute, float32 to
 
 from __future__ import annotations
 
-from collections import OrderedDict
-
 import pytest
 import torch
-from torch import nn
 
 from asynet_core.engine import AsyncEngine, AsyncTrunk
+from asynet_core.models import to_sparse_input
 from asynet_core.models.config import ARCHS
-from asynet_core.spconv_compat import spconv, spconv_single_thread
-from model_factory import make_model, random_updates, randomise_batchnorm, spconv_forward
+from asynet_core.spconv_compat import spconv_single_thread
+from model_factory import (
+    make_model,
+    make_trunk,
+    masked_dense_oracle,
+    random_updates,
+    randomise_batchnorm,
+    spconv_forward,
+)
 
 ATOL_F64 = 1e-9
 RTOL_F32 = 1e-4
@@ -40,8 +45,9 @@ def test_network_equals_spconv_float64(arch: str) -> None:
 def test_network_equals_spconv_float32(arch: str) -> None:
     model = make_model(arch, torch.float32, seed=3)
     engine = AsyncEngine.from_model(model)
-    for sites, values, x in random_updates(model.config.input_size, 2, steps=8, seed=4,
-                                           dtype=torch.float32):
+    for sites, values, x in random_updates(
+        model.config.input_size, 2, steps=8, seed=4, dtype=torch.float32
+    ):
         out = engine.update(sites, values)
         assert _rel_err(out, spconv_forward(model, x)) <= RTOL_F32
 
@@ -51,8 +57,9 @@ def test_event_queue_channels() -> None:
     engine = AsyncEngine.from_model(model, torch.float64)
     g = torch.Generator().manual_seed(0)
     x = torch.zeros(*model.config.input_size, 30, dtype=torch.float64)
-    for sites, values, _ in random_updates(model.config.input_size, 30, steps=5, seed=6,
-                                           dtype=torch.float64):
+    for sites, values, _ in random_updates(
+        model.config.input_size, 30, steps=5, seed=6, dtype=torch.float64
+    ):
         signed = values * (torch.rand(values.shape, generator=g, dtype=torch.float64) - 0.5)
         x[sites[:, 0], sites[:, 1]] = signed
         out = engine.update(sites, signed)
@@ -75,74 +82,38 @@ def test_everything_switches_off_then_on() -> None:
     assert float((out - spconv_forward(model, x)).abs().max()) <= ATOL_F64
 
 
-def _trunk(spec: list[str], c_in: int) -> spconv.SparseSequential:
-    """A small SparseSequential: 'c<n>' conv+BN+ReLU to n channels, 'p' pool, 's<n>' strided conv."""
-    layers: OrderedDict[str, nn.Module] = OrderedDict()
-    c = c_in
-    for i, item in enumerate(spec):
-        if item == 'p':
-            layers[f'pool{i}'] = spconv.SparseMaxPool2d(3, 2)
-            continue
-        n = int(item[1:])
-        conv = (spconv.SubMConv2d(c, n, 3, padding=1, bias=False, indice_key=f'k{i}')
-                if item[0] == 'c' else spconv.SparseConv2d(c, n, 3, 2, bias=False))
-        layers[f'conv{i}'] = conv
-        layers[f'bn{i}'] = nn.BatchNorm1d(n, eps=1e-4)
-        layers[f'relu{i}'] = nn.ReLU()
-        c = n
-    layers['dense'] = spconv.ToDense()
-    return spconv.SparseSequential(layers)
-
-
-def masked_dense_oracle(trunk: nn.Module, x: torch.Tensor, active: torch.Tensor) -> torch.Tensor:
-    """Dense ``conv2d`` emulation of a sparse trunk, masked to the geometric active set.
-
-    ``x`` ``[1, C, H, W]``, ``active`` ``[1, 1, H, W]`` float. Independent of the engine's code.
-    """
-    a = active
-    for mod in trunk.children():
-        if isinstance(mod, spconv.SubMConv2d):
-            x = nn.functional.conv2d(x, mod.weight.permute(0, 3, 1, 2), padding=1) * a
-        elif isinstance(mod, spconv.SparseConv2d):
-            a = nn.functional.max_pool2d(a, 3, 2)
-            x = nn.functional.conv2d(x, mod.weight.permute(0, 3, 1, 2), stride=2) * a
-        elif isinstance(mod, nn.BatchNorm1d):
-            x = nn.functional.batch_norm(x, mod.running_mean, mod.running_var, mod.weight, mod.bias,
-                                         False, 0.0, mod.eps) * a
-        elif isinstance(mod, nn.ReLU):
-            x = torch.relu(x) * a
-        elif isinstance(mod, spconv.SparseMaxPool2d):
-            x = nn.functional.max_pool2d(x.masked_fill(a == 0, float('-inf')), 3, 2)
-            a = nn.functional.max_pool2d(a, 3, 2)
-            x = torch.where(a > 0, x, torch.zeros_like(x))
-    return x
-
-
-TRUNKS = [['c4'], ['c3', 'c5'], ['c4', 'p'], ['c4', 'p', 'c6'], ['c4', 's5'],
-          ['c3', 'c4', 'p', 'c5', 'p', 'c6', 's4']]
+TRUNKS = [
+    ['c4'],
+    ['c3', 'c5'],
+    ['c4', 'p'],
+    ['c4', 'p', 'c6'],
+    ['c4', 's5'],
+    ['c3', 'c4', 'p', 'c5', 'p', 'c6', 's4'],
+]
 
 
 @pytest.mark.parametrize('spec', TRUNKS, ids=['-'.join(s) for s in TRUNKS])
 @pytest.mark.parametrize('size', [(16, 16), (15, 18)])
 def test_layers_equal_spconv_and_masked_dense(spec: list[str], size: tuple[int, int]) -> None:
     torch.manual_seed(11)
-    trunk = _trunk(spec, 2)
+    trunk = make_trunk(spec, 2)
     randomise_batchnorm(trunk, 12)
     trunk = trunk.double().eval()
     async_trunk = AsyncTrunk.from_sequential(trunk, size, 2, torch.float64)
     state = async_trunk.init_state()
-    for sites, values, x in random_updates(size, 2, steps=12, seed=13, dtype=torch.float64,
-                                           first=60, max_changes=12):
+    for sites, values, x in random_updates(
+        size, 2, steps=12, seed=13, dtype=torch.float64, first=60, max_changes=12
+    ):
         async_trunk(state, sites, values)
         last = async_trunk.output_map(state)
         active = (x != 0).any(dim=-1)
-        oracle = masked_dense_oracle(trunk, x.permute(2, 0, 1).unsqueeze(0),
-                                     active.view(1, 1, *size).double())
+        oracle = masked_dense_oracle(
+            trunk, x.permute(2, 0, 1).unsqueeze(0), active.view(1, 1, *size).double()
+        )
         ho, wo = oracle.shape[2:]
         got = last.values[:-1].view(ho, wo, -1).permute(2, 0, 1).unsqueeze(0)
         assert float((got - oracle).abs().max()) <= ATOL_F64
         if active.any():
             with torch.no_grad(), spconv_single_thread():
-                from asynet_core.models import to_sparse_input
                 ref = trunk(to_sparse_input(x.unsqueeze(0)))
             assert float((got - ref).abs().max()) <= ATOL_F64

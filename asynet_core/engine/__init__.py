@@ -1,4 +1,4 @@
-"""The exact asynchronous engine: converted layers, explicit per-stream state, vectorised updates."""
+"""The exact asynchronous engine: converted layers, explicit stream state, vectorised updates."""
 
 from asynet_core.engine.engine import AsyncEngine, AsyncSparseVGG, AsyncTrunk
 from asynet_core.engine.state import AsyncState, LayerStats

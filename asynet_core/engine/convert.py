@@ -1,12 +1,14 @@
 """Weight conversion from a trained spconv :class:`~asynet_core.models.SparseVGG` to async layers.
 
-Conversion walks the training model's trunk by name, folds each eval BatchNorm into a per-channel scale and
-shift, and checks that every parameter and buffer of the model was used, so no layer can be dropped silently.
+Conversion walks the training model's trunk by name, folds each eval BatchNorm into a per-channel
+scale and shift, and checks that every parameter and buffer of the model was used, so no layer can
+be dropped silently.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import torch
 from torch import nn
@@ -22,26 +24,31 @@ __all__ = ['convert_model', 'convert_trunk', 'fold_batchnorm']
 
 def fold_batchnorm(bn: nn.Module, dtype: torch.dtype) -> tuple[torch.Tensor, torch.Tensor]:
     """Eval BatchNorm as ``x * scale + shift`` (computed in ``dtype``)."""
-    if not isinstance(bn, nn.BatchNorm1d) or bn.running_mean is None or bn.running_var is None:
+    mean, var = getattr(bn, 'running_mean', None), getattr(bn, 'running_var', None)
+    if not isinstance(bn, nn.BatchNorm1d) or mean is None or var is None:
         raise ConfigError(f'expected BatchNorm1d with running statistics, got {type(bn).__name__}')
-    mean, var = bn.running_mean.to(dtype), bn.running_var.to(dtype)
-    weight = bn.weight.detach().to(dtype) if bn.weight is not None else torch.ones_like(mean)
-    bias = bn.bias.detach().to(dtype) if bn.bias is not None else torch.zeros_like(mean)
+    mean, var = mean.to(dtype), var.to(dtype)
+    weight = bn.weight.detach().to(dtype) if bn.affine else torch.ones_like(mean)
+    bias = bn.bias.detach().to(dtype) if bn.affine else torch.zeros_like(mean)
     scale = weight / torch.sqrt(var + bn.eps)
     return scale, bias - mean * scale
 
 
-def _check_conv(name: str, conv: nn.Module, stride: int, padding: int) -> None:
+def _check_conv(name: str, conv: Any, stride: int, padding: int) -> None:
     ks, st = tuple(conv.kernel_size), tuple(conv.stride)
     if ks != (3, 3) or st != (stride, stride) or conv.bias is not None:
-        raise ConfigError(f'layer {name!r}: expected a 3x3 stride-{stride} conv without bias, got '
-                          f'kernel {ks}, stride {st}, bias {conv.bias is not None}')
+        raise ConfigError(
+            f'layer {name!r}: expected a 3x3 stride-{stride} conv without bias, got '
+            f'kernel {ks}, stride {st}, bias {conv.bias is not None}'
+        )
     if tuple(conv.dilation) != (1, 1) or (not conv.subm and tuple(conv.padding) != (padding,) * 2):
         raise ConfigError(f'layer {name!r}: dilation must be 1 and padding {padding}')
 
 
-def _pairs(modules: list[tuple[str, nn.Module]]) -> Iterator[tuple[str, nn.Module, nn.Module | None]]:
-    """Yield (name, layer, batchnorm) for convs and (name, pool, None) for pools; check the ReLUs."""
+def _pairs(
+    modules: list[tuple[str, nn.Module]],
+) -> Iterator[tuple[str, nn.Module, nn.Module | None]]:
+    """Yield (name, conv, batchnorm) and (name, pool, None); check the ReLUs."""
     i = 0
     while i < len(modules):
         name, mod = modules[i]
@@ -62,13 +69,17 @@ def _pairs(modules: list[tuple[str, nn.Module]]) -> Iterator[tuple[str, nn.Modul
     raise ConfigError('the trunk must end with ToDense')
 
 
-def convert_trunk(trunk: nn.Module, input_size: tuple[int, int], in_channels: int,
-                  dtype: torch.dtype, used: set[str] | None = None
-                  ) -> tuple[list[AsyncConvBNReLU | AsyncMaxPool], int, tuple[int, int]]:
+def convert_trunk(
+    trunk: nn.Module,
+    input_size: tuple[int, int],
+    in_channels: int,
+    dtype: torch.dtype,
+    used: set[str] | None = None,
+) -> tuple[list[AsyncConvBNReLU | AsyncMaxPool], int, tuple[int, int]]:
     """Convert a ``spconv.SparseSequential`` of (conv, BatchNorm1d, ReLU) triplets and max-pools.
 
-    The trunk must end with ``ToDense``. Returns the layers, the output channels and the output size;
-    the state-dict keys used (prefixed ``trunk.``) are added to ``used``.
+    The trunk must end with ``ToDense``. Returns the layers, the output channels and the output
+    size; the state-dict keys used (prefixed ``trunk.``) are added to ``used``.
     """
     if dtype not in (torch.float32, torch.float64):
         raise ConfigError(f'engine dtype must be float32 or float64, got {dtype}')
@@ -86,10 +97,12 @@ def convert_trunk(trunk: nn.Module, input_size: tuple[int, int], in_channels: in
             _check_conv(name, mod, 1 if submanifold else 2, 1 if submanifold else 0)
             geometry = Geometry.build(size, 1 if submanifold else 2, 1 if submanifold else 0)
             scale, shift = fold_batchnorm(bn, dtype)
-            weight = mod.weight.detach().to(dtype)
+            weight: torch.Tensor = getattr(mod, 'weight').detach().to(dtype)  # noqa: B009
             if weight.shape[3] != channels:
-                raise ConfigError(f'layer {name!r}: expects {weight.shape[3]} input channels, '
-                                  f'the previous layer gives {channels}')
+                raise ConfigError(
+                    f'layer {name!r}: expects {weight.shape[3]} input channels, '
+                    f'the previous layer gives {channels}'
+                )
             layers.append(AsyncConvBNReLU(name, weight, scale, shift, geometry, submanifold))
             channels = weight.shape[0]
             used.update(f'trunk.{names[id(bn)]}.{k}' for k in bn.state_dict())
@@ -98,15 +111,18 @@ def convert_trunk(trunk: nn.Module, input_size: tuple[int, int], in_channels: in
     return layers, channels, size
 
 
-def _check_pool(name: str, pool: nn.Module) -> None:
+def _check_pool(name: str, pool: Any) -> None:
     ks, st = tuple(pool.kernel_size), tuple(pool.stride)
     if ks != (3, 3) or st != (2, 2) or tuple(pool.padding) != (0, 0):
-        raise ConfigError(f'layer {name!r}: expected a 3x3 stride-2 max-pool without padding, '
-                          f'got kernel {ks}, stride {st}, padding {tuple(pool.padding)}')
+        raise ConfigError(
+            f'layer {name!r}: expected a 3x3 stride-2 max-pool without padding, '
+            f'got kernel {ks}, stride {st}, padding {tuple(pool.padding)}'
+        )
 
 
-def _linear(model: nn.Module, name: str, dtype: torch.dtype,
-            used: set[str]) -> tuple[torch.Tensor, torch.Tensor]:
+def _linear(
+    model: nn.Module, name: str, dtype: torch.dtype, used: set[str]
+) -> tuple[torch.Tensor, torch.Tensor]:
     layer = getattr(model, name, None)
     if not isinstance(layer, nn.Linear) or layer.bias is None:
         raise ConfigError(f'model has no linear layer {name!r} with bias')
@@ -114,18 +130,22 @@ def _linear(model: nn.Module, name: str, dtype: torch.dtype,
     return layer.weight.detach().to(dtype), layer.bias.detach().to(dtype)
 
 
-def convert_model(model: nn.Module, dtype: torch.dtype = torch.float32
-                  ) -> tuple[ModelConfig, list[AsyncConvBNReLU | AsyncMaxPool], AsyncLinearHead]:
+def convert_model(
+    model: nn.Module, dtype: torch.dtype = torch.float32
+) -> tuple[ModelConfig, list[AsyncConvBNReLU | AsyncMaxPool], AsyncLinearHead]:
     """Convert a trained SparseVGG (its ``config``, ``trunk`` and linear head) to async layers."""
     config = getattr(model, 'config', None)
     if not isinstance(config, ModelConfig) or not hasattr(model, 'trunk'):
-        raise ConfigError(f'expected a SparseVGG with .config and .trunk, got {type(model).__name__}')
+        raise ConfigError(
+            f'expected a SparseVGG with .config and .trunk, got {type(model).__name__}'
+        )
     used: set[str] = set()
-    layers, _, grid = convert_trunk(model.trunk, config.input_size, config.in_channels, dtype,
-                                   used)
+    trunk: nn.Module = getattr(model, 'trunk')  # noqa: B009 (typed access to a checked attribute)
+    layers, _, grid = convert_trunk(trunk, config.input_size, config.in_channels, dtype, used)
     if grid != config.spec.grid_size():
-        raise ConfigError(f'trunk ends on a {grid} grid, the architecture expects '
-                          f'{config.spec.grid_size()}')
+        raise ConfigError(
+            f'trunk ends on a {grid} grid, the architecture expects {config.spec.grid_size()}'
+        )
     head = _convert_head(model, config, dtype, grid, used)
     unused = sorted(set(model.state_dict()) - used)
     if unused:
@@ -133,8 +153,13 @@ def convert_model(model: nn.Module, dtype: torch.dtype = torch.float32
     return config, layers, head
 
 
-def _convert_head(model: nn.Module, config: ModelConfig, dtype: torch.dtype, grid: tuple[int, int],
-                  used: set[str]) -> AsyncLinearHead:
+def _convert_head(
+    model: nn.Module,
+    config: ModelConfig,
+    dtype: torch.dtype,
+    grid: tuple[int, int],
+    used: set[str],
+) -> AsyncLinearHead:
     if config.task == 'classification':
         w, b = _linear(model, 'fc', dtype, used)
         return AsyncLinearHead('fc', w, b, grid, None, config.num_classes)

@@ -1,10 +1,10 @@
-"""The exact asynchronous sparse VGG: built from a trained :class:`SparseVGG`, updated by changed sites.
+"""The exact asynchronous sparse VGG, built from a trained SparseVGG and updated by sites.
 
 Typical use::
 
     engine = AsyncEngine.from_model(model, resync_every=1000)
-    out = engine.update(sites, values)      # sites [N, 2] (row, col), values [N, C]: new input vectors
-    engine.reset()                          # new stream
+    out = engine.update(sites, values)  # sites [N, 2] (row, col); values [N, C], new vectors
+    engine.reset()  # a new stream
 
 At every update the output equals ``model(x)`` in eval mode on the full current input ``x``.
 """
@@ -31,51 +31,68 @@ TrunkLayer = AsyncConvBNReLU | AsyncMaxPool
 class AsyncTrunk(nn.Module):
     """The sparse trunk (convs, pools, strided head conv) updated by changed input sites.
 
-    Stateless: the stream state is an :class:`AsyncState` argument. Its output is the change of the last
+    Stateless: the stream state is an :class:`AsyncState` argument. Its output is the change of the
+        last
     layer's map, a dense ``[S + 1, C]`` site map (``state.layers[-1]``).
     """
 
-    def __init__(self, layers: list[TrunkLayer], input_size: tuple[int, int], in_channels: int,
-                 dtype: torch.dtype) -> None:
+    def __init__(
+        self,
+        layers: list[TrunkLayer],
+        input_size: tuple[int, int],
+        in_channels: int,
+        dtype: torch.dtype,
+    ) -> None:
         super().__init__()
         self.layers = nn.ModuleList(layers)
+        self.layer_list: list[TrunkLayer] = list(layers)  # same modules, typed
         self.input_size = input_size
         self.in_channels = in_channels
         self.dtype = dtype
 
     @classmethod
-    def from_sequential(cls, trunk: nn.Module, input_size: tuple[int, int], in_channels: int,
-                        dtype: torch.dtype = torch.float32) -> AsyncTrunk:
-        """Convert a ``spconv.SparseSequential`` ending with ``ToDense`` (see ``convert_trunk``)."""
+    def from_sequential(
+        cls,
+        trunk: nn.Module,
+        input_size: tuple[int, int],
+        in_channels: int,
+        dtype: torch.dtype = torch.float32,
+    ) -> AsyncTrunk:
+        """Convert a ``spconv.SparseSequential`` ending with ``ToDense`` (``convert_trunk``)."""
         layers, _, _ = convert_trunk(trunk, input_size, in_channels, dtype)
         return cls(layers, input_size, in_channels, dtype)
 
-    def init_state(self, track_stats: bool = False, device: torch.device | None = None) -> AsyncState:
+    def init_state(
+        self, track_stats: bool = False, device: torch.device | None = None
+    ) -> AsyncState:
         """Fresh state of an empty stream (no active site)."""
         h, w = self.input_size
         source = MapState.zeros(h * w, self.in_channels, self.dtype, device or torch.device('cpu'))
         states: list[Any] = []
         current = source
-        for layer in self.layers:
+        for layer in self.layer_list:
             st = layer.init_state(current)
             states.append(st)
-            current = st.out if isinstance(layer, AsyncConvBNReLU) else st
+            current = st.out if isinstance(st, ConvState) else st
         return AsyncState(source, states, stats=[] if track_stats else None)
 
     def output_map(self, state: AsyncState) -> MapState:
         """The last layer's map in ``state``."""
         last = state.layers[len(self.layers) - 1]
-        return last.out if isinstance(last, ConvState) else last  # type: ignore[return-value]
+        out: MapState = last.out if isinstance(last, ConvState) else last
+        return out
 
-    def forward(self, state: AsyncState, sites: Any, values: Any, active: Any = None) -> LevelChange:
+    def forward(
+        self, state: AsyncState, sites: Any, values: Any, active: Any = None
+    ) -> LevelChange:
         """Apply one input update through every layer; return the change of the last map.
 
         Args:
             state: the stream's state (updated in place).
             sites: ``[N, 2]`` integer (row, col) of the input sites that changed, unique.
             values: ``[N, C]`` their new full input vectors.
-            active: optional ``[N]`` bool new activity; default: the value vector is nonzero. Inactive
-                sites hold 0 whatever ``values`` says.
+            active: optional ``[N]`` bool new activity; default: the value vector is nonzero.
+                Inactive sites hold 0 whatever ``values`` says.
         """
         flat, vals, act = self._check(sites, values, active, state.input.values.device)
         if state.stats is not None:
@@ -86,20 +103,25 @@ class AsyncTrunk(nn.Module):
         state.updates += 1
         return change
 
-    def _check(self, sites: Any, values: Any, active: Any,
-               device: torch.device) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    def _check(
+        self, sites: Any, values: Any, active: Any, device: torch.device
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Validate an update at the boundary; return flat sites, values and activity tensors."""
         h, w = self.input_size
         s = torch.as_tensor(sites if torch.is_tensor(sites) else np.asarray(sites), device=device)
         if s.dim() != 2 or s.shape[1] != 2 or s.dtype.is_floating_point or s.dtype == torch.bool:
-            raise ShapeError(f'sites must be an integer array [N, 2] of (row, col), got '
-                             f'{s.dtype} {tuple(s.shape)}')
+            raise ShapeError(
+                f'sites must be an integer array [N, 2] of (row, col), got '
+                f'{s.dtype} {tuple(s.shape)}'
+            )
         s = s.long()
         v = torch.as_tensor(values, dtype=self.dtype, device=device)
         c = self.in_channels
         if v.dim() != 2 or v.shape[0] != s.shape[0] or v.shape[1] != c:
-            raise ShapeError(f'values must be [N={s.shape[0]}, C={c}] (the model expects {c} input '
-                             f'channels), got {tuple(v.shape)}')
+            raise ShapeError(
+                f'values must be [N={s.shape[0]}, C={c}] (the model expects {c} input '
+                f'channels), got {tuple(v.shape)}'
+            )
         bad = (s[:, 0] < 0) | (s[:, 0] >= h) | (s[:, 1] < 0) | (s[:, 1] >= w)
         if bool(bad.any()):
             r, col = (int(i) for i in s[bad][0])
@@ -109,8 +131,9 @@ class AsyncTrunk(nn.Module):
             raise ShapeError('sites must be unique within one update')
         act = (v != 0).any(dim=1) if active is None else torch.as_tensor(active, device=device)
         if act.dtype != torch.bool or act.shape != (s.shape[0],):
-            raise ShapeError(f'active must be a bool array [N={s.shape[0]}], got '
-                             f'{act.dtype} {tuple(act.shape)}')
+            raise ShapeError(
+                f'active must be a bool array [N={s.shape[0]}], got {act.dtype} {tuple(act.shape)}'
+            )
         return flat, v, act
 
     def resync(self, state: AsyncState) -> tuple[torch.Tensor, torch.Tensor]:
@@ -122,13 +145,14 @@ class AsyncTrunk(nn.Module):
         c = self.in_channels
         x = state.input.values[: h * w].view(h, w, c).permute(2, 0, 1).unsqueeze(0)  # [1, C, H, W]
         a = state.input.active[: h * w].view(1, 1, h, w).to(x.dtype)  # [1, 1, H, W]
-        for layer, st in zip(self.layers, state.layers, strict=False):
+        for layer, st in zip(self.layer_list, state.layers, strict=False):
             x, a = layer.dense_forward(x, a, st)
         return x, a
 
 
-def _input_change(inp: MapState, flat: torch.Tensor, vals: torch.Tensor,
-                  act: torch.Tensor) -> LevelChange:
+def _input_change(
+    inp: MapState, flat: torch.Tensor, vals: torch.Tensor, act: torch.Tensor
+) -> LevelChange:
     """Write an input update into the input map and describe the change."""
     vals = vals * act.unsqueeze(1).to(vals.dtype)
     delta = vals - inp.values[flat]  # [N, C]
@@ -140,7 +164,7 @@ def _input_change(inp: MapState, flat: torch.Tensor, vals: torch.Tensor,
 
 
 class AsyncSparseVGG(nn.Module):
-    """Stateless asynchronous network: converted trunk and linear head; the stream state is an argument."""
+    """Stateless asynchronous network: converted trunk and head; stream state is an argument."""
 
     def __init__(self, config: ModelConfig, trunk: AsyncTrunk, head: AsyncLinearHead) -> None:
         super().__init__()
@@ -166,8 +190,10 @@ class AsyncSparseVGG(nn.Module):
         state.layers.append(self.head.init_state(self.trunk.output_map(state)))
         return state
 
-    def forward(self, state: AsyncState, sites: Any, values: Any, active: Any = None) -> torch.Tensor:
-        """Apply one input update (see :meth:`AsyncTrunk.forward`); return the output (batch of one)."""
+    def forward(
+        self, state: AsyncState, sites: Any, values: Any, active: Any = None
+    ) -> torch.Tensor:
+        """Apply one input update (see :meth:`AsyncTrunk.forward`); return the output."""
         change = self.trunk(state, sites, values, active)
         out: torch.Tensor = self.head(change, state.layers[-1], state.stats)
         return out
@@ -190,11 +216,13 @@ class AsyncEngine:
         net: the converted network.
         resync_every: rebuild the state exactly every this many updates (bounds float32 drift);
             ``None`` or 0 disables the schedule. :meth:`resync` can always be called on demand.
-        track_stats: record per-layer work of the last update in :attr:`stats` (for FLOPs counting).
+        track_stats: record per-layer work of the last update in :attr:`stats` (for FLOPs
+            counting).
     """
 
-    def __init__(self, net: AsyncSparseVGG, resync_every: int | None = None,
-                 track_stats: bool = False) -> None:
+    def __init__(
+        self, net: AsyncSparseVGG, resync_every: int | None = None, track_stats: bool = False
+    ) -> None:
         if resync_every is not None and resync_every < 0:
             raise ConfigError(f'resync_every must be >= 0 or None, got {resync_every}')
         self.net = net
@@ -203,8 +231,13 @@ class AsyncEngine:
         self.resyncs = 0
 
     @classmethod
-    def from_model(cls, model: nn.Module, dtype: torch.dtype = torch.float32,
-                   resync_every: int | None = None, track_stats: bool = False) -> AsyncEngine:
+    def from_model(
+        cls,
+        model: nn.Module,
+        dtype: torch.dtype = torch.float32,
+        resync_every: int | None = None,
+        track_stats: bool = False,
+    ) -> AsyncEngine:
         """Convert ``model`` and start an empty stream."""
         return cls(AsyncSparseVGG.from_model(model, dtype), resync_every, track_stats)
 
@@ -219,9 +252,9 @@ class AsyncEngine:
         self.resyncs = 0
 
     def update(self, sites: Any, values: Any, active: Any = None) -> torch.Tensor:
-        """Apply changed input sites (see :meth:`AsyncSparseVGG.forward`); resync when scheduled."""
+        """Apply changed input sites (see :meth:`AsyncTrunk.forward`); resync when scheduled."""
         with torch.no_grad():
-            out = self.net(self.state, sites, values, active)
+            out: torch.Tensor = self.net(self.state, sites, values, active)
             if self.resync_every and self.state.updates % self.resync_every == 0:
                 out = self.resync()
         return out

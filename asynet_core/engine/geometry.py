@@ -1,12 +1,14 @@
 """Neighbour tables of 3x3 sparse layers on flat site indices.
 
-Every map of the engine is stored as ``[S + 1, C]`` with ``S = H * W`` sites in row-major order plus one
-*sentinel* row ``S`` that is always zero and inactive. A table entry that would fall outside the grid points to
-the sentinel, so gathers need no bounds checks and scatters into it are discarded.
+Every map of the engine is stored as ``[S + 1, C]`` with ``S = H * W`` sites in row-major order
+plus one
+*sentinel* row ``S`` that is always zero and inactive. A table entry that would fall outside the
+grid points to the sentinel, so gathers need no bounds checks and scatters into it are discarded.
 
-For a 3x3 layer with stride ``s`` and padding ``p``, kernel offset ``k = (ky, kx)`` (``k = 3 * ky + kx``) links
-input site ``i`` and output site ``o`` when ``i = s * o + k - p`` per axis (cross-correlation, the layout of
-spconv 2.x weights ``[out, ky, kx, in]`` and of ``torch.nn.functional.conv2d``).
+For a 3x3 layer with stride ``s`` and padding ``p``, kernel offset ``k = (ky, kx)`` (``k = 3 * ky +
+kx``) links input site ``i`` and output site ``o`` when ``i = s * o + k - p`` per axis
+(cross-correlation, the layout of spconv 2.x weights ``[out, ky, kx, in]`` and of
+``torch.nn.functional.conv2d``).
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ def _axis_outputs(n_in: int, n_out: int, stride: int, padding: int) -> torch.Ten
 
 
 def _table(rows: torch.Tensor, cols: torch.Tensor, width: int, sentinel: int) -> torch.Tensor:
-    """Combine per-axis ``[n_r, 3]`` and ``[n_c, 3]`` tables into ``[n_r * n_c + 1, 9]`` flat indices."""
+    """Combine per-axis ``[n_r, 3]``, ``[n_c, 3]`` tables into ``[n_r * n_c + 1, 9]`` sites."""
     r = rows[:, None, :, None]  # [n_r, 1, 3, 1]
     c = cols[None, :, None, :]  # [1, n_c, 1, 3]
     flat = r * width + c  # [n_r, n_c, 3, 3]
@@ -57,8 +59,8 @@ class Geometry:
         out_size: output (height, width).
         stride: 1 (submanifold conv) or 2 (max-pool, strided head conv).
         inputs: ``[S_out + 1, 9]`` input site of each output site and tap (sentinel ``S_in``).
-        outputs: ``[S_in + 1, 9]`` output site fed by each input site through each tap (sentinel ``S_out``);
-            column ``k`` is the tap whose weight carries that input to that output.
+        outputs: ``[S_in + 1, 9]`` output site fed by each input site through each tap (sentinel
+            ``S_out``); column ``k`` is the tap whose weight carries that input to that output.
     """
 
     in_size: tuple[int, int]
@@ -71,12 +73,20 @@ class Geometry:
     def build(cls, in_size: tuple[int, int], stride: int, padding: int) -> Geometry:
         """Tables for a 3x3 layer; the output size follows the usual convolution arithmetic."""
         (hi, wi) = in_size
-        ho, wo = (hi + 2 * padding - KERNEL) // stride + 1, (wi + 2 * padding - KERNEL) // stride + 1
+        ho, wo = (
+            (hi + 2 * padding - KERNEL) // stride + 1,
+            (wi + 2 * padding - KERNEL) // stride + 1,
+        )
         s_in, s_out = hi * wi, ho * wo
-        inputs = _table(_axis_inputs(ho, hi, stride, padding), _axis_inputs(wo, wi, stride, padding),
-                        wi, s_in)
-        outputs = _table(_axis_outputs(hi, ho, stride, padding),
-                         _axis_outputs(wi, wo, stride, padding), wo, s_out)
+        inputs = _table(
+            _axis_inputs(ho, hi, stride, padding), _axis_inputs(wo, wi, stride, padding), wi, s_in
+        )
+        outputs = _table(
+            _axis_outputs(hi, ho, stride, padding),
+            _axis_outputs(wi, wo, stride, padding),
+            wo,
+            s_out,
+        )
         return cls(in_size, (ho, wo), stride, inputs, outputs)
 
     @property
@@ -91,5 +101,10 @@ class Geometry:
 
     def to(self, device: torch.device) -> Geometry:
         """Copy of the tables on ``device``."""
-        return Geometry(self.in_size, self.out_size, self.stride, self.inputs.to(device),
-                        self.outputs.to(device))
+        return Geometry(
+            self.in_size,
+            self.out_size,
+            self.stride,
+            self.inputs.to(device),
+            self.outputs.to(device),
+        )

@@ -1,9 +1,10 @@
 """Asynchronous layers: ``nn.Module``s holding converted weights; all stream state is passed in.
 
-Each layer's ``forward(change, state, stats)`` takes the :class:`LevelChange` of its input map, updates its own
-state (a :class:`ConvState`, :class:`MapState` or :class:`HeadState`) and returns the change of its output.
-``dense_forward`` recomputes the same state from scratch with dense torch ops (the exact resync path).
-Weights are buffers: the engine is an inference copy of a trained model, nothing here is trained.
+Each layer's ``forward(change, state, stats)`` takes the :class:`LevelChange` of its input map,
+updates its own state (a :class:`ConvState`, :class:`MapState` or :class:`HeadState`) and returns
+the change of its output. ``dense_forward`` recomputes the same state from scratch with dense torch
+ops (the exact resync path). Weights are buffers: the engine is an inference copy of a trained
+model, nothing here is trained.
 """
 
 from __future__ import annotations
@@ -21,14 +22,15 @@ __all__ = ['AsyncConvBNReLU', 'AsyncLinearHead', 'AsyncMaxPool', 'unique_sites']
 
 def unique_sites(candidates: torch.Tensor, sentinel: int) -> torch.Tensor:
     """Sorted unique sites of ``candidates`` without the sentinel (the largest possible index)."""
-    sites = torch.unique(candidates)
+    sites: torch.Tensor = torch.unique(candidates)
     if sites.numel() and int(sites[-1]) == sentinel:
         return sites[:-1]
     return sites
 
 
-def _activity_change(current: MapState, out_active: torch.Tensor, change: LevelChange,
-                     geometry: Geometry) -> tuple[torch.Tensor, torch.Tensor]:
+def _activity_change(
+    current: MapState, out_active: torch.Tensor, change: LevelChange, geometry: Geometry
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Update the geometric activity of a stride-2 layer; return the (born, died) output sites."""
     candidates = geometry.outputs[torch.cat([change.born, change.died])].flatten()
     touched = unique_sites(candidates, geometry.out_sites)
@@ -38,8 +40,13 @@ def _activity_change(current: MapState, out_active: torch.Tensor, change: LevelC
     return touched[now & ~before], touched[before & ~now]
 
 
-def _emit(state_out: MapState, touched: torch.Tensor, new_values: torch.Tensor,
-          born: torch.Tensor, died: torch.Tensor) -> LevelChange:
+def _emit(
+    state_out: MapState,
+    touched: torch.Tensor,
+    new_values: torch.Tensor,
+    born: torch.Tensor,
+    died: torch.Tensor,
+) -> LevelChange:
     """Store new output rows and describe what changed."""
     delta = new_values - state_out.values[touched]  # [n, C]
     state_out.values[touched] = new_values
@@ -50,13 +57,28 @@ def _emit(state_out: MapState, touched: torch.Tensor, new_values: torch.Tensor,
 class AsyncConvBNReLU(nn.Module):
     """3x3 conv (submanifold, or strided with geometric output activity) + eval BatchNorm + ReLU.
 
-    Exactness: the conv is linear and BN/ReLU act per site, so ``y[o] += W^T (x_new - x_old)`` over the rules
-    from changed inputs updates every output that stayed active; outputs that switch on are recomputed from
-    all their active inputs, outputs that switch off are zeroed.
+    Exactness: the conv is linear and BN/ReLU act per site, so ``y[o] += W^T (x_new - x_old)`` over
+        the rules
+    from changed inputs updates every output that stayed active; outputs that switch on are
+    recomputed from all their active inputs, outputs that switch off are zeroed.
     """
 
-    def __init__(self, name: str, weight: torch.Tensor, scale: torch.Tensor, shift: torch.Tensor,
-                 geometry: Geometry, submanifold: bool) -> None:
+    w_cat: torch.Tensor  # [C_in, 9 * C_out]
+    w_col: torch.Tensor  # [9 * C_in, C_out]
+    scale: torch.Tensor  # [C_out] folded BatchNorm
+    shift: torch.Tensor  # [C_out]
+    inputs: torch.Tensor  # [S_out + 1, 9] geometry tables
+    outputs: torch.Tensor  # [S_in + 1, 9]
+
+    def __init__(
+        self,
+        name: str,
+        weight: torch.Tensor,
+        scale: torch.Tensor,
+        shift: torch.Tensor,
+        geometry: Geometry,
+        submanifold: bool,
+    ) -> None:
         super().__init__()
         self.name = name
         self.geometry = geometry
@@ -64,8 +86,12 @@ class AsyncConvBNReLU(nn.Module):
         c_out, _, _, c_in = weight.shape  # spconv layout [out, ky, kx, in]
         self.c_in, self.c_out = c_in, c_out
         taps = weight.reshape(c_out, TAPS, c_in)  # [out, 9, in]
-        self.register_buffer('w_cat', taps.permute(2, 1, 0).reshape(c_in, TAPS * c_out).contiguous())
-        self.register_buffer('w_col', taps.permute(1, 2, 0).reshape(TAPS * c_in, c_out).contiguous())
+        self.register_buffer(
+            'w_cat', taps.permute(2, 1, 0).reshape(c_in, TAPS * c_out).contiguous()
+        )
+        self.register_buffer(
+            'w_col', taps.permute(1, 2, 0).reshape(TAPS * c_in, c_out).contiguous()
+        )
         self.register_buffer('scale', scale.clone())
         self.register_buffer('shift', shift.clone())
         self.register_buffer('inputs', geometry.inputs, persistent=False)
@@ -80,8 +106,9 @@ class AsyncConvBNReLU(nn.Module):
             out.active = source.active
         return ConvState(y, out)
 
-    def forward(self, change: LevelChange, state: ConvState,
-                stats: list[LayerStats] | None = None) -> LevelChange:
+    def forward(
+        self, change: LevelChange, state: ConvState, stats: list[LayerStats] | None = None
+    ) -> LevelChange:
         """Apply one update; return the change of the post-activation output map."""
         active = state.out.active
         if self.submanifold:
@@ -99,8 +126,9 @@ class AsyncConvBNReLU(nn.Module):
             stats.append(self._stats(change, hit, born, int(touched.numel())))
         return _emit(state.out, touched, new, born, died)
 
-    def _stats(self, change: LevelChange, hit: torch.Tensor, born: torch.Tensor,
-               touched: int) -> LayerStats:
+    def _stats(
+        self, change: LevelChange, hit: torch.Tensor, born: torch.Tensor, touched: int
+    ) -> LayerStats:
         delta_rules = int(hit.numel())
         full_rules = 0
         if born.numel():
@@ -108,21 +136,29 @@ class AsyncConvBNReLU(nn.Module):
             is_born[born] = True
             delta_rules -= int(is_born[hit].sum())
             full_rules = int(change.current.active[self.inputs[born]].sum())
-        return LayerStats(self.name, 'conv', self.c_in, self.c_out, delta_rules + full_rules,
-                          delta_rules, touched)
+        return LayerStats(
+            self.name,
+            'conv',
+            self.c_in,
+            self.c_out,
+            delta_rules + full_rules,
+            delta_rules,
+            touched,
+        )
 
     def weight_nchw(self) -> torch.Tensor:
         """Weights as a ``conv2d`` kernel ``[out, in, 3, 3]``."""
-        w: torch.Tensor = self.w_col
+        w = self.w_col
         return w.view(3, 3, self.c_in, self.c_out).permute(3, 2, 0, 1)
 
-    def dense_forward(self, x: torch.Tensor, a: torch.Tensor,
-                      state: ConvState) -> tuple[torch.Tensor, torch.Tensor]:
-        """Exact full recompute on dense ``x [1, C, H, W]`` and activity ``a [1, 1, H, W]``; fill state."""
+    def dense_forward(
+        self, x: torch.Tensor, a: torch.Tensor, state: ConvState
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Exact recompute on dense ``x [1, C, H, W]``, activity ``a [1, 1, H, W]``; fill state."""
         stride, pad = (1, 1) if self.submanifold else (2, 0)
         a_out = a if self.submanifold else F.max_pool2d(a, 3, 2)
         y = F.conv2d(x, self.weight_nchw(), stride=stride, padding=pad) * a_out  # [1, C, Ho, Wo]
-        scale: torch.Tensor = self.scale
+        scale = self.scale
         shift: torch.Tensor = self.shift
         z = torch.relu(y * scale.view(1, -1, 1, 1) + shift.view(1, -1, 1, 1)) * a_out
         sites = self.geometry.out_sites
@@ -136,8 +172,12 @@ class AsyncConvBNReLU(nn.Module):
 class AsyncMaxPool(nn.Module):
     """3x3 stride-2 valid max-pool of a post-ReLU map with geometric activity.
 
-    Touched outputs (a changed or switched input in their window) are recomputed from their 9 inputs.
+    Touched outputs (a changed or switched input in their window) are recomputed from their 9
+    inputs.
     """
+
+    inputs: torch.Tensor  # [S_out + 1, 9]
+    outputs: torch.Tensor  # [S_in + 1, 9]
 
     def __init__(self, name: str, channels: int, geometry: Geometry) -> None:
         super().__init__()
@@ -149,26 +189,33 @@ class AsyncMaxPool(nn.Module):
 
     def init_state(self, source: MapState) -> MapState:
         """All-zero, all-inactive pooled map."""
-        return MapState.zeros(self.geometry.out_sites, self.channels, source.values.dtype,
-                              source.values.device)
+        return MapState.zeros(
+            self.geometry.out_sites, self.channels, source.values.dtype, source.values.device
+        )
 
-    def forward(self, change: LevelChange, state: MapState,
-                stats: list[LayerStats] | None = None) -> LevelChange:
+    def forward(
+        self, change: LevelChange, state: MapState, stats: list[LayerStats] | None = None
+    ) -> LevelChange:
         """Recompute the touched pooled sites; return the pooled map's change."""
         candidates = torch.cat([change.sites, change.born, change.died])
-        outputs: torch.Tensor = self.outputs
+        outputs = self.outputs
         touched = unique_sites(outputs[candidates].flatten(), self.geometry.out_sites)
-        values, now = ops.pool_rows(change.current.values, change.current.active, touched,
-                                    self.inputs)
+        values, now = ops.pool_rows(
+            change.current.values, change.current.active, touched, self.inputs
+        )
         before = state.active[touched]
         state.active[touched] = now
         if stats is not None:
-            stats.append(LayerStats(self.name, 'pool', self.channels, self.channels, 0, 0,
-                                    int(touched.numel())))
+            stats.append(
+                LayerStats(
+                    self.name, 'pool', self.channels, self.channels, 0, 0, int(touched.numel())
+                )
+            )
         return _emit(state, touched, values, touched[now & ~before], touched[before & ~now])
 
-    def dense_forward(self, x: torch.Tensor, a: torch.Tensor,
-                      state: MapState) -> tuple[torch.Tensor, torch.Tensor]:
+    def dense_forward(
+        self, x: torch.Tensor, a: torch.Tensor, state: MapState
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Full recompute (see :meth:`AsyncConvBNReLU.dense_forward`)."""
         z, a_out = F.max_pool2d(x, 3, 2), F.max_pool2d(a, 3, 2)
         sites = self.geometry.out_sites
@@ -180,12 +227,26 @@ class AsyncMaxPool(nn.Module):
 class AsyncLinearHead(nn.Module):
     """Linear head on the flattened (C, H, W) head map, updated by changed sites only.
 
-    Classification: ``fc``. Detection: ``linear_1`` incrementally, then ReLU and ``linear_2`` in full
+    Classification: ``fc``. Detection: ``linear_1`` incrementally, then ReLU and ``linear_2`` in
+        full
     (a ReLU separates them, so the second layer cannot be updated by differences).
     """
 
-    def __init__(self, name: str, weight: torch.Tensor, bias: torch.Tensor, grid: tuple[int, int],
-                 second: tuple[torch.Tensor, torch.Tensor] | None, out_channels: int) -> None:
+    w_site: torch.Tensor  # [S, C, F] first linear layer, per head site
+    bias: torch.Tensor  # [F]
+    channel_ids: torch.Tensor  # [C]
+    w2: torch.Tensor  # [out, F] second linear layer (detection)
+    b2: torch.Tensor  # [out]
+
+    def __init__(
+        self,
+        name: str,
+        weight: torch.Tensor,
+        bias: torch.Tensor,
+        grid: tuple[int, int],
+        second: tuple[torch.Tensor, torch.Tensor] | None,
+        out_channels: int,
+    ) -> None:
         super().__init__()
         self.name = name
         self.grid = grid
@@ -197,7 +258,7 @@ class AsyncLinearHead(nn.Module):
         per_site = weight.view(features, self.channels, sites).permute(2, 1, 0)  # [S, C, F]
         self.register_buffer('w_site', per_site.contiguous())
         self.register_buffer('bias', bias.clone())
-        self.register_buffer('_channel_ids', torch.arange(self.channels), persistent=False)
+        self.register_buffer('channel_ids', torch.arange(self.channels), persistent=False)
         self.second = second is not None
         if second is not None:
             self.register_buffer('w2', second[0].clone())
@@ -205,33 +266,54 @@ class AsyncLinearHead(nn.Module):
 
     def init_state(self, source: MapState) -> HeadState:
         """Accumulator at the bias (the output for an all-zero head map)."""
-        bias: torch.Tensor = self.bias
+        bias = self.bias
         return HeadState(bias.clone(), bias)
 
-    def forward(self, change: LevelChange, state: HeadState,
-                stats: list[LayerStats] | None = None) -> torch.Tensor:
+    def forward(
+        self, change: LevelChange, state: HeadState, stats: list[LayerStats] | None = None
+    ) -> torch.Tensor:
         """Add the changed sites' contribution; return the network output ``[1, ...]``."""
         if change.sites.numel():
             state.acc += self._weighted_rows(change.sites, change.delta)
         if stats is not None:
             changed = int(change.sites.numel()) * self.channels
-            stats.append(LayerStats(self.name, 'linear', self.w_site.shape[0] * self.channels,
-                                    self.features, changed, changed, 0))
+            stats.append(
+                LayerStats(
+                    self.name,
+                    'linear',
+                    self.w_site.shape[0] * self.channels,
+                    self.features,
+                    changed,
+                    changed,
+                    0,
+                )
+            )
             if self.second:
-                stats.append(LayerStats(self.name + '/2', 'linear', self.features,
-                                        int(self.w2.shape[0]), self.features, 0, 0))
+                stats.append(
+                    LayerStats(
+                        self.name + '/2',
+                        'linear',
+                        self.features,
+                        int(self.w2.shape[0]),
+                        self.features,
+                        0,
+                        0,
+                    )
+                )
         return self.output(state)
 
     def _weighted_rows(self, sites: torch.Tensor, delta: torch.Tensor) -> torch.Tensor:
         """``sum_{n, c} delta[n, c] * W[sites[n], c, :]`` without copying the weight rows."""
-        rows = (sites.unsqueeze(1) * self.channels + self._channel_ids).reshape(1, -1)  # [1, n * C]
-        w: torch.Tensor = self.w_site
+        rows = (sites.unsqueeze(1) * self.channels + self.channel_ids).reshape(
+            1, -1
+        )  # [1, n * C]
+        w = self.w_site
         table = w.view(-1, self.features)  # [S * C, F]
         out = F.embedding_bag(rows, table, per_sample_weights=delta.reshape(1, -1), mode='sum')
         return out[0]
 
     def output(self, state: HeadState) -> torch.Tensor:
-        """Network output from the accumulator: logits ``[1, K]`` or YOLO map ``[1, Hg, Wg, C]``."""
+        """Network output: logits ``[1, K]`` or YOLO map ``[1, Hg, Wg, C]``."""
         if not self.second:
             return state.acc.unsqueeze(0).clone()
         hidden = torch.relu(state.acc)  # [F]
@@ -242,5 +324,5 @@ class AsyncLinearHead(nn.Module):
         """Recompute the accumulator from the dense head map ``[1, C, Hg, Wg]``."""
         sites = self.grid[0] * self.grid[1]
         flat = x[0].reshape(self.channels, sites).t()  # [S, C]
-        bias: torch.Tensor = self.bias
+        bias = self.bias
         state.acc.copy_(torch.einsum('sc,scf->f', flat, self.w_site) + bias)

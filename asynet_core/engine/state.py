@@ -1,12 +1,13 @@
 """Per-stream state of the asynchronous engine and the change records passed between its layers.
 
-Layers hold weights only; everything that depends on the event stream lives in these objects, which the engine
-creates with ``init_state()`` and clears with :meth:`AsyncState.reset`.
+Layers hold weights only; everything that depends on the event stream lives in these objects, which
+the engine creates with ``init_state()`` and clears with :meth:`AsyncState.reset`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 
@@ -21,7 +22,9 @@ class MapState:
     active: torch.Tensor
 
     @classmethod
-    def zeros(cls, sites: int, channels: int, dtype: torch.dtype, device: torch.device) -> MapState:
+    def zeros(
+        cls, sites: int, channels: int, dtype: torch.dtype, device: torch.device
+    ) -> MapState:
         """All-zero, all-inactive map."""
         values = torch.zeros(sites + 1, channels, dtype=dtype, device=device)
         return cls(values, torch.zeros(sites + 1, dtype=torch.bool, device=device))
@@ -34,9 +37,10 @@ class MapState:
 
 @dataclass
 class ConvState:
-    """State of a conv + BN + ReLU layer: raw outputs ``y`` and post-activation ``out`` (with activity).
+    """State of a conv + BN + ReLU layer: raw outputs ``y``, post-activation map ``out``.
 
-    For a submanifold conv ``out.active`` is the input level's activity tensor itself (shared, not copied).
+    For a submanifold conv ``out.active`` is the input level's activity tensor itself (shared, not
+    copied).
     """
 
     y: torch.Tensor
@@ -88,8 +92,10 @@ class LayerStats:
         kind: ``conv`` (incl. the strided head conv), ``pool`` or ``linear``.
         c_in: input channels (linear: input features).
         c_out: output channels (linear: output features).
-        rules: conv: applied (input, output, tap) rules into active outputs; linear: changed input features.
-        delta_rules: the part of ``rules`` applied to input differences (they cost one extra subtraction).
+        rules: conv: applied (input, output, tap) rules into active outputs; linear: changed input
+            features.
+        delta_rules: the part of ``rules`` applied to input differences (they cost one extra
+            subtraction).
         sites: output sites whose BN + ReLU (conv) or max (pool) was recomputed.
     """
 
@@ -107,7 +113,7 @@ class AsyncState:
     """Everything an asynchronous network remembers about one event stream."""
 
     input: MapState
-    layers: list[ConvState | MapState | HeadState]
+    layers: list[Any]  # per layer: ConvState, MapState (pool) or HeadState (last)
     updates: int = 0
     stats: list[LayerStats] | None = field(default=None)
 

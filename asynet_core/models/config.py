@@ -1,8 +1,8 @@
-"""Model configuration: the architecture registry and the :class:`ModelConfig` stored in every checkpoint.
+"""Model configuration: the architecture registry and the ModelConfig of every checkpoint.
 
-The four architectures of the paper are described by :class:`ArchSpec`: submanifold 3x3 convs grouped in
-resolution levels (a 3x3/2 max-pool between consecutive levels), then a strided 3x3/2 conv head, then one
-linear layer (classification) or two with a ReLU between them (YOLO detection).
+The four architectures of the paper are described by :class:`ArchSpec`: submanifold 3x3 convs
+grouped in resolution levels (a 3x3/2 max-pool between consecutive levels), then a strided 3x3/2
+conv head, then one linear layer (classification) or two with a ReLU between them (YOLO detection).
 """
 
 from __future__ import annotations
@@ -13,12 +13,19 @@ from typing import Any, Literal
 
 from asynet_core.errors import ConfigError
 
-__all__ = ['ARCHS', 'REPRESENTATION_CHANNELS', 'ArchSpec', 'ModelConfig', 'pooled_size', 'strided_size']
+__all__ = [
+    'ARCHS',
+    'REPRESENTATION_CHANNELS',
+    'ArchSpec',
+    'ModelConfig',
+    'pooled_size',
+    'strided_size',
+]
 
 Task = Literal['classification', 'detection']
 Backbone = Literal['sparse', 'dense']
 
-#: Input channels of each representation (histogram: OFF and ON counts; event queue: 15 ages + 15 polarities).
+#: Input channels per representation (histogram: OFF, ON counts; event queue: 15 ages, 15 signs).
 REPRESENTATION_CHANNELS: dict[str, int] = {'histogram': 2, 'event_queue': 30}
 
 
@@ -40,8 +47,8 @@ class ArchSpec:
         name: registry key.
         task: ``classification`` or ``detection``.
         input_size: model input (height, width) in sites.
-        levels: output channels of the submanifold convs of each resolution level; a max-pool follows every
-            level but the last.
+        levels: output channels of the submanifold convs of each resolution level; a max-pool
+            follows every level but the last.
         head_channels: output channels of the strided head conv.
         fc_hidden: hidden width of the detection head (``linear_1``), ``None`` for classification.
     """
@@ -71,9 +78,13 @@ class ArchSpec:
 _BLOCKS_4 = ((16, 16), (32, 32), (64, 64), (128, 128))
 
 ARCHS: dict[str, ArchSpec] = {
-    'ncaltech101': ArchSpec('ncaltech101', 'classification', (191, 255), (*_BLOCKS_4, (256, 256), (512,)), 256),
+    'ncaltech101': ArchSpec(
+        'ncaltech101', 'classification', (191, 255), (*_BLOCKS_4, (256, 256), (512,)), 256
+    ),
     'ncars': ArchSpec('ncars', 'classification', (95, 127), (*_BLOCKS_4, (256,)), 128),
-    'ncaltech101_det': ArchSpec('ncaltech101_det', 'detection', (191, 255), (*_BLOCKS_4, (256, 256)), 256, 1024),
+    'ncaltech101_det': ArchSpec(
+        'ncaltech101_det', 'detection', (191, 255), (*_BLOCKS_4, (256, 256)), 256, 1024
+    ),
     'gen1_det': ArchSpec('gen1_det', 'detection', (223, 287), (*_BLOCKS_4, (256, 256)), 256, 1024),
 }
 
@@ -107,16 +118,21 @@ class ModelConfig:
             raise ConfigError(f'unknown arch {self.arch!r}; valid choices: {sorted(ARCHS)}')
         if self.representation not in REPRESENTATION_CHANNELS:
             raise ConfigError(
-                f'unknown representation {self.representation!r}; valid choices: {sorted(REPRESENTATION_CHANNELS)}'
+                f'unknown representation {self.representation!r}; '
+                f'valid choices: {sorted(REPRESENTATION_CHANNELS)}'
             )
         if self.backbone not in ('sparse', 'dense'):
-            raise ConfigError(f"unknown backbone {self.backbone!r}; valid choices: ['dense', 'sparse']")
+            raise ConfigError(
+                f"unknown backbone {self.backbone!r}; valid choices: ['dense', 'sparse']"
+            )
         if self.num_classes < 1:
             raise ConfigError(f'num_classes must be >= 1, got {self.num_classes}')
         if self.num_boxes < 1:
             raise ConfigError(f'num_boxes must be >= 1, got {self.num_boxes}')
         if self.class_names and len(self.class_names) != self.num_classes:
-            raise ConfigError(f'{len(self.class_names)} class_names given for num_classes={self.num_classes}')
+            raise ConfigError(
+                f'{len(self.class_names)} class_names given for num_classes={self.num_classes}'
+            )
 
     @property
     def spec(self) -> ArchSpec:
@@ -151,7 +167,7 @@ class ModelConfig:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ModelConfig:
-        """Rebuild from :meth:`to_dict` output; unknown keys raise :class:`ConfigError` naming them."""
+        """Rebuild from :meth:`to_dict` output; unknown keys raise ConfigError naming them."""
         if not isinstance(d, dict):
             raise ConfigError(f'model config must be a dict, got {type(d).__name__}')
         known = {f.name for f in dataclasses.fields(cls)}

@@ -1,8 +1,8 @@
 """Sparse VGG on spconv 2.x: the training model the asynchronous engine is built from.
 
-Layer names are stable (``conv{level}_{i}``, ``bn{level}_{i}``, ``pool{level}``, ``head_conv``, ``head_bn``,
-then ``fc`` or ``linear_1``/``linear_2``): the engine converts weights by these names and checks that every
-parameter and buffer was used.
+Layer names are stable (``conv{level}_{i}``, ``bn{level}_{i}``, ``pool{level}``, ``head_conv``,
+``head_bn``, then ``fc`` or ``linear_1``/``linear_2``): the engine converts weights by these names
+and checks that every parameter and buffer was used.
 """
 
 from __future__ import annotations
@@ -44,8 +44,9 @@ def _trunk_layers(config: ModelConfig) -> OrderedDict[str, nn.Module]:
 class SparseVGG(nn.Module):
     """Sparse VGG classifier or YOLO detector.
 
-    ``forward`` takes a ``spconv.SparseConvTensor`` of spatial shape ``config.input_size`` and returns logits
-    ``[B, num_classes]`` (classification) or ``[B, Hg, Wg, num_classes + 5 * num_boxes]`` (detection).
+    ``forward`` takes a ``spconv.SparseConvTensor`` of spatial shape ``config.input_size`` and
+    returns logits ``[B, num_classes]`` (classification) or ``[B, Hg, Wg, num_classes + 5 *
+    num_boxes]`` (detection).
     """
 
     def __init__(self, config: ModelConfig) -> None:
@@ -63,21 +64,26 @@ class SparseVGG(nn.Module):
             self.linear_2 = nn.Linear(hidden, gh * gw * config.output_channels())
 
     def head(self, features: torch.Tensor) -> torch.Tensor:
-        """Linear head on the flattened dense head map ``[B, C * Hg * Wg]`` (C-major, as ``flatten``)."""
+        """Linear head on the flattened (C-major) dense head map ``[B, C * Hg * Wg]``."""
         if self.config.task == 'classification':
-            return self.fc(features)  # type: ignore[no-any-return]
+            logits: torch.Tensor = self.fc(features)
+            return logits
         gh, gw = self.config.spec.grid_size()
         hidden = torch.relu(self.linear_1(features))
-        return self.linear_2(hidden).view(-1, gh, gw, self.config.output_channels())  # [B, Hg, Wg, C+5B]
+        out: torch.Tensor = self.linear_2(hidden)  # [B, Hg * Wg * (C + 5B)]
+        return out.view(-1, gh, gw, self.config.output_channels())  # [B, Hg, Wg, C + 5B]
 
     def forward(self, x: Any) -> torch.Tensor:
         """Run the network on a sparse input (see :func:`to_sparse_input`)."""
         shape = tuple(int(s) for s in x.spatial_shape)
         if shape != self.config.input_size:
-            raise ShapeError(f'input spatial shape {shape} != model input size {self.config.input_size}')
+            raise ShapeError(
+                f'input spatial shape {shape} != model input size {self.config.input_size}'
+            )
         if x.features.shape[1] != self.config.in_channels:
             raise ShapeError(
-                f'input has {x.features.shape[1]} channels, model expects {self.config.in_channels}'
+                f'input has {x.features.shape[1]} channels, '
+                f'model expects {self.config.in_channels}'
             )
         if x.features.shape[0] == 0:
             dense = self._empty_head_map(x.batch_size, x.features)
@@ -101,7 +107,9 @@ def to_sparse_input(maps: torch.Tensor, active: torch.Tensor | None = None) -> A
     if active is None:
         active = (maps != 0).any(dim=-1)
     elif active.shape != maps.shape[:3]:
-        raise ShapeError(f'active mask shape {tuple(active.shape)} != maps shape {tuple(maps.shape[:3])}')
+        raise ShapeError(
+            f'active mask shape {tuple(active.shape)} != maps shape {tuple(maps.shape[:3])}'
+        )
     b, y, x = torch.nonzero(active, as_tuple=True)
     indices = torch.stack([b, y, x], dim=1).to(torch.int32)  # [N, 3] (batch, row, col)
     features = maps[b, y, x]  # [N, C]

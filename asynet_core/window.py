@@ -1,0 +1,228 @@
+"""Sliding windows over an event stream.
+
+:class:`SlidingWindow` keeps either the newest ``window_events`` events (count policy) or the
+events of the last ``window_us`` microseconds (time policy) and reports, for every push, which
+events entered and which left, so a representation can be updated incrementally (see
+``update`` in :mod:`asynet_core.representations`).
+
+Storage is an :class:`EventBuffer`: one contiguous numpy array used as a queue (append at the end,
+pop at the front), compacted or doubled only when full, so a push costs O(len(events)) amortised,
+not O(window).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from asynet_core.errors import ConfigError, EventOrderError
+from asynet_core.events import EVENT_DTYPE, check_event_array, check_time_order, empty_events
+
+__all__ = ['EventBuffer', 'SlidingWindow', 'WindowChange']
+
+
+class EventBuffer:
+    """A FIFO queue of events stored contiguously in one growable numpy array.
+
+    Live events are ``storage[start:end]``. Appending past the end first compacts the live events
+    to the front when they fill at most half of the storage, else grows the storage to twice what
+    is needed. Each event is therefore copied O(1) times on average.
+    """
+
+    def __init__(self, capacity: int = 1024) -> None:
+        """Create an empty buffer with room for ``capacity`` events before reallocating."""
+        if not _is_positive_int(capacity):
+            raise ConfigError(f'EventBuffer capacity must be a positive int, got {capacity!r}')
+        self._storage = np.zeros(capacity, dtype=EVENT_DTYPE)
+        self._start = 0
+        self._end = 0
+
+    def __len__(self) -> int:
+        """Number of events held."""
+        return self._end - self._start
+
+    @property
+    def capacity(self) -> int:
+        """Number of events the storage can hold without reallocating."""
+        return len(self._storage)
+
+    def view(self) -> np.ndarray:
+        """Read-only view of the held events, oldest first; invalid after the next change."""
+        live = self._storage[self._start : self._end]
+        live.flags.writeable = False
+        return live
+
+    def last_t_us(self) -> int | None:
+        """Time of the newest held event, ``None`` when empty."""
+        return int(self._storage['t'][self._end - 1]) if len(self) else None
+
+    def append(self, events: np.ndarray) -> None:
+        """Copy ``events`` (already validated, :data:`EVENT_DTYPE`) to the end of the queue."""
+        n = len(events)
+        if self._end + n > len(self._storage):
+            self._make_room(n)
+        self._storage[self._end : self._end + n] = events
+        self._end += n
+
+    def pop_front(self, n: int) -> np.ndarray:
+        """Remove the ``n`` oldest events and return them (a copy), oldest first.
+
+        Raises:
+            EventOrderError: ``n`` is negative or larger than the number of held events.
+        """
+        if not 0 <= n <= len(self):
+            raise EventOrderError(f'cannot remove {n} events from a window holding {len(self)}')
+        popped = self._storage[self._start : self._start + n].copy()
+        self._start += n
+        if self._start == self._end:
+            self._start = self._end = 0
+        return popped
+
+    def clear(self) -> None:
+        """Drop every held event (the storage is kept)."""
+        self._start = self._end = 0
+
+    def _make_room(self, n: int) -> None:
+        live = len(self)
+        needed = live + n
+        if needed <= len(self._storage) // 2:
+            storage = self._storage
+        else:
+            storage = np.zeros(2 * needed, dtype=EVENT_DTYPE)
+        storage[:live] = self._storage[self._start : self._end]
+        self._storage, self._start, self._end = storage, 0, live
+
+
+@dataclass(frozen=True, eq=False)
+class WindowChange:
+    """What one :meth:`SlidingWindow.push` changed.
+
+    Attributes:
+        added: events that entered the window, oldest first (new arrays, never views of the input).
+        removed: events that left the window: the oldest it held before the push, oldest first.
+
+    Pushed events that would leave again within the same push (more new events than the window
+    holds) are in neither array: they never were in the window.
+    """
+
+    added: np.ndarray
+    removed: np.ndarray
+
+
+class SlidingWindow:
+    """The newest ``window_events`` events, or the events with ``t > t_newest - window_us``.
+
+    Exactly one policy must be given. The window only moves when events are pushed: with the time
+    policy, ``t_newest`` is the newest event held, not a wall clock. Times must never decrease
+    across pushes; this class raises rather than resets (the caller decides, e.g. by
+    :meth:`reset`).
+
+    Raises:
+        ConfigError: neither or both policies given, or a non-positive length.
+    """
+
+    def __init__(self, *, window_events: int | None = None, window_us: int | None = None) -> None:
+        """Create an empty window with a count or a time policy."""
+        if (window_events is None) == (window_us is None):
+            raise ConfigError(
+                'give exactly one of window_events or window_us, '
+                f'got window_events={window_events!r}, window_us={window_us!r}'
+            )
+        _check_positive('window_events', window_events)
+        _check_positive('window_us', window_us)
+        self._window_events = window_events
+        self._window_us = window_us
+        self._buffer = EventBuffer()
+        self._last_t_us: int | None = None
+
+    def __len__(self) -> int:
+        """Number of events in the window."""
+        return len(self._buffer)
+
+    def __repr__(self) -> str:
+        """Policy and fill level."""
+        policy = (
+            f'window_events={self.window_events}'
+            if self.window_us is None
+            else f'window_us={self.window_us}'
+        )
+        return f'SlidingWindow({policy}, held={len(self)})'
+
+    @property
+    def window_events(self) -> int | None:
+        """Count policy: the number of newest events kept, ``None`` under the time policy."""
+        return self._window_events
+
+    @property
+    def window_us(self) -> int | None:
+        """Time policy: the window length in microseconds, ``None`` under the count policy."""
+        return self._window_us
+
+    @property
+    def last_t_us(self) -> int | None:
+        """Time of the newest event pushed since construction or :meth:`reset`, else ``None``."""
+        return self._last_t_us
+
+    def events(self) -> np.ndarray:
+        """The events in the window, oldest first (a new array)."""
+        return self._buffer.view().copy()
+
+    def reset(self) -> None:
+        """Empty the window and forget the last time, so the next push may start at any time."""
+        self._buffer.clear()
+        self._last_t_us = None
+
+    def push(self, events: np.ndarray) -> WindowChange:
+        """Add ``events`` (times non-decreasing, none older than the last push) and slide.
+
+        Args:
+            events: a 1-D array of :data:`EVENT_DTYPE`; never modified.
+
+        Returns:
+            The events that entered and the events that left.
+
+        Raises:
+            EventFormatError: ``events`` has the wrong type, dtype or shape.
+            EventOrderError: time decreases inside ``events`` or relative to the previous push.
+                The window is then unchanged.
+        """
+        check_event_array(events)
+        check_time_order(events, after_t_us=self._last_t_us)
+        if not len(events):
+            return WindowChange(added=empty_events(), removed=empty_events())
+        n_out, n_skip = self._count_leaving(events)
+        removed = self._buffer.pop_front(n_out)
+        added = events[n_skip:].copy()
+        self._buffer.append(added)
+        self._last_t_us = int(events['t'][-1])
+        return WindowChange(added=added, removed=removed)
+
+    def _count_leaving(self, events: np.ndarray) -> tuple[int, int]:
+        """(held events that leave, pushed events that never enter)."""
+        held_t = self._buffer.view()['t']
+        if self._window_us is not None:
+            return _leaving_by_time(held_t, events['t'], self._window_us)
+        return _leaving_by_count(len(held_t), len(events), self._window_events or 0)
+
+
+def _leaving_by_time(held_t: np.ndarray, new_t: np.ndarray, window_us: int) -> tuple[int, int]:
+    cutoff = int(new_t[-1]) - window_us  # keep t > cutoff
+    n_out = int(np.searchsorted(held_t, cutoff, side='right'))
+    return n_out, int(np.searchsorted(new_t, cutoff, side='right'))
+
+
+def _leaving_by_count(n_held: int, n_new: int, window_events: int) -> tuple[int, int]:
+    excess = max(0, n_held + n_new - window_events)
+    return min(excess, n_held), max(0, excess - n_held)
+
+
+def _is_positive_int(value: object) -> bool:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        return False
+    return bool(value >= 1)
+
+
+def _check_positive(name: str, value: object) -> None:
+    if value is not None and not _is_positive_int(value):
+        raise ConfigError(f'{name} must be a positive int, got {value!r}')

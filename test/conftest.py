@@ -1,0 +1,47 @@
+"""Shared fixtures: a seeded random generator and a synthetic event factory."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+
+from asynet_core.events import SensorSize, make_events
+
+SEED = 20200823  # ECCV 2020
+
+#: ``factory(rng, sensor, n, *, t0_us=0, max_dt_us=100)`` -> events.
+EventFactory = Callable[..., np.ndarray]
+
+
+def synthetic_events(
+    rng: np.random.Generator,
+    sensor: SensorSize,
+    n: int,
+    *,
+    t0_us: int = 0,
+    max_dt_us: int = 100,
+) -> np.ndarray:
+    """``n`` random events inside ``sensor``: uniform x, y and p, times from ``t0_us`` on.
+
+    Consecutive times differ by a uniform integer in ``[0, max_dt_us]``, so equal timestamps occur
+    (always with ``max_dt_us=0``).
+    """
+    x = rng.integers(0, sensor.width, n)
+    y = rng.integers(0, sensor.height, n)
+    t_us = t0_us + np.cumsum(rng.integers(0, max_dt_us + 1, n))
+    p = rng.integers(0, 2, n)
+    return make_events(x, y, t_us, p)
+
+
+@pytest.fixture
+def rng() -> np.random.Generator:
+    """A new generator with the suite's fixed seed."""
+    return np.random.default_rng(SEED)
+
+
+@pytest.fixture(scope='session')
+def event_factory() -> EventFactory:
+    """:func:`synthetic_events` (session-scoped, so hypothesis tests may use it)."""
+    return synthetic_events

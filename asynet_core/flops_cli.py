@@ -1,0 +1,149 @@
+"""``asynet-flops``: FLOPs per update of the four modes on random moving-edge event streams.
+
+Run::
+
+    asynet-flops --arch ncars --window 25000 --update-events 1 --samples 10 --seed 0 --json
+    out.json
+
+For each sample a stream of ``window + update_events`` events is drawn (:func:`moving_edges` on the
+dataset's sensor), the window slides by ``update_events`` (as many events leave as enter), and the
+FLOPs of that update are counted per layer in each mode (rules in :mod:`asynet_core.flops`). The
+mean over samples is printed and written as JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from asynet_core.engine import AsyncSparseVGG
+from asynet_core.events import SensorSize
+from asynet_core.flops import MODES, LayerFlops, update_flops
+from asynet_core.models import ARCHS, ModelConfig, SparseVGG
+from asynet_core.representations import InputMapping, histogram
+from asynet_core.synthetic import moving_edges
+
+__all__ = ['ARCH_DATASETS', 'flops_report', 'main', 'sliding_update']
+
+#: Sensor size and class count of the dataset each architecture is made for.
+ARCH_DATASETS: dict[str, tuple[SensorSize, int]] = {
+    'ncaltech101': (SensorSize(240, 180), 101),
+    'ncars': (SensorSize(120, 100), 2),
+    'ncaltech101_det': (SensorSize(240, 180), 101),
+    'gen1_det': (SensorSize(304, 240), 2),
+}
+
+Update = tuple[torch.Tensor, torch.Tensor]
+
+
+def _sites(hist: np.ndarray, mask: np.ndarray) -> Update:
+    rows, cols = np.nonzero(mask)
+    sites = torch.from_numpy(np.stack([rows, cols], axis=1).astype(np.int64))  # [N, 2]
+    return sites, torch.from_numpy(hist[rows, cols])  # [N, C]
+
+
+def sliding_update(
+    events: np.ndarray, mapping: InputMapping, window: int, update_events: int
+) -> tuple[Update, Update]:
+    """(window before, update): histograms of events ``[0, window)`` and ``[n, window + n)``."""
+    before = histogram(events[:window], mapping)
+    after = histogram(events[update_events : window + update_events], mapping)
+    was_active = np.asarray(before.any(axis=2), dtype=bool)
+    changed = np.asarray((after != before).any(axis=2), dtype=bool)
+    return _sites(before, was_active), _sites(after, changed)
+
+
+def _mean_layers(runs: list[list[LayerFlops]]) -> list[dict[str, Any]]:
+    first = runs[0]
+    return [
+        {'name': f.name, 'kind': f.kind, 'flops': statistics.fmean(run[i].flops for run in runs)}
+        for i, f in enumerate(first)
+    ]
+
+
+def _mode_summary(runs: list[list[LayerFlops]], update_events: int) -> dict[str, Any]:
+    totals = [sum(f.flops for f in run) for run in runs]
+    mean = statistics.fmean(totals)
+    return {
+        'flops_per_update': mean,
+        'flops_per_event': mean / update_events,
+        'std': statistics.pstdev(totals),
+        'per_layer': _mean_layers(runs),
+    }
+
+
+def flops_report(
+    arch: str, window: int, update_events: int, samples: int, seed: int
+) -> dict[str, Any]:
+    """The JSON report of ``asynet-flops`` (means over ``samples`` random streams)."""
+    sensor, classes = ARCH_DATASETS[arch]
+    torch.manual_seed(seed)
+    net = AsyncSparseVGG.from_model(SparseVGG(ModelConfig(arch, classes)).eval())
+    mapping = InputMapping(sensor, ARCHS[arch].input_size)
+    runs: dict[str, list[list[LayerFlops]]] = {m: [] for m in MODES}
+    for i in range(samples):
+        events = moving_edges(sensor, window + update_events, seed + i)
+        counts = update_flops(net, *sliding_update(events, mapping, window, update_events))
+        for mode in MODES:
+            runs[mode].append(counts[mode])
+    return {
+        'arch': arch,
+        'window': window,
+        'update_events': update_events,
+        'samples': samples,
+        'seed': seed,
+        'sensor': [sensor.width, sensor.height],
+        'modes': {m: _mode_summary(runs[m], update_events) for m in MODES},
+    }
+
+
+def _table(report: dict[str, Any]) -> str:
+    dense = report['modes']['batch_dense']['flops_per_update']
+    lines = [
+        f'{report["arch"]}: window {report["window"]}, update {report["update_events"]} '
+        f'events, {report["samples"]} samples',
+        f'{"mode":<14}{"MFLOP/update":>14}{"MFLOP/event":>14}{"vs batch_dense":>16}',
+    ]
+    for mode, m in report['modes'].items():
+        lines.append(
+            f'{mode:<14}{m["flops_per_update"] / 1e6:>14.3f}'
+            f'{m["flops_per_event"] / 1e6:>14.3f}{dense / m["flops_per_update"]:>15.1f}x'
+        )
+    return '\n'.join(lines)
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f'must be >= 1, got {value}')
+    return value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command-line entry point."""
+    parser = argparse.ArgumentParser(prog='asynet-flops', description=__doc__.split('\n')[0])
+    parser.add_argument('--arch', required=True, choices=sorted(ARCHS))
+    parser.add_argument('--window', type=_positive, default=25000, help='events in the window')
+    parser.add_argument('--update-events', type=_positive, default=1, help='events per update')
+    parser.add_argument('--samples', type=_positive, default=10, help='random streams to average')
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--json', type=Path, help='write the report here')
+    args = parser.parse_args(argv)
+    report = flops_report(args.arch, args.window, args.update_events, args.samples, args.seed)
+    print(_table(report))
+    if args.json is not None:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(report, indent=2) + '\n')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,79 @@
+"""Events in, model outputs out: a sliding window, an incremental representation and the engine.
+
+This is the event-level entry of the asynchronous engine::
+
+    stream = EventStream.from_model(model, SensorSize(240, 180), window_events=25_000)
+    out = stream.push(events)        # EVENT_DTYPE array, time-sorted, t in microseconds
+
+Every ``push`` returns the output of the model on the representation of the current window.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from asynet_core.engine.engine import AsyncEngine
+from asynet_core.events import SensorSize
+from asynet_core.representations import (
+    EventRepresentation,
+    InputMapping,
+    RepresentationState,
+    SiteUpdate,
+    make_representation,
+)
+from asynet_core.window import SlidingWindow
+
+__all__ = ['EventStream', 'apply_site_update']
+
+
+def apply_site_update(engine: AsyncEngine, update: SiteUpdate) -> torch.Tensor:
+    """Feed a representation's :class:`SiteUpdate` to the engine; return the output."""
+    sites = np.stack([update.rows, update.cols], axis=1)  # [N, 2]
+    return engine.update(sites, update.values, update.active)
+
+
+class EventStream:
+    """One event stream: window -> representation update -> asynchronous engine."""
+
+    def __init__(
+        self, engine: AsyncEngine, representation: EventRepresentation, window: SlidingWindow
+    ) -> None:
+        self.engine = engine
+        self.representation = representation
+        self.window = window
+        self.rep_state: RepresentationState = representation.init_state()
+
+    @classmethod
+    def from_model(
+        cls,
+        model: nn.Module,
+        sensor: SensorSize,
+        *,
+        window_events: int | None = None,
+        window_us: int | None = None,
+        dtype: torch.dtype = torch.float32,
+        resync_every: int | None = None,
+    ) -> EventStream:
+        """Stream for a trained SparseVGG; the representation comes from the model's config."""
+        engine = AsyncEngine.from_model(model, dtype, resync_every)
+        config = engine.net.config
+        rep = make_representation(config.representation, InputMapping(sensor, config.input_size))
+        return cls(engine, rep, SlidingWindow(window_events=window_events, window_us=window_us))
+
+    def push(self, events: np.ndarray) -> torch.Tensor:
+        """Add time-sorted events; return the output for the new window."""
+        change = self.window.push(events)
+        update = self.representation.update(self.rep_state, change.added, change.removed)
+        return apply_site_update(self.engine, update)
+
+    def current_input(self) -> np.ndarray:
+        """The representation of the current window, float32 ``[H, W, C]`` (a copy)."""
+        return self.rep_state.map.copy()
+
+    def reset(self) -> None:
+        """Forget everything: empty window, representation and engine state."""
+        self.window.reset()
+        self.rep_state = self.representation.init_state()
+        self.engine.reset()

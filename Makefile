@@ -1,0 +1,82 @@
+# asynet_ros: environment, build, test and demo entry points.
+#
+#   make test   create .venv if needed, colcon build + colcon test (pytest: unit, ruff, mypy, ament
+#               linters), print colcon test-result; fails on any failure and when no test ran
+#   make lint   ruff check + mypy --strict asynet_core
+#   make demo   FLOPs and async-vs-recompute benchmark figures on synthetic events, written to out/
+#   make clean  remove build outputs and caches (keeps .venv; `make distclean` removes it too)
+#
+# Every recipe is one bash script (-euo pipefail) with the venv's bin first on PATH.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.ONESHELL:
+.DELETE_ON_ERROR:
+.DEFAULT_GOAL := test
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+STAMP := $(VENV)/.installed
+# Pinned: an unpinned torch (directly or via a range) resolves to GBs of CUDA wheels; this is the CPU one.
+TORCH := torch==2.13.0
+SPCONV := spconv==2.3.8
+COLCON_DIRS := --base-paths . --build-base build --install-base install
+TEST_RESULTS := build/test-result.txt
+
+export PATH := $(BIN):$(PATH)
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: install test lint demo clean distclean
+
+install: $(STAMP)
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstalled only when the build description changes.
+$(STAMP): setup.py setup.cfg | $(VENV)/bin/python
+	$(BIN)/python -m pip install $(TORCH)
+	# colcon-core needs setuptools<80 (torch pulls a newer one); pybind11 builds asynet_core_cpp.
+	$(BIN)/python -m pip install 'setuptools<80' pybind11 $(SPCONV) colcon-common-extensions
+	# No build isolation: build with the venv's setuptools and pybind11 pinned above.
+	$(BIN)/python -m pip install --no-build-isolation -e '.[test]'
+	touch $@
+
+test: $(STAMP)
+	mkdir -p build
+	# Old result files must not count towards this run.
+	colcon test-result --test-result-base build --delete-yes > /dev/null
+	colcon build $(COLCON_DIRS)
+	rc=0
+	colcon test $(COLCON_DIRS) --event-handlers console_direct+ \
+		--return-code-on-test-failure || rc=$$?
+	colcon test-result --test-result-base build --verbose | tee $(TEST_RESULTS) || rc=1
+	# Fail when no test ran. colcon prints "Summary: N tests, E errors, F failures, S skipped";
+	# pytest's "no tests collected" (exit 5) is not a failure for colcon.
+	awk '/^Summary: / { found = 1; ran = $$2 - $$8 }
+		END {
+			if (!found) { print "make test: colcon test-result printed no summary"; exit 1 }
+			if (ran <= 0) { print "make test: no test ran (none collected or all skipped)"; exit 1 }
+			print "make test: " ran " tests ran"
+		}' $(TEST_RESULTS) || rc=1
+	exit $$rc
+
+lint: $(STAMP)
+	rc=0
+	python -m ruff check . || rc=1
+	python -m mypy --strict asynet_core || rc=1
+	exit $$rc
+
+demo: $(STAMP)
+	mkdir -p out
+	asynet-flops --arch ncars --window 25000 --update-events 1 --samples 2 --json out/flops_ncars.json
+	asynet-bench --arch ncars --update-events 1,100 --window 25000 --json out/bench.json
+
+clean:
+	rm -rf build install log out .mypy_cache .ruff_cache .pytest_cache .hypothesis ./*.egg-info
+	find . -path ./$(VENV) -prune -o -path ./.git -prune -o -name __pycache__ -type d -prune \
+		-exec rm -rf {} +
+
+distclean: clean
+	rm -rf $(VENV)

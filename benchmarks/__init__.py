@@ -1,0 +1,1 @@
+"""Benchmarks of asynet_core: asynchronous updates against dense recomputation."""

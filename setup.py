@@ -1,0 +1,56 @@
+"""Build script of the asynet_ros ament_python package (also a plain pip/setuptools project).
+
+colcon (``colcon build``) and pip (``pip install -e '.[test]'``) both run this file. Paths are
+resolved through ``realpath`` because ``colcon build --symlink-install`` runs it via a symlink.
+"""
+
+import os
+from glob import glob
+
+from setuptools import find_packages, setup
+
+PACKAGE_NAME = 'asynet_ros'
+here = os.path.dirname(os.path.realpath(__file__))
+
+
+def _data_glob(pattern: str) -> list[str]:
+    """Return the files matching ``pattern``, relative to the package root (may be empty)."""
+    return sorted(glob(pattern, root_dir=here))
+
+
+setup(
+    name=PACKAGE_NAME,
+    version='0.1.0',
+    description='Asynchronous sparse CNN (AsyNet) for event cameras on spconv 2.x, ROS 2 node',
+    license='Apache-2.0',
+    maintainer='asynet_ros maintainers',
+    maintainer_email='maintainers@asynet-ros.dev',
+    python_requires='>=3.10',
+    packages=[
+        *find_packages(
+            where=here,
+            include=['asynet_core', 'asynet_core.*', 'asynet_ros', 'asynet_ros.*'],
+        ),
+        'asynet_benchmarks',
+    ],
+    package_dir={'asynet_benchmarks': 'benchmarks'},
+    package_data={'asynet_core': ['py.typed']},
+    data_files=[
+        ('share/ament_index/resource_index/packages', ['resource/' + PACKAGE_NAME]),
+        ('share/' + PACKAGE_NAME, ['package.xml']),
+        ('share/' + PACKAGE_NAME + '/launch', _data_glob('launch/*launch.py')),
+        ('share/' + PACKAGE_NAME + '/config', _data_glob('config/*.yaml')),
+    ],
+    zip_safe=False,
+    # Ranges that the pinned CPU wheels (torch==2.13.0, spconv==2.3.8, installed first by the
+    # Makefile) satisfy, so pip never resolves a CUDA torch through them.
+    install_requires=['numpy', 'torch>=2.1', 'spconv>=2.3'],
+    # colcon test runs pytest only when pytest is declared here.
+    extras_require={'test': ['pytest', 'hypothesis', 'ruff', 'mypy']},
+    entry_points={
+        'console_scripts': [
+            'asynet-flops = asynet_core.flops_cli:main',
+            'asynet-bench = asynet_benchmarks.async_vs_recompute:main',
+        ],
+    },
+)

@@ -1,0 +1,21 @@
+"""ament_flake8 on the package's Python sources (ROS 2 linter test; skips without ROS 2)."""
+
+from pathlib import Path
+
+import pytest
+
+ament_flake8_main = pytest.importorskip(
+    'ament_flake8.main', reason='ament_flake8 is not installed (it ships with ROS 2, not PyPI)'
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+# Explicit paths: the package root also holds .venv/, build/ and install/.
+LINTED = ['asynet_core', 'asynet_ros', 'benchmarks', 'training', 'launch', 'test', 'setup.py']
+
+
+@pytest.mark.flake8
+@pytest.mark.linter
+def test_flake8() -> None:
+    paths = [str(ROOT / name) for name in LINTED if (ROOT / name).exists()]
+    rc, errors = ament_flake8_main.main_with_errors(argv=paths)
+    assert rc == 0, f'Found {len(errors)} code style errors / warnings:\n' + '\n'.join(errors)

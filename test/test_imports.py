@@ -1,0 +1,44 @@
+"""Imports go one way: asynet_core never pulls in ROS, the node package or the training tools."""
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+FORBIDDEN = ('rclpy', 'training', 'asynet_ros', 'asynet_benchmarks')
+
+# Runs in a fresh interpreter (the forbidden top-level names are its arguments), so that nothing
+# imported by pytest or by other tests is counted.
+PROBE = textwrap.dedent(
+    """
+    import importlib
+    import pkgutil
+    import sys
+
+    import asynet_core
+
+    def fail(name):
+        raise ImportError(f'cannot import {name}')
+
+    modules = ['asynet_core']
+    for info in pkgutil.walk_packages(asynet_core.__path__, 'asynet_core.', onerror=fail):
+        importlib.import_module(info.name)
+        modules.append(info.name)
+    forbidden = sorted(name for name in sys.modules if name.split('.')[0] in sys.argv[1:])
+    print('imported:', ' '.join(modules))
+    print('forbidden:', ' '.join(forbidden))
+    sys.exit(1 if forbidden else 0)
+    """
+)
+
+
+def test_asynet_core_imports_no_ros_nor_training() -> None:
+    cmd = [sys.executable, '-c', PROBE, *FORBIDDEN]
+    result = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
+    output = result.stdout + result.stderr
+    if result.returncode != 0:
+        pytest.fail(f'importing every asynet_core module failed:\n{output}', pytrace=False)
+    assert 'imported: asynet_core' in result.stdout, output

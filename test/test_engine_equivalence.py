@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from asynet_core.engine import AsyncEngine, AsyncTrunk
 from asynet_core.models import to_sparse_input
@@ -41,7 +43,7 @@ def test_network_equals_spconv_float64(arch: str) -> None:
         assert float((out - ref).abs().max()) <= ATOL_F64
 
 
-@pytest.mark.parametrize('arch', ['ncars', 'gen1_det'])
+@pytest.mark.parametrize('arch', sorted(ARCHS))
 def test_network_equals_spconv_float32(arch: str) -> None:
     model = make_model(arch, torch.float32, seed=3)
     engine = AsyncEngine.from_model(model)
@@ -117,3 +119,40 @@ def test_layers_equal_spconv_and_masked_dense(spec: list[str], size: tuple[int, 
             with torch.no_grad(), spconv_single_thread():
                 ref = trunk(to_sparse_input(x.unsqueeze(0)))
             assert float((got - ref).abs().max()) <= ATOL_F64
+
+
+_SIZE = (9, 11)
+_update = st.lists(
+    st.tuples(
+        st.integers(0, _SIZE[0] - 1),
+        st.integers(0, _SIZE[1] - 1),
+        st.sampled_from([0.0, 0.0, 1.0, 2.0, -1.5, 3.0]),
+        st.sampled_from([0.0, 1.0, 0.5]),
+    ),
+    min_size=1,
+    max_size=12,
+    unique_by=lambda u: (u[0], u[1]),
+)
+
+
+@settings(max_examples=40, deadline=None)
+@given(stream=st.lists(_update, min_size=1, max_size=8))
+def test_random_streams_equal_masked_dense(
+    stream: list[list[tuple[int, int, float, float]]],
+) -> None:
+    torch.manual_seed(41)
+    trunk = make_trunk(['c3', 'c4', 'p', 'c3', 's4'], 2)
+    randomise_batchnorm(trunk, 42)
+    trunk = trunk.double().eval()
+    net = AsyncTrunk.from_sequential(trunk, _SIZE, 2, torch.float64)
+    state = net.init_state()
+    x = torch.zeros(1, 2, *_SIZE, dtype=torch.float64)
+    for update in stream:
+        sites = torch.tensor([[r, c] for r, c, _, _ in update])
+        values = torch.tensor([[a, b] for _, _, a, b in update], dtype=torch.float64)
+        x[0, :, sites[:, 0], sites[:, 1]] = values.t()
+        net(state, sites, values)
+        active = (x != 0).any(dim=1, keepdim=True).double()
+        oracle = masked_dense_oracle(trunk, x, active)
+        got = net.output_map(state).values[:-1].view(*oracle.shape[2:], -1).permute(2, 0, 1)
+        assert float((got - oracle[0]).abs().max()) <= ATOL_F64

@@ -17,6 +17,7 @@ from torch import nn
 
 from asynet_core.errors import ConfigError, ShapeError
 from asynet_core.models.config import ModelConfig
+from asynet_core.models.init import he_normal_convs_
 from asynet_core.models.sparse_vgg import SparseVGG
 
 __all__ = ['DenseVGG', 'load_sparse_weights_into_dense', 'sparse_to_dense_state_dict']
@@ -61,6 +62,7 @@ class DenseVGG(nn.Module):
             hidden = spec.fc_hidden if spec.fc_hidden is not None else 1024
             self.linear_1 = nn.Linear(flat, hidden)
             self.linear_2 = nn.Linear(hidden, gh * gw * config.output_channels())
+        he_normal_convs_(self)
 
     def head(self, features: torch.Tensor) -> torch.Tensor:
         """Linear head on the flattened head map ``[B, C * Hg * Wg]`` (C-major, as ``flatten``)."""

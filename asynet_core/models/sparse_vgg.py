@@ -15,6 +15,7 @@ from torch import nn
 
 from asynet_core.errors import ShapeError
 from asynet_core.models.config import ModelConfig
+from asynet_core.models.init import he_normal_convs_
 from asynet_core.spconv_compat import sparse_tensor, spconv
 
 __all__ = ['SparseVGG', 'to_sparse_input']
@@ -62,6 +63,7 @@ class SparseVGG(nn.Module):
             hidden = spec.fc_hidden if spec.fc_hidden is not None else 1024
             self.linear_1 = nn.Linear(flat, hidden)
             self.linear_2 = nn.Linear(hidden, gh * gw * config.output_channels())
+        he_normal_convs_(self)
 
     def head(self, features: torch.Tensor) -> torch.Tensor:
         """Linear head on the flattened (C-major) dense head map ``[B, C * Hg * Wg]``."""

@@ -14,13 +14,20 @@ than one
 from __future__ import annotations
 
 import contextlib
+import logging
 import warnings
 from collections.abc import Iterator
 from typing import Any
 
 import torch
 
-__all__ = ['install_cpu_shim', 'sparse_tensor', 'spconv', 'spconv_single_thread']
+__all__ = [
+    'install_cpu_shim',
+    'quiet_spconv_forward',
+    'sparse_tensor',
+    'spconv',
+    'spconv_single_thread',
+]
 
 with warnings.catch_warnings():
     # ccimport (imported by spconv) calls the deprecated locale.getdefaultlocale at import time.
@@ -70,4 +77,40 @@ def sparse_tensor(
     return spconv.SparseConvTensor(features, indices, list(spatial_shape), batch_size)
 
 
+@contextlib.contextmanager
+def quiet_spconv_forward() -> Iterator[None]:
+    """Hide the one known, harmless warning of a spconv forward on torch 2.13.
+
+    ``SparseConvTensor.dense()`` indexes with a list ("Using a non-tuple sequence for
+    multidimensional indexing"), deprecated by torch but correct here. Nothing else is hidden.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            'ignore', 'Using a non-tuple sequence for multidimensional indexing', UserWarning
+        )
+        yield
+
+
+def _consume_fx_tracing_notice() -> None:
+    """Emit torch's one-time ``is_fx_tracing`` log notice silently.
+
+    ``spconv.SparseSequential`` calls ``torch.fx.is_fx_tracing()``, whose first call logs a notice
+    about torch.export that concerns neither spconv nor this project. The notice is cached after
+    its first emission, so emitting it once with the logger muted keeps user output clean.
+    """
+    from torch.fx import _symbolic_trace
+
+    notice = getattr(_symbolic_trace, 'is_fx_tracing_warning', None)
+    if not callable(notice):
+        return
+    logger = logging.getLogger(_symbolic_trace.__name__)
+    previous = logger.disabled
+    logger.disabled = True
+    try:
+        notice()
+    finally:
+        logger.disabled = previous
+
+
 install_cpu_shim()
+_consume_fx_tracing_notice()

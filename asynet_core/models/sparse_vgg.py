@@ -16,7 +16,7 @@ from torch import nn
 from asynet_core.errors import ShapeError
 from asynet_core.models.config import ModelConfig
 from asynet_core.models.init import he_normal_convs_
-from asynet_core.spconv_compat import sparse_tensor, spconv
+from asynet_core.spconv_compat import quiet_spconv_forward, sparse_tensor, spconv
 
 __all__ = ['SparseVGG', 'to_sparse_input']
 
@@ -90,7 +90,8 @@ class SparseVGG(nn.Module):
         if x.features.shape[0] == 0:
             dense = self._empty_head_map(x.batch_size, x.features)
         else:
-            dense = self.trunk(x)  # [B, C, Hg, Wg]
+            with quiet_spconv_forward():
+                dense = self.trunk(x)  # [B, C, Hg, Wg]
         return self.head(dense.flatten(1))
 
     def _empty_head_map(self, batch_size: int, like: torch.Tensor) -> torch.Tensor:

@@ -1,0 +1,93 @@
+"""The spconv training model: output shapes, input checks, quiet forward, CPU backward."""
+
+from __future__ import annotations
+
+import warnings
+
+import pytest
+import torch
+
+from asynet_core.errors import ShapeError
+from asynet_core.models import ModelConfig, SparseVGG, to_sparse_input
+from asynet_core.models.config import ARCHS
+from asynet_core.spconv_compat import install_cpu_shim, spconv_single_thread
+from model_factory import make_model
+
+
+def _input(size: tuple[int, int], channels: int = 2, seed: int = 0) -> torch.Tensor:
+    g = torch.Generator().manual_seed(seed)
+    x = torch.zeros(1, *size, channels)
+    flat = torch.randperm(size[0] * size[1], generator=g)[:300]
+    x.view(-1, channels)[flat] = torch.rand(300, channels, generator=g) + 0.1
+    return x
+
+
+@pytest.mark.parametrize(
+    ('arch', 'shape'),
+    [
+        ('ncaltech101', (1, 5)),
+        ('ncars', (1, 5)),
+        ('ncaltech101_det', (1, 5, 7, 15)),
+        ('gen1_det', (1, 6, 8, 15)),
+    ],
+)
+def test_output_shapes(arch: str, shape: tuple[int, ...]) -> None:
+    model = SparseVGG(ModelConfig(arch, 5)).eval()
+    with torch.no_grad(), spconv_single_thread():
+        out = model(to_sparse_input(_input(ARCHS[arch].input_size)))
+    assert tuple(out.shape) == shape
+
+
+def test_empty_input_gives_the_output_of_an_all_inactive_head() -> None:
+    model = make_model('ncars', torch.float64)
+    x = torch.zeros(1, 95, 127, 2, dtype=torch.float64)
+    with torch.no_grad():
+        out = model(to_sparse_input(x))
+    assert torch.equal(out, model.fc.bias.unsqueeze(0))
+
+
+def test_cpu_backward_runs_through_the_shim() -> None:
+    assert install_cpu_shim() is (not torch.cuda.is_available())
+    model = SparseVGG(ModelConfig('ncars', 2)).train()
+    x = _input((95, 127))
+    with spconv_single_thread():
+        loss = model(to_sparse_input(x)).square().sum()
+        loss.backward()
+    grads = [p.grad for p in model.parameters()]
+    assert all(g is not None and bool(torch.isfinite(g).all()) for g in grads)
+    assert float(model.trunk.conv0_0.weight.grad.abs().sum()) > 0.0
+
+
+def test_forward_is_quiet() -> None:
+    model = SparseVGG(ModelConfig('ncars', 2)).eval()
+    with warnings.catch_warnings():
+        warnings.simplefilter('error')
+        with torch.no_grad(), spconv_single_thread():
+            model(to_sparse_input(_input((95, 127))))
+
+
+@pytest.mark.parametrize(
+    ('make', 'match'),
+    [
+        (
+            lambda: torch.zeros(1, 95, 126, 2),
+            r'input spatial shape \(95, 126\) != model input size \(95, 127\)',
+        ),
+        (lambda: torch.ones(1, 95, 127, 3), r'input has 3 channels, model expects 2'),
+    ],
+)
+def test_bad_inputs_raise_shape_errors(make: object, match: str) -> None:
+    model = SparseVGG(ModelConfig('ncars', 2)).eval()
+    with pytest.raises(ShapeError, match=match), torch.no_grad():
+        model(to_sparse_input(make()))  # type: ignore[operator]
+
+
+def test_to_sparse_input_rejects_bad_shapes() -> None:
+    with pytest.raises(
+        ShapeError, match=r'expected input maps \[B, H, W, C\], got shape \(95, 127\)'
+    ):
+        to_sparse_input(torch.zeros(95, 127))
+    with pytest.raises(
+        ShapeError, match=r'active mask shape \(1, 2, 2\) != maps shape \(1, 3, 3\)'
+    ):
+        to_sparse_input(torch.zeros(1, 3, 3, 2), torch.zeros(1, 2, 2, dtype=torch.bool))

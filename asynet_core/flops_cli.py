@@ -45,7 +45,7 @@ from asynet_core.models import ARCHS, ModelConfig, SparseVGG
 from asynet_core.representations import InputMapping, histogram
 from asynet_core.synthetic import moving_edges
 
-__all__ = ['ARCH_DATASETS', 'flops_report', 'main', 'sliding_update']
+__all__ = ['ARCH_DATASETS', 'flops_report', 'main', 'sliding_update', 'write_json']
 
 #: Sensor size and class count of the dataset each architecture is made for.
 ARCH_DATASETS: dict[str, tuple[SensorSize, int]] = {
@@ -134,6 +134,12 @@ def _table(report: dict[str, Any]) -> str:
     return '\n'.join(lines)
 
 
+def write_json(path: Path, report: dict[str, Any]) -> None:
+    """Write a CLI report as indented JSON, creating the parent folder."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=2) + '\n')
+
+
 def _positive(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -154,8 +160,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     report = flops_report(args.arch, args.window, args.update_events, args.samples, args.seed)
     print(_table(report))
     if args.json is not None:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(report, indent=2) + '\n')
+        write_json(args.json, report)
     return 0
 
 

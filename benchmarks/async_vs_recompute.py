@@ -40,7 +40,6 @@ single-thread fp32 matmul rate as the compute yardstick. Everything runs with on
 from __future__ import annotations
 
 import argparse
-import json
 import platform
 import statistics
 import sys
@@ -56,7 +55,7 @@ import torch
 from asynet_core.engine import AsyncEngine
 from asynet_core.events import empty_events
 from asynet_core.flops import sparse_flops
-from asynet_core.flops_cli import ARCH_DATASETS
+from asynet_core.flops_cli import ARCH_DATASETS, write_json
 from asynet_core.models import (
     ARCHS,
     DenseVGG,
@@ -125,7 +124,7 @@ class _Stream:
         """Slide by ``n`` events (``n`` enter, ``n`` leave); return the changed input sites."""
         lo, hi = self.offset, self.offset + self.window
         self.offset += n
-        return self.rep.update(self.state, self.events[hi: hi + n], self.events[lo: lo + n])
+        return self.rep.update(self.state, self.events[hi : hi + n], self.events[lo : lo + n])
 
     def current(self) -> torch.Tensor:
         """The current histogram ``[1, H, W, 2]`` (shares memory with the state)."""
@@ -177,8 +176,9 @@ class _Sample:
     sites: int
 
 
-def _measure_slide(engine: AsyncEngine, models: tuple[SparseVGG, DenseVGG], stream: _Stream,
-                   n: int) -> _Sample:
+def _measure_slide(
+    engine: AsyncEngine, models: tuple[SparseVGG, DenseVGG], stream: _Stream, n: int
+) -> _Sample:
     update = stream.slide(n)
     args = _engine_args(update)
     out, async_ms = _timed(lambda: engine.update(*args))
@@ -193,18 +193,23 @@ def _summary(arch: str, n: int, window: int, samples: list[_Sample]) -> dict[str
     async_ms = statistics.median(s.async_ms for s in samples)
     flops = statistics.fmean(s.flops for s in samples)
     return {
-        'arch': arch, 'update_events': n, 'window': window, 'repeats': len(samples),
+        'arch': arch,
+        'update_events': n,
+        'window': window,
+        'repeats': len(samples),
         'async_ms': async_ms,
         'spconv_ms': statistics.median(s.spconv_ms for s in samples),
         'dense_ms': statistics.median(s.dense_ms for s in samples),
-        'async_flops': flops, 'async_gflops': flops / (async_ms * 1e-3) / 1e9,
+        'async_flops': flops,
+        'async_gflops': flops / (async_ms * 1e-3) / 1e9,
         'max_rel_err': max(s.rel_err for s in samples),
         'changed_sites': statistics.fmean(s.sites for s in samples),
     }
 
 
-def bench_case(models: tuple[SparseVGG, DenseVGG], n: int, window: int, repeats: int,
-               seed: int) -> dict[str, Any]:
+def bench_case(
+    models: tuple[SparseVGG, DenseVGG], n: int, window: int, repeats: int, seed: int
+) -> dict[str, Any]:
     """Time ``WARMUP + repeats`` slides of ``n`` events; summarise the last ``repeats``."""
     arch = models[0].config.arch
     stream, fill = _open_stream(arch, window, window + n * (WARMUP + repeats), seed)
@@ -215,13 +220,18 @@ def bench_case(models: tuple[SparseVGG, DenseVGG], n: int, window: int, repeats:
 
 
 def _machine(sgemm: float) -> dict[str, Any]:
-    return {'sgemm_gflops_1thread': sgemm, 'torch': torch.__version__,
-            'threads': torch.get_num_threads(), 'cpu': _cpu_name(),
-            'python': platform.python_version()}
+    return {
+        'sgemm_gflops_1thread': sgemm,
+        'torch': torch.__version__,
+        'threads': torch.get_num_threads(),
+        'cpu': _cpu_name(),
+        'python': platform.python_version(),
+    }
 
 
-def run_benchmark(archs: Sequence[str], update_events: Sequence[int], window: int, repeats: int,
-                  seed: int) -> dict[str, Any]:
+def run_benchmark(
+    archs: Sequence[str], update_events: Sequence[int], window: int, repeats: int, seed: int
+) -> dict[str, Any]:
     """The JSON report: machine (with the fp32 matmul yardstick) and one result per (arch, n)."""
     with spconv_single_thread(), torch.no_grad():
         sgemm = sgemm_gflops()
@@ -235,14 +245,18 @@ def run_benchmark(archs: Sequence[str], update_events: Sequence[int], window: in
 
 def _table(report: dict[str, Any]) -> str:
     sgemm = report['machine']['sgemm_gflops_1thread']
-    head = (f"{'arch':<16}{'n':>6}{'async ms':>10}{'spconv ms':>11}{'dense ms':>10}"
-            f"{'vs spconv':>11}{'MFLOP/upd':>11}{'GFLOP/s':>9}{'% sgemm':>9}")
+    head = (
+        f'{"arch":<16}{"n":>6}{"async ms":>10}{"spconv ms":>11}{"dense ms":>10}'
+        f'{"vs spconv":>11}{"MFLOP/upd":>11}{"GFLOP/s":>9}{"% sgemm":>9}'
+    )
     lines = [f'single thread, fp32 matmul {sgemm:.1f} GFLOP/s', head]
     for r in report['results']:
-        lines.append(f"{r['arch']:<16}{r['update_events']:>6}{r['async_ms']:>10.3f}"
-                     f"{r['spconv_ms']:>11.3f}{r['dense_ms']:>10.3f}"
-                     f"{r['spconv_ms'] / r['async_ms']:>10.1f}x{r['async_flops'] / 1e6:>11.3f}"
-                     f"{r['async_gflops']:>9.2f}{100 * r['async_gflops'] / sgemm:>8.1f}%")
+        lines.append(
+            f'{r["arch"]:<16}{r["update_events"]:>6}{r["async_ms"]:>10.3f}'
+            f'{r["spconv_ms"]:>11.3f}{r["dense_ms"]:>10.3f}'
+            f'{r["spconv_ms"] / r["async_ms"]:>10.1f}x{r["async_flops"] / 1e6:>11.3f}'
+            f'{r["async_gflops"]:>9.2f}{100 * r["async_gflops"] / sgemm:>8.1f}%'
+        )
     return '\n'.join(lines)
 
 
@@ -252,7 +266,8 @@ def _update_sizes(text: str) -> list[int]:
         sizes = [int(v) for v in text.split(',')]
     except ValueError:
         raise argparse.ArgumentTypeError(
-            f'expected comma-separated positive integers such as 1,10,100, got {text!r}') from None
+            f'expected comma-separated positive integers such as 1,10,100, got {text!r}'
+        ) from None
     if min(sizes) < 1:
         raise argparse.ArgumentTypeError(f'update sizes must be >= 1, got {text!r}')
     if len(set(sizes)) != len(sizes):
@@ -272,10 +287,19 @@ def _positive(text: str) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog='asynet-bench', description=__doc__.split('\n')[0])
-    parser.add_argument('--arch', action='append', required=True, choices=sorted(ARCH_DATASETS),
-                        help='architecture (repeat the option for several)')
-    parser.add_argument('--update-events', type=_update_sizes, default=[1, 10, 100, 1000],
-                        help='events per update, comma-separated (default 1,10,100,1000)')
+    parser.add_argument(
+        '--arch',
+        action='append',
+        required=True,
+        choices=sorted(ARCH_DATASETS),
+        help='architecture (repeat the option for several)',
+    )
+    parser.add_argument(
+        '--update-events',
+        type=_update_sizes,
+        default=[1, 10, 100, 1000],
+        help='events per update, comma-separated (default 1,10,100,1000)',
+    )
     parser.add_argument('--window', type=_positive, default=25000, help='events in the window')
     parser.add_argument('--repeats', type=_positive, default=20, help='timed updates per case')
     parser.add_argument('--seed', type=int, default=0, help='weights and event stream seed')
@@ -301,8 +325,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     report = run_benchmark(args.arch, args.update_events, args.window, args.repeats, args.seed)
     print(_table(report))
     if args.json is not None:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(report, indent=2) + '\n')
+        write_json(args.json, report)
     return 0
 
 

@@ -25,8 +25,16 @@ import torch
 from asynet_benchmarks.async_vs_recompute import main, sgemm_gflops
 
 MACHINE_KEYS = {'sgemm_gflops_1thread', 'torch', 'threads', 'cpu'}
-RESULT_KEYS = {'arch', 'update_events', 'async_ms', 'spconv_ms', 'dense_ms', 'async_flops',
-               'async_gflops', 'max_rel_err'}
+RESULT_KEYS = {
+    'arch',
+    'update_events',
+    'async_ms',
+    'spconv_ms',
+    'dense_ms',
+    'async_flops',
+    'async_gflops',
+    'max_rel_err',
+}
 TINY = ['--arch', 'ncars', '--window', '3000', '--update-events', '1,20', '--repeats', '2']
 
 
@@ -47,8 +55,10 @@ def test_report_schema(report: dict[str, Any]) -> None:
     assert machine['torch'] == torch.__version__
     assert isinstance(machine['cpu'], str)
     assert machine['sgemm_gflops_1thread'] > 0
-    assert [(r['arch'], r['update_events']) for r in report['results']] == [('ncars', 1),
-                                                                           ('ncars', 20)]
+    assert [(r['arch'], r['update_events']) for r in report['results']] == [
+        ('ncars', 1),
+        ('ncars', 20),
+    ]
     for result in report['results']:
         assert set(result) >= RESULT_KEYS
 
@@ -72,8 +82,9 @@ def test_more_events_cost_more_flops(report: dict[str, Any]) -> None:
 
 def test_table_printed(report: dict[str, Any], capsys: pytest.CaptureFixture[str]) -> None:
     # The module fixture ran before capsys started; run the smallest case again to see the table.
-    assert main(['--arch', 'ncars', '--window', '500', '--update-events', '1',
-                 '--repeats', '1']) == 0
+    assert (
+        main(['--arch', 'ncars', '--window', '500', '--update-events', '1', '--repeats', '1']) == 0
+    )
     out = capsys.readouterr().out
     assert 'async ms' in out
     assert 'ncars' in out
@@ -84,19 +95,26 @@ def test_sgemm_rate_positive() -> None:
     assert sgemm_gflops(size=64, repeats=2) > 0
 
 
-@pytest.mark.parametrize(('argv', 'message'), [
-    (['--update-events', '1,x'],
-     "argument --update-events: expected comma-separated positive integers such as 1,10,100, "
-     "got '1,x'"),
-    (['--update-events', '1,,2'], 'expected comma-separated positive integers'),
-    (['--update-events', '0,5'], "update sizes must be >= 1, got '0,5'"),
-    (['--update-events', '5,5'], "update sizes must be distinct, got '5,5'"),
-    (['--update-events', '10,3000', '--window', '3000'],
-     '--update-events 3000 must be smaller than --window 3000'),
-    (['--window', '0'], 'argument --window: must be >= 1, got 0'),
-    (['--repeats', 'two'], "argument --repeats: expected an integer, got 'two'"),
-    (['--arch', 'ncars'], '--arch ncars is given more than once'),
-])
+@pytest.mark.parametrize(
+    ('argv', 'message'),
+    [
+        (
+            ['--update-events', '1,x'],
+            'argument --update-events: expected comma-separated positive integers such as 1,10,100, '
+            "got '1,x'",
+        ),
+        (['--update-events', '1,,2'], 'expected comma-separated positive integers'),
+        (['--update-events', '0,5'], "update sizes must be >= 1, got '0,5'"),
+        (['--update-events', '5,5'], "update sizes must be distinct, got '5,5'"),
+        (
+            ['--update-events', '10,3000', '--window', '3000'],
+            '--update-events 3000 must be smaller than --window 3000',
+        ),
+        (['--window', '0'], 'argument --window: must be >= 1, got 0'),
+        (['--repeats', 'two'], "argument --repeats: expected an integer, got 'two'"),
+        (['--arch', 'ncars'], '--arch ncars is given more than once'),
+    ],
+)
 def test_bad_arguments(argv: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit) as exc:
         main(['--arch', 'ncars', *argv])

@@ -144,9 +144,7 @@ def test_save_rejects_extras_that_the_safe_loader_would_refuse(tmp_path: Path) -
         CheckpointError,
         match=r"extra\['meta'\]\['when'\]\[1\] is a object; a checkpoint holds only tensors",
     ):
-        save_checkpoint(
-            tmp_path / 'm.pt', build_model(DENSE), DENSE, meta={'when': [1, object()]}
-        )
+        save_checkpoint(tmp_path / 'm.pt', build_model(DENSE), DENSE, meta={'when': [1, object()]})
     assert not list(tmp_path.iterdir())
 
 

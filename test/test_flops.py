@@ -48,8 +48,11 @@ def _net(arch: str) -> AsyncSparseVGG:
 def _one_site_update(net: AsyncSparseVGG) -> dict[str, list[LayerFlops]]:
     """FLOPs of moving one event from (5, 5) to (5, 6) (batch_dense sees only the topology)."""
     off = torch.tensor([[1.0, 0.0]])
-    return update_flops(net, (torch.tensor([[5, 5]]), off),
-                        (torch.tensor([[5, 5], [5, 6]]), torch.tensor([[0.0, 0.0], [1.0, 0.0]])))
+    return update_flops(
+        net,
+        (torch.tensor([[5, 5]]), off),
+        (torch.tensor([[5, 5], [5, 6]]), torch.tensor([[0.0, 0.0], [1.0, 0.0]])),
+    )
 
 
 def _shrink(n: int) -> int:
@@ -76,8 +79,11 @@ def _hand_batch_dense(arch: str) -> list[tuple[str, str, int]]:
     if spec.task == 'classification':
         return [*out, ('fc', 'linear', 2 * hc * h * w * classes)]
     yolo = h * w * (classes + 5 * 2)  # 2 boxes per cell
-    return [*out, ('linear_1', 'linear', 2 * hc * h * w * 1024),
-            ('linear_1/2', 'linear', 2 * 1024 * yolo)]
+    return [
+        *out,
+        ('linear_1', 'linear', 2 * hc * h * w * 1024),
+        ('linear_1/2', 'linear', 2 * 1024 * yolo),
+    ]
 
 
 # --- (a) batch_dense is exact ------------------------------------------------------------------
@@ -107,22 +113,33 @@ NCARS_BATCH_DENSE = 321_206_448
 NCALTECH101_BATCH_DENSE = 1_621_206_960
 
 
-@pytest.mark.parametrize(('arch', 'total'), [('ncars', NCARS_BATCH_DENSE),
-                                             ('ncaltech101', NCALTECH101_BATCH_DENSE)])
+@pytest.mark.parametrize(
+    ('arch', 'total'), [('ncars', NCARS_BATCH_DENSE), ('ncaltech101', NCALTECH101_BATCH_DENSE)]
+)
 def test_batch_dense_totals_pinned(arch: str, total: int) -> None:
     assert sum(f.flops for f in _one_site_update(_net(arch))['batch_dense']) == total
 
 
 def test_pinned_totals_follow_from_the_sums_in_the_comments() -> None:
-    ncars_convs = (12065 * 18 * (2 * 16 + 16 * 16) + 2961 * 18 * (16 * 32 + 32 * 32)
-                   + 713 * 18 * (32 * 64 + 64 * 64) + 165 * 18 * (64 * 128 + 128 * 128)
-                   + 35 * 18 * 128 * 256 + 6 * 18 * 256 * 128)
+    ncars_convs = (
+        12065 * 18 * (2 * 16 + 16 * 16)
+        + 2961 * 18 * (16 * 32 + 32 * 32)
+        + 713 * 18 * (32 * 64 + 64 * 64)
+        + 165 * 18 * (64 * 128 + 128 * 128)
+        + 35 * 18 * 128 * 256
+        + 6 * 18 * 256 * 128
+    )
     ncars_pools = 9 * (2961 * 16 + 713 * 32 + 165 * 64 + 35 * 128)
     assert ncars_convs + ncars_pools + 2 * 128 * 6 * 2 == NCARS_BATCH_DENSE
-    caltech_convs = (48705 * 18 * (2 * 16 + 16 * 16) + 12065 * 18 * (16 * 32 + 32 * 32)
-                     + 2961 * 18 * (32 * 64 + 64 * 64) + 713 * 18 * (64 * 128 + 128 * 128)
-                     + 165 * 18 * (128 * 256 + 256 * 256) + 35 * 18 * 256 * 512
-                     + 6 * 18 * 512 * 256)
+    caltech_convs = (
+        48705 * 18 * (2 * 16 + 16 * 16)
+        + 12065 * 18 * (16 * 32 + 32 * 32)
+        + 2961 * 18 * (32 * 64 + 64 * 64)
+        + 713 * 18 * (64 * 128 + 128 * 128)
+        + 165 * 18 * (128 * 256 + 256 * 256)
+        + 35 * 18 * 256 * 512
+        + 6 * 18 * 512 * 256
+    )
     caltech_pools = 9 * (12065 * 16 + 2961 * 32 + 713 * 64 + 165 * 128 + 35 * 256)
     assert caltech_convs + caltech_pools + 2 * 256 * 6 * 101 == NCALTECH101_BATCH_DENSE
 
@@ -164,7 +181,8 @@ def test_async_linear_counts_changed_rows_only() -> None:
 
 def _trunk(conv: nn.Module, pool: bool = False) -> AsyncTrunk:
     layers: OrderedDict[str, nn.Module] = OrderedDict(
-        conv=conv, bn=nn.BatchNorm1d(C_OUT), relu=nn.ReLU())
+        conv=conv, bn=nn.BatchNorm1d(C_OUT), relu=nn.ReLU()
+    )
     if pool:
         layers['pool'] = spconv.SparseMaxPool2d(3, 2)
     layers['to_dense'] = spconv.ToDense()
@@ -181,13 +199,15 @@ def _strided() -> AsyncTrunk:
 
 
 def _block(top: int, left: int, k: int) -> torch.Tensor:
-    rows, cols = torch.meshgrid(torch.arange(top, top + k), torch.arange(left, left + k),
-                                indexing='ij')
+    rows, cols = torch.meshgrid(
+        torch.arange(top, top + k), torch.arange(left, left + k), indexing='ij'
+    )
     return torch.stack([rows.flatten(), cols.flatten()], dim=1)  # [k*k, 2]
 
 
-def _apply(trunk: AsyncTrunk, state: AsyncState, sites: torch.Tensor,
-           value: float) -> list[LayerStats]:
+def _apply(
+    trunk: AsyncTrunk, state: AsyncState, sites: torch.Tensor, value: float
+) -> list[LayerStats]:
     """Set every channel of ``sites`` to ``value``; the per-layer stats of that update."""
     trunk(state, sites, torch.full((sites.shape[0], C_IN), value, dtype=torch.float64))
     return list(state.stats or [])
@@ -198,8 +218,9 @@ def _conv_flops(rules: int, delta_rules: int, sites: int) -> int:
     return rules * 2 * C_IN * C_OUT + delta_rules * C_IN + sites * C_OUT
 
 
-@pytest.mark.parametrize(('k', 'top', 'left'), [(1, 3, 3), (1, 0, 0), (2, 0, 0), (3, 2, 2),
-                                                (3, 4, 4)])
+@pytest.mark.parametrize(
+    ('k', 'top', 'left'), [(1, 3, 3), (1, 0, 0), (2, 0, 0), (3, 2, 2), (3, 4, 4)]
+)
 def test_submanifold_block_switching_on(k: int, top: int, left: int) -> None:
     # Every site of a k x k block is born. Each output recomputes from its active neighbours:
     # per axis 3k - 2 (input, output) pairs at distance <= 1, so (3k - 2)^2 rules, none on deltas.
@@ -226,8 +247,9 @@ def test_submanifold_value_change_and_switch_off() -> None:
     assert sparse_flops([stats])[0].flops == 3 * 12 + 3 * 2 + 4 * 3
 
 
-@pytest.mark.parametrize(('site', 'outputs'), [((3, 3), 1), ((2, 2), 4), ((2, 3), 2), ((0, 0), 1),
-                                               ((6, 6), 1)])
+@pytest.mark.parametrize(
+    ('site', 'outputs'), [((3, 3), 1), ((2, 2), 4), ((2, 3), 2), ((0, 0), 1), ((6, 6), 1)]
+)
 def test_strided_single_site(site: tuple[int, int], outputs: int) -> None:
     # 7x7 -> 3x3 with a 3x3/2 window: output o covers inputs 2o..2o+2, so even interior coordinates
     # lie in two windows per axis, odd ones in one. Each born output has one active input: 1 rule.
@@ -247,8 +269,10 @@ def test_pool_recomputes_the_windows_of_a_new_site() -> None:
     conv, pool = _apply(trunk, state, torch.tensor([[2, 2]]), 1.0)
     assert conv == LayerStats('conv', 'conv', C_IN, C_OUT, 1, 0, 1)
     assert pool == LayerStats('pool', 'pool', C_OUT, C_OUT, 0, 0, 4)  # (2, 2) is in 4 windows
-    assert sparse_flops([conv, pool]) == [LayerFlops('conv', 'conv', 1 * 12 + 1 * 3),
-                                          LayerFlops('pool', 'pool', 9 * 4 * C_OUT)]
+    assert sparse_flops([conv, pool]) == [
+        LayerFlops('conv', 'conv', 1 * 12 + 1 * 3),
+        LayerFlops('pool', 'pool', 9 * 4 * C_OUT),
+    ]
 
 
 def test_empty_update_costs_nothing() -> None:
@@ -264,13 +288,29 @@ def test_empty_update_costs_nothing() -> None:
 
 def test_cli_writes_report(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / 'flops.json'
-    argv = ['--arch', 'ncars', '--window', '2000', '--update-events', '1', '--samples', '1',
-            '--seed', '4', '--json', str(out)]
+    argv = [
+        '--arch',
+        'ncars',
+        '--window',
+        '2000',
+        '--update-events',
+        '1',
+        '--samples',
+        '1',
+        '--seed',
+        '4',
+        '--json',
+        str(out),
+    ]
     assert main(argv) == 0
     assert 'batch_dense' in capsys.readouterr().out
     report = json.loads(out.read_text())
     assert {k: report[k] for k in ('arch', 'window', 'update_events', 'samples')} == {
-        'arch': 'ncars', 'window': 2000, 'update_events': 1, 'samples': 1}
+        'arch': 'ncars',
+        'window': 2000,
+        'update_events': 1,
+        'samples': 1,
+    }
     assert set(report['modes']) == set(MODES)
     names = [(e['name'], e['kind']) for e in report['modes']['batch_dense']['per_layer']]
     assert names == [(n, k) for n, k, _ in _hand_batch_dense('ncars')]

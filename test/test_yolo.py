@@ -35,7 +35,7 @@ OFF = -30.0  # objectness logit of an empty box: score ~1e-13
 def _empty_output(batch: int = 1, grid: tuple[int, int] = (2, 3)) -> torch.Tensor:
     """Head output ``[B, Hg, Wg, NC + 5 * NB]`` whose boxes all have objectness logit OFF."""
     out = torch.zeros(batch, *grid, NC + 5 * NB, dtype=torch.float64)
-    out[..., 4 * NB:5 * NB] = OFF
+    out[..., 4 * NB : 5 * NB] = OFF
     return out
 
 
@@ -77,7 +77,7 @@ def _det(boxes: list[list[float]], scores: list[float], labels: list[int]) -> De
 def test_decode_one_box_geometry_and_score() -> None:
     out = _empty_output()
     _set_box(out, (0, 1, 2), 1, (0.5, 0.25, 0.4, 0.2), 2.0)
-    out[0, 1, 2, 5 * NB:] = torch.tensor([0.0, 3.0, 1.0])
+    out[0, 1, 2, 5 * NB :] = torch.tensor([0.0, 3.0, 1.0])
     (det,) = decode_yolo(out, (H, W), NC, NB, 0.3)
     cell_h, cell_w = H / 2, W / 3
     cy, cx = (1 + 0.5) * cell_h, (2 + 0.25) * cell_w
@@ -126,7 +126,7 @@ def test_boxes_of_a_cell_share_the_class() -> None:
     out = _empty_output()
     _set_box(out, (0, 1, 1), 0, (0.2, 0.2, 0.3, 0.3), 4.0)
     _set_box(out, (0, 1, 1), 1, (0.8, 0.8, 0.3, 0.3), 4.0)
-    out[0, 1, 1, 5 * NB:] = torch.tensor([0.0, 0.0, 5.0])
+    out[0, 1, 1, 5 * NB :] = torch.tensor([0.0, 0.0, 5.0])
     (det,) = decode_yolo(out, (H, W), NC, NB, 0.2)
     assert det.labels.tolist() == [2, 2]
 
@@ -232,9 +232,7 @@ def test_box_iou_rejects_bad_shapes() -> None:
 
 
 def test_nms_suppresses_overlapping_boxes_of_the_same_class() -> None:
-    det = _det(
-        [[0, 0, 10, 10], [1, 1, 11, 11], [50, 50, 60, 60]], [0.6, 0.9, 0.5], [1, 1, 1]
-    )
+    det = _det([[0, 0, 10, 10], [1, 1, 11, 11], [50, 50, 60, 60]], [0.6, 0.9, 0.5], [1, 1, 1])
     kept = nms(det, 0.5)
     assert kept.boxes.tolist() == [[1, 1, 11, 11], [50, 50, 60, 60]]
     assert kept.scores.tolist() == [0.9, 0.5]
@@ -288,9 +286,9 @@ def test_postprocess_decodes_suppresses_and_sorts() -> None:
 
 def test_postprocess_truncates_to_max_detections() -> None:
     out = _empty_output()
-    out[..., 0:2 * NB] = 0.5
-    out[..., 2 * NB:4 * NB] = 0.1  # small, non-overlapping boxes in every cell
-    out[..., 4 * NB:5 * NB] = torch.linspace(1.0, 5.0, 2 * 3 * NB).view(1, 2, 3, NB)
+    out[..., 0 : 2 * NB] = 0.5
+    out[..., 2 * NB : 4 * NB] = 0.1  # small, non-overlapping boxes in every cell
+    out[..., 4 * NB : 5 * NB] = torch.linspace(1.0, 5.0, 2 * 3 * NB).view(1, 2, 3, NB)
     (det,) = postprocess(out, (H, W), NC, NB, score_threshold=0.0, max_detections=4)
     assert len(det) == 4
     assert bool((det.scores[:-1] >= det.scores[1:]).all())

@@ -318,9 +318,7 @@ class AsyncLinearHead(nn.Module):
 
     def _weighted_rows(self, sites: torch.Tensor, delta: torch.Tensor) -> torch.Tensor:
         """``sum_{n, c} delta[n, c] * W[sites[n], c, :]`` without copying the weight rows."""
-        rows = (sites.unsqueeze(1) * self.channels + self.channel_ids).reshape(
-            1, -1
-        )  # [1, n * C]
+        rows = (sites.unsqueeze(1) * self.channels + self.channel_ids).reshape(1, -1)  # [1, n * C]
         w = self.w_site
         table = w.view(-1, self.features)  # [S * C, F]
         out = F.embedding_bag(rows, table, per_sample_weights=delta.reshape(1, -1), mode='sum')

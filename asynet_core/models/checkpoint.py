@@ -108,9 +108,7 @@ def _check_extra(extra: dict[str, Any]) -> None:
 def _check_model_config(model: nn.Module, config: ModelConfig) -> None:
     own = getattr(model, 'config', config)
     if own != config:
-        raise CheckpointError(
-            f'model was built from {own}, but the checkpoint config is {config}'
-        )
+        raise CheckpointError(f'model was built from {own}, but the checkpoint config is {config}')
 
 
 def save_checkpoint(path: PathLike, model: nn.Module, config: ModelConfig, **extra: Any) -> None:
@@ -250,9 +248,7 @@ def _build_loaded(
     model = build_model(config).to(device)
     problem = _state_dict_mismatch(state, model.state_dict())
     if problem is not None:
-        raise CheckpointError(
-            f'checkpoint {path} does not match arch {config.arch!r}: {problem}'
-        )
+        raise CheckpointError(f'checkpoint {path} does not match arch {config.arch!r}: {problem}')
     model.load_state_dict(state, strict=True)
     return model.eval()
 

@@ -30,8 +30,8 @@ import torch
 from torch import nn
 
 from asynet_core.errors import ConfigError, ShapeError
+from asynet_core.models.base import VGGBase
 from asynet_core.models.config import ModelConfig
-from asynet_core.models.init import he_normal_convs_
 from asynet_core.models.sparse_vgg import SparseVGG
 
 __all__ = ['DenseVGG', 'load_sparse_weights_into_dense', 'sparse_to_dense_state_dict']
@@ -55,7 +55,7 @@ def _trunk_layers(config: ModelConfig) -> OrderedDict[str, nn.Module]:
     return layers
 
 
-class DenseVGG(nn.Module):
+class DenseVGG(VGGBase):
     """Dense VGG classifier or YOLO detector with the topology of :class:`SparseVGG`.
 
     ``forward`` takes NCHW maps ``[B, in_channels, H, W]`` with ``(H, W) == config.input_size``
@@ -64,28 +64,7 @@ class DenseVGG(nn.Module):
     """
 
     def __init__(self, config: ModelConfig) -> None:
-        super().__init__()
-        self.config = config
-        spec = config.spec
-        self.trunk = nn.Sequential(_trunk_layers(config))
-        gh, gw = spec.grid_size()
-        flat = spec.head_channels * gh * gw
-        if spec.task == 'classification':
-            self.fc = nn.Linear(flat, config.num_classes)
-        else:
-            hidden = spec.fc_hidden if spec.fc_hidden is not None else 1024
-            self.linear_1 = nn.Linear(flat, hidden)
-            self.linear_2 = nn.Linear(hidden, gh * gw * config.output_channels())
-        he_normal_convs_(self)
-
-    def head(self, features: torch.Tensor) -> torch.Tensor:
-        """Linear head on the flattened head map ``[B, C * Hg * Wg]`` (C-major, as ``flatten``)."""
-        if self.config.task == 'classification':
-            return self.fc(features)  # type: ignore[no-any-return]
-        gh, gw = self.config.spec.grid_size()
-        hidden = torch.relu(self.linear_1(features))  # [B, fc_hidden]
-        flat: torch.Tensor = self.linear_2(hidden)  # [B, Hg*Wg*(C+5B)]
-        return flat.view(-1, gh, gw, self.config.output_channels())  # [B, Hg, Wg, C+5B]
+        super().__init__(config, nn.Sequential(_trunk_layers(config)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """Run the network on dense NCHW input maps ``[B, C, H, W]``."""

@@ -28,8 +28,8 @@ import torch
 from torch import nn
 
 from asynet_core.errors import ShapeError
+from asynet_core.models.base import VGGBase
 from asynet_core.models.config import ModelConfig
-from asynet_core.models.init import he_normal_convs_
 from asynet_core.spconv_compat import quiet_spconv_forward, sparse_tensor, spconv
 
 __all__ = ['SparseVGG', 'to_sparse_input']
@@ -56,7 +56,7 @@ def _trunk_layers(config: ModelConfig) -> OrderedDict[str, nn.Module]:
     return layers
 
 
-class SparseVGG(nn.Module):
+class SparseVGG(VGGBase):
     """Sparse VGG classifier or YOLO detector.
 
     ``forward`` takes a ``spconv.SparseConvTensor`` of spatial shape ``config.input_size`` and
@@ -65,29 +65,7 @@ class SparseVGG(nn.Module):
     """
 
     def __init__(self, config: ModelConfig) -> None:
-        super().__init__()
-        self.config = config
-        spec = config.spec
-        self.trunk = spconv.SparseSequential(_trunk_layers(config))
-        gh, gw = spec.grid_size()
-        flat = spec.head_channels * gh * gw
-        if spec.task == 'classification':
-            self.fc = nn.Linear(flat, config.num_classes)
-        else:
-            hidden = spec.fc_hidden if spec.fc_hidden is not None else 1024
-            self.linear_1 = nn.Linear(flat, hidden)
-            self.linear_2 = nn.Linear(hidden, gh * gw * config.output_channels())
-        he_normal_convs_(self)
-
-    def head(self, features: torch.Tensor) -> torch.Tensor:
-        """Linear head on the flattened (C-major) dense head map ``[B, C * Hg * Wg]``."""
-        if self.config.task == 'classification':
-            logits: torch.Tensor = self.fc(features)
-            return logits
-        gh, gw = self.config.spec.grid_size()
-        hidden = torch.relu(self.linear_1(features))
-        out: torch.Tensor = self.linear_2(hidden)  # [B, Hg * Wg * (C + 5B)]
-        return out.view(-1, gh, gw, self.config.output_channels())  # [B, Hg, Wg, C + 5B]
+        super().__init__(config, spconv.SparseSequential(_trunk_layers(config)))
 
     def forward(self, x: Any) -> torch.Tensor:
         """Run the network on a sparse input (see :func:`to_sparse_input`)."""

@@ -130,9 +130,9 @@ def _decode_boxes(output: torch.Tensor, input_size: tuple[int, int], nb: int) ->
     rows = grid[:gh].view(1, gh, 1, 1)  # [1, Hg, 1, 1]
     cols = grid[:gw].view(1, 1, gw, 1)  # [1, 1, Wg, 1]
     cy = (rows + output[..., 0:nb]) * cell_h  # [B, Hg, Wg, nb]
-    cx = (cols + output[..., nb:2 * nb]) * cell_w  # [B, Hg, Wg, nb]
-    h = output[..., 2 * nb:3 * nb] ** 2 * height  # [B, Hg, Wg, nb]
-    w = output[..., 3 * nb:4 * nb] ** 2 * width  # [B, Hg, Wg, nb]
+    cx = (cols + output[..., nb : 2 * nb]) * cell_w  # [B, Hg, Wg, nb]
+    h = output[..., 2 * nb : 3 * nb] ** 2 * height  # [B, Hg, Wg, nb]
+    w = output[..., 3 * nb : 4 * nb] ** 2 * width  # [B, Hg, Wg, nb]
     x_min = (cx - w / 2).clamp(0.0, width)
     y_min = (cy - h / 2).clamp(0.0, height)
     x_max = (cx + w / 2).clamp(0.0, width)
@@ -170,8 +170,8 @@ def decode_yolo(
     nb = num_boxes
     batch, n = output.shape[0], output.shape[1] * output.shape[2] * num_boxes
     boxes = _decode_boxes(output, input_size, nb).reshape(batch, n, 4)  # [B, Hg*Wg*nb, 4]
-    objectness = torch.sigmoid(output[..., 4 * nb:5 * nb])  # [B, Hg, Wg, nb]
-    probs = torch.softmax(output[..., 5 * nb:], dim=-1)  # [B, Hg, Wg, C]
+    objectness = torch.sigmoid(output[..., 4 * nb : 5 * nb])  # [B, Hg, Wg, nb]
+    probs = torch.softmax(output[..., 5 * nb :], dim=-1)  # [B, Hg, Wg, C]
     class_prob, labels = probs.max(dim=-1, keepdim=True)  # [B, Hg, Wg, 1] each
     scores = (objectness * class_prob).reshape(batch, n)  # [B, Hg*Wg*nb]
     labels = labels.expand_as(objectness).reshape(batch, n)  # [B, Hg*Wg*nb]

@@ -100,8 +100,8 @@ def test_sgemm_rate_positive() -> None:
     [
         (
             ['--update-events', '1,x'],
-            'argument --update-events: expected comma-separated positive integers such as 1,10,100, '
-            "got '1,x'",
+            'argument --update-events: expected comma-separated positive integers '
+            "such as 1,10,100, got '1,x'",
         ),
         (['--update-events', '1,,2'], 'expected comma-separated positive integers'),
         (['--update-events', '0,5'], "update sizes must be >= 1, got '0,5'"),

@@ -21,9 +21,9 @@ The compiled extension (``asynet_core_cpp``) will provide the same functions as
 
 from __future__ import annotations
 
-from asynet_core.ops_ref import bn_relu_rows, conv_delta, conv_recompute, pool_rows
+from asynet_core.ops_ref import ConvWeights, LayerUpdate, conv_update, linear_update, pool_update
 
-__all__ = ['backend', 'bn_relu_rows', 'conv_delta', 'conv_recompute', 'pool_rows']
+__all__ = ['ConvWeights', 'LayerUpdate', 'backend', 'conv_update', 'linear_update', 'pool_update']
 
 
 def backend() -> str:

@@ -12,90 +12,231 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""Pure-torch reference kernels of the asynchronous engine's hot path.
+"""Pure-torch reference of the asynchronous engine's hot path, one function per layer update.
 
-These are the reference twin of the compiled extension: ``asynet_core.ops`` exposes the same
-    functions and picks
-a backend once. Every map is ``[S + 1, C]`` with a zero, inactive sentinel row ``S``; tables come
-from :class:`asynet_core.engine.geometry.Geometry`. No function loops over sites or rules in
-Python.
+This is the reference twin of the compiled extension: :mod:`asynet_core.ops` exposes the same
+functions and picks a backend once. Every map is ``[S + 1, C]`` with a zero, inactive sentinel
+row ``S``; tables come from :class:`asynet_core.engine.geometry.Geometry`. No function loops over
+sites or rules in Python.
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import torch
 
-__all__ = ['bn_relu_rows', 'conv_delta', 'conv_recompute', 'pool_rows']
+__all__ = ['ConvWeights', 'LayerUpdate', 'conv_update', 'linear_update', 'pool_update']
 
 
-def conv_delta(
+class ConvWeights(NamedTuple):
+    """Converted weights of a 3x3 conv + folded eval BatchNorm.
+
+    Attributes:
+        taps: ``[9, C_in, C_out]`` one matrix per tap (the compiled kernels' layout).
+        cat: ``[C_in, 9 * C_out]`` taps side by side (the reference's all-taps GEMM).
+        col: ``[9 * C_in, C_out]`` taps stacked (im2col recompute).
+        scale: ``[C_out]`` BatchNorm scale ``gamma / sqrt(var + eps)``.
+        shift: ``[C_out]`` BatchNorm shift ``beta - mean * scale``.
+    """
+
+    taps: torch.Tensor
+    cat: torch.Tensor
+    col: torch.Tensor
+    scale: torch.Tensor
+    shift: torch.Tensor
+
+
+class LayerUpdate(NamedTuple):
+    """What one layer update changed in its output map, and the work it did.
+
+    Attributes:
+        sites: ``[n]`` output sites whose value vector changed (sorted).
+        delta: ``[n, C]`` new minus old value at ``sites``.
+        born: ``[b]`` output sites that switched on (sorted).
+        died: ``[d]`` output sites that switched off (sorted).
+        rules: applied (input, output, tap) rules into active outputs (conv; 0 for pools).
+        delta_rules: the part of ``rules`` applied to input differences.
+        touched: output sites recomputed (BN + ReLU for convs, max for pools).
+    """
+
+    sites: torch.Tensor
+    delta: torch.Tensor
+    born: torch.Tensor
+    died: torch.Tensor
+    rules: int
+    delta_rules: int
+    touched: int
+
+
+def _unique(candidates: torch.Tensor, sentinel: int) -> torch.Tensor:
+    """Sorted unique sites of ``candidates`` without the sentinel (the largest index)."""
+    sites: torch.Tensor = torch.unique(candidates)
+    if sites.numel() and int(sites[-1]) == sentinel:
+        return sites[:-1]
+    return sites
+
+
+def _activity(
+    in_active: torch.Tensor,
+    out_active: torch.Tensor,
+    born: torch.Tensor,
+    died: torch.Tensor,
+    inputs: torch.Tensor,
+    outputs: torch.Tensor,
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Geometric activity of a stride-2 layer's outputs near switched inputs.
+
+    Returns the touched outputs and those that switched on and off; updates ``out_active``.
+    """
+    sentinel = out_active.shape[0] - 1
+    touched = _unique(outputs[torch.cat([born, died])].flatten(), sentinel)
+    now = in_active[inputs[touched]].any(dim=1)  # [n]
+    before = out_active[touched]
+    out_active[touched] = now
+    return touched, touched[now & ~before], touched[before & ~now]
+
+
+def _store(
+    out: torch.Tensor, touched: torch.Tensor, new: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Write new output rows; return the sites whose rows changed and the differences."""
+    delta = new - out[touched]  # [n, C]
+    out[touched] = new
+    moved = (delta != 0).any(dim=1)
+    return touched[moved], delta[moved]
+
+
+def _conv_rules(
     y: torch.Tensor,
     sites: torch.Tensor,
     delta: torch.Tensor,
     outputs: torch.Tensor,
-    active_out: torch.Tensor,
+    active: torch.Tensor,
     w_cat: torch.Tensor,
 ) -> torch.Tensor:
-    """Add input changes to the raw outputs: ``y[o] += W_k^T delta[i]`` for every rule.
-
-    Args:
-        y: ``[S_out + 1, C_out]`` raw (pre-BN) outputs, updated in place.
-        sites: ``[n]`` input sites whose value changed.
-        delta: ``[n, C_in]`` new minus old input value at ``sites``.
-        outputs: ``[S_in + 1, 9]`` output site per input site and tap.
-        active_out: ``[S_out + 1]`` current output activity (rules only reach active outputs).
-        w_cat: ``[C_in, 9 * C_out]`` weights, tap-major along the columns.
-
-    Returns:
-        ``[r]`` output site of every applied rule (with repetitions).
-    """
+    """``y[o] += W_k^T delta[i]`` for every rule into an active output; return rule outputs."""
     n, c_out = sites.shape[0], y.shape[1]
     targets = outputs[sites]  # [n, 9]
-    valid = active_out[targets]  # [n, 9]
-    products = (delta @ w_cat).view(n, 9, c_out)  # [n, 9, C_out]
+    valid = active[targets]  # [n, 9]
+    products = (delta @ w_cat).view(n, 9, c_out)  # [n, 9, C_out]: all taps in one GEMM
     hit = targets[valid]  # [r]
     y.index_add_(0, hit, products[valid])
     return hit
 
 
-def conv_recompute(
-    y: torch.Tensor,
-    sites: torch.Tensor,
+def _count_rules(
+    hit: torch.Tensor,
+    born: torch.Tensor,
+    in_active: torch.Tensor,
     inputs: torch.Tensor,
-    x: torch.Tensor,
-    w_col: torch.Tensor,
-) -> None:
-    """Recompute raw outputs in full from the current input map: ``y[o] = sum_k W_k^T x[i_k(o)]``.
+    sites: int,
+) -> tuple[int, int]:
+    """(all rules, difference rules): rules into switched-on outputs are replaced by full ones."""
+    delta_rules = int(hit.numel())
+    if not born.numel():
+        return delta_rules, delta_rules
+    is_born = torch.zeros(sites + 1, dtype=torch.bool, device=hit.device)
+    is_born[born] = True
+    delta_rules -= int(is_born[hit].sum())
+    return delta_rules + int(in_active[inputs[born]].sum()), delta_rules
 
-    Inactive inputs hold 0 in ``x``, so only active neighbours contribute.
+
+def conv_update(
+    y: torch.Tensor,
+    z: torch.Tensor,
+    out_active: torch.Tensor,
+    x: torch.Tensor,
+    in_active: torch.Tensor,
+    change: tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor],
+    inputs: torch.Tensor,
+    outputs: torch.Tensor,
+    weights: ConvWeights,
+    submanifold: bool,
+    count: bool = False,
+) -> LayerUpdate:
+    """Update a 3x3 conv + eval BN + ReLU layer after its input changed.
+
+    Outputs that stay active get ``y[o] += W_k^T (x_new - x_old)[i]`` for every rule from a
+    changed input; outputs that switch on are recomputed from all their active inputs; outputs that
+    switch off are zeroed. A submanifold layer's output activity is its input's (the same tensor);
+    a stride-2 layer's output is active iff its 3x3 window holds an active input.
 
     Args:
-        y: ``[S_out + 1, C_out]`` raw outputs, rows ``sites`` overwritten.
-        sites: ``[n]`` output sites to recompute.
-        inputs: ``[S_out + 1, 9]`` input site per output site and tap.
-        x: ``[S_in + 1, C_in]`` current input map.
-        w_col: ``[9 * C_in, C_out]`` weights, tap-major along the rows.
+        y: ``[S_out + 1, C_out]`` raw conv outputs (updated).
+        z: ``[S_out + 1, C_out]`` post-activation outputs, 0 where inactive (updated).
+        out_active: ``[S_out + 1]`` output activity (updated for stride-2 layers).
+        x: ``[S_in + 1, C_in]`` current input map (after the update).
+        in_active: ``[S_in + 1]`` current input activity.
+        change: input (sites ``[n]``, delta ``[n, C_in]``, born ``[b]``, died ``[d]``).
+        inputs: ``[S_out + 1, 9]`` input site of each output site and tap.
+        outputs: ``[S_in + 1, 9]`` output site of each input site and tap.
+        weights: converted weights.
+        submanifold: stride 1 (shared activity) or stride 2 (geometric output activity).
+        count: also count rules (costs a few extra ops here).
     """
-    gathered = x[inputs[sites]]  # [n, 9, C_in]
-    y[sites] = gathered.reshape(sites.shape[0], -1) @ w_col  # [n, C_out]
+    sites, delta, born, died = change
+    if not submanifold:
+        _, born, died = _activity(in_active, out_active, born, died, inputs, outputs)
+    hit = _conv_rules(y, sites, delta, outputs, out_active, weights.cat)
+    if born.numel():
+        y[born] = x[inputs[born]].reshape(born.shape[0], -1) @ weights.col  # [b, C_out]
+    y[died] = 0
+    touched = _unique(torch.cat([hit, born, died]), y.shape[0] - 1)
+    raw = y[touched]  # [t, C_out]
+    new = torch.relu(raw * weights.scale + weights.shift)
+    new = new * out_active[touched].unsqueeze(1).to(new.dtype)
+    moved, diff = _store(z, touched, new)
+    rules, delta_rules = (
+        _count_rules(hit, born, in_active, inputs, y.shape[0] - 1) if count else (0, 0)
+    )
+    return LayerUpdate(moved, diff, born, died, rules, delta_rules, int(touched.numel()))
 
 
-def bn_relu_rows(
-    y: torch.Tensor, active: torch.Tensor, scale: torch.Tensor, shift: torch.Tensor
-) -> torch.Tensor:
-    """Eval BatchNorm (folded to ``scale``/``shift``) + ReLU on rows, zero where inactive."""
-    out = torch.relu(y * scale + shift)  # [n, C]
-    return out * active.unsqueeze(1).to(out.dtype)
+def pool_update(
+    z: torch.Tensor,
+    out_active: torch.Tensor,
+    x: torch.Tensor,
+    in_active: torch.Tensor,
+    change: tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor],
+    inputs: torch.Tensor,
+    outputs: torch.Tensor,
+) -> LayerUpdate:
+    """Update a 3x3 stride-2 max-pool of a post-ReLU map (>= 0, 0 where inactive).
 
-
-def pool_rows(
-    z: torch.Tensor, active: torch.Tensor, sites: torch.Tensor, inputs: torch.Tensor
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """3x3 max-pool of a non-negative map at output ``sites``: (values, activity).
-
-    Inputs are post-ReLU (>= 0) and inactive sites hold 0, so the max over the whole window equals
-    the max over its active inputs; an output is active iff any input of its window is active
-    (geometric activity).
+    Outputs with a changed or switched input in their window are recomputed from their 9 inputs:
+    the max over the window equals the max over its active inputs, and an output is active iff
+    its window holds an active input. Arguments as :func:`conv_update` (``change`` delta unused).
     """
-    window = inputs[sites]  # [n, 9]
-    return z[window].amax(dim=1), active[window].any(dim=1)
+    sites, _, born, died = change
+    touched = _unique(outputs[torch.cat([sites, born, died])].flatten(), z.shape[0] - 1)
+    window = inputs[touched]  # [t, 9]
+    now = in_active[window].any(dim=1)
+    before = out_active[touched]
+    out_active[touched] = now
+    moved, diff = _store(z, touched, x[window].amax(dim=1))
+    n = int(touched.numel())
+    return LayerUpdate(moved, diff, touched[now & ~before], touched[before & ~now], 0, 0, n)
+
+
+def linear_update(
+    acc: torch.Tensor, sites: torch.Tensor, delta: torch.Tensor, w_site: torch.Tensor
+) -> None:
+    """``acc += sum_{n, c} delta[n, c] * w_site[sites[n], c, :]`` (no copy of the weight rows).
+
+    Args:
+        acc: ``[F]`` accumulated linear output (updated).
+        sites: ``[n]`` changed head-map sites.
+        delta: ``[n, C]`` their differences.
+        w_site: ``[S, C, F]`` the linear weight per head site and channel.
+    """
+    if not sites.numel():
+        return
+    channels, features = w_site.shape[1], w_site.shape[2]
+    ids = torch.arange(channels, device=sites.device)
+    rows = (sites.unsqueeze(1) * channels + ids).reshape(1, -1)  # [1, n * C]
+    table = w_site.view(-1, features)  # [S * C, F]
+    weights = delta.reshape(1, -1)
+    acc += torch.nn.functional.embedding_bag(rows, table, per_sample_weights=weights, mode='sum')[
+        0
+    ]

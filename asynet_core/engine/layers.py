@@ -30,53 +30,21 @@ from torch import nn
 from asynet_core import ops
 from asynet_core.engine.geometry import TAPS, Geometry
 from asynet_core.engine.state import ConvState, HeadState, LayerStats, LevelChange, MapState
+from asynet_core.ops_ref import ConvWeights
 
-__all__ = ['AsyncConvBNReLU', 'AsyncLinearHead', 'AsyncMaxPool', 'unique_sites']
-
-
-def unique_sites(candidates: torch.Tensor, sentinel: int) -> torch.Tensor:
-    """Sorted unique sites of ``candidates`` without the sentinel (the largest possible index)."""
-    sites: torch.Tensor = torch.unique(candidates)
-    if sites.numel() and int(sites[-1]) == sentinel:
-        return sites[:-1]
-    return sites
-
-
-def _activity_change(
-    current: MapState, out_active: torch.Tensor, change: LevelChange, geometry: Geometry
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Update the geometric activity of a stride-2 layer; return the (born, died) output sites."""
-    candidates = geometry.outputs[torch.cat([change.born, change.died])].flatten()
-    touched = unique_sites(candidates, geometry.out_sites)
-    now = current.active[geometry.inputs[touched]].any(dim=1)  # [n]
-    before = out_active[touched]
-    out_active[touched] = now
-    return touched[now & ~before], touched[before & ~now]
-
-
-def _emit(
-    state_out: MapState,
-    touched: torch.Tensor,
-    new_values: torch.Tensor,
-    born: torch.Tensor,
-    died: torch.Tensor,
-) -> LevelChange:
-    """Store new output rows and describe what changed."""
-    delta = new_values - state_out.values[touched]  # [n, C]
-    state_out.values[touched] = new_values
-    moved = (delta != 0).any(dim=1)
-    return LevelChange(touched[moved], delta[moved], state_out, born, died)
+__all__ = ['AsyncConvBNReLU', 'AsyncLinearHead', 'AsyncMaxPool']
 
 
 class AsyncConvBNReLU(nn.Module):
     """3x3 conv (submanifold, or strided with geometric output activity) + eval BatchNorm + ReLU.
 
-    Exactness: the conv is linear and BN/ReLU act per site, so ``y[o] += W^T (x_new - x_old)`` over
-        the rules
-    from changed inputs updates every output that stayed active; outputs that switch on are
-    recomputed from all their active inputs, outputs that switch off are zeroed.
+    Exactness: the conv is linear and BN/ReLU act per site, so ``y[o] += W^T (x_new - x_old)``
+    over the rules from changed inputs updates every output that stayed active; outputs that
+    switch on are recomputed from all their active inputs, outputs that switch off are zeroed
+    (:func:`asynet_core.ops_ref.conv_update`).
     """
 
+    w_taps: torch.Tensor  # [9, C_in, C_out]
     w_cat: torch.Tensor  # [C_in, 9 * C_out]
     w_col: torch.Tensor  # [9 * C_in, C_out]
     scale: torch.Tensor  # [C_out] folded BatchNorm
@@ -100,6 +68,7 @@ class AsyncConvBNReLU(nn.Module):
         c_out, _, _, c_in = weight.shape  # spconv layout [out, ky, kx, in]
         self.c_in, self.c_out = c_in, c_out
         taps = weight.reshape(c_out, TAPS, c_in)  # [out, 9, in]
+        self.register_buffer('w_taps', taps.permute(1, 2, 0).contiguous())
         self.register_buffer(
             'w_cat', taps.permute(2, 1, 0).reshape(c_in, TAPS * c_out).contiguous()
         )
@@ -120,45 +89,35 @@ class AsyncConvBNReLU(nn.Module):
             out.active = source.active
         return ConvState(y, out)
 
+    def weights(self) -> ConvWeights:
+        """The converted weights in the layouts the kernels use."""
+        return ConvWeights(self.w_taps, self.w_cat, self.w_col, self.scale, self.shift)
+
     def forward(
         self, change: LevelChange, state: ConvState, stats: list[LayerStats] | None = None
     ) -> LevelChange:
         """Apply one update; return the change of the post-activation output map."""
-        active = state.out.active
-        if self.submanifold:
-            born, died = change.born, change.died
-        else:
-            born, died = _activity_change(change.current, active, change, self.geometry)
-        hit = ops.conv_delta(state.y, change.sites, change.delta, self.outputs, active, self.w_cat)
-        if born.numel():
-            ops.conv_recompute(state.y, born, self.inputs, change.current.values, self.w_col)
-        if died.numel():
-            state.y[died] = 0
-        touched = unique_sites(torch.cat([hit, born, died]), self.geometry.out_sites)
-        new = ops.bn_relu_rows(state.y[touched], active[touched], self.scale, self.shift)
-        if stats is not None:
-            stats.append(self._stats(change, hit, born, int(touched.numel())))
-        return _emit(state.out, touched, new, born, died)
-
-    def _stats(
-        self, change: LevelChange, hit: torch.Tensor, born: torch.Tensor, touched: int
-    ) -> LayerStats:
-        delta_rules = int(hit.numel())
-        full_rules = 0
-        if born.numel():
-            is_born = torch.zeros(self.geometry.out_sites + 1, dtype=torch.bool, device=hit.device)
-            is_born[born] = True
-            delta_rules -= int(is_born[hit].sum())
-            full_rules = int(change.current.active[self.inputs[born]].sum())
-        return LayerStats(
-            self.name,
-            'conv',
-            self.c_in,
-            self.c_out,
-            delta_rules + full_rules,
-            delta_rules,
-            touched,
+        src = change.current
+        r = ops.conv_update(
+            state.y,
+            state.out.values,
+            state.out.active,
+            src.values,
+            src.active,
+            (change.sites, change.delta, change.born, change.died),
+            self.inputs,
+            self.outputs,
+            self.weights(),
+            self.submanifold,
+            stats is not None,
         )
+        if stats is not None:
+            stats.append(
+                LayerStats(
+                    self.name, 'conv', self.c_in, self.c_out, r.rules, r.delta_rules, r.touched
+                )
+            )
+        return LevelChange(r.sites, r.delta, state.out, r.born, r.died)
 
     def weight_nchw(self) -> torch.Tensor:
         """Weights as a ``conv2d`` kernel ``[out, in, 3, 3]``."""
@@ -211,21 +170,21 @@ class AsyncMaxPool(nn.Module):
         self, change: LevelChange, state: MapState, stats: list[LayerStats] | None = None
     ) -> LevelChange:
         """Recompute the touched pooled sites; return the pooled map's change."""
-        candidates = torch.cat([change.sites, change.born, change.died])
-        outputs = self.outputs
-        touched = unique_sites(outputs[candidates].flatten(), self.geometry.out_sites)
-        values, now = ops.pool_rows(
-            change.current.values, change.current.active, touched, self.inputs
+        src = change.current
+        r = ops.pool_update(
+            state.values,
+            state.active,
+            src.values,
+            src.active,
+            (change.sites, change.delta, change.born, change.died),
+            self.inputs,
+            self.outputs,
         )
-        before = state.active[touched]
-        state.active[touched] = now
         if stats is not None:
             stats.append(
-                LayerStats(
-                    self.name, 'pool', self.channels, self.channels, 0, 0, int(touched.numel())
-                )
+                LayerStats(self.name, 'pool', self.channels, self.channels, 0, 0, r.touched)
             )
-        return _emit(state, touched, values, touched[now & ~before], touched[before & ~now])
+        return LevelChange(r.sites, r.delta, state, r.born, r.died)
 
     def dense_forward(
         self, x: torch.Tensor, a: torch.Tensor, state: MapState
@@ -242,13 +201,11 @@ class AsyncLinearHead(nn.Module):
     """Linear head on the flattened (C, H, W) head map, updated by changed sites only.
 
     Classification: ``fc``. Detection: ``linear_1`` incrementally, then ReLU and ``linear_2`` in
-        full
-    (a ReLU separates them, so the second layer cannot be updated by differences).
+    full (a ReLU separates them, so the second layer cannot be updated by differences).
     """
 
     w_site: torch.Tensor  # [S, C, F] first linear layer, per head site
     bias: torch.Tensor  # [F]
-    channel_ids: torch.Tensor  # [C]
     w2: torch.Tensor  # [out, F] second linear layer (detection)
     b2: torch.Tensor  # [out]
 
@@ -272,7 +229,6 @@ class AsyncLinearHead(nn.Module):
         per_site = weight.view(features, self.channels, sites).permute(2, 1, 0)  # [S, C, F]
         self.register_buffer('w_site', per_site.contiguous())
         self.register_buffer('bias', bias.clone())
-        self.register_buffer('channel_ids', torch.arange(self.channels), persistent=False)
         self.second = second is not None
         if second is not None:
             self.register_buffer('w2', second[0].clone())
@@ -287,8 +243,7 @@ class AsyncLinearHead(nn.Module):
         self, change: LevelChange, state: HeadState, stats: list[LayerStats] | None = None
     ) -> torch.Tensor:
         """Add the changed sites' contribution; return the network output ``[1, ...]``."""
-        if change.sites.numel():
-            state.acc += self._weighted_rows(change.sites, change.delta)
+        ops.linear_update(state.acc, change.sites, change.delta, self.w_site)
         if stats is not None:
             changed = int(change.sites.numel()) * self.channels
             stats.append(
@@ -315,14 +270,6 @@ class AsyncLinearHead(nn.Module):
                     )
                 )
         return self.output(state)
-
-    def _weighted_rows(self, sites: torch.Tensor, delta: torch.Tensor) -> torch.Tensor:
-        """``sum_{n, c} delta[n, c] * W[sites[n], c, :]`` without copying the weight rows."""
-        rows = (sites.unsqueeze(1) * self.channels + self.channel_ids).reshape(1, -1)  # [1, n * C]
-        w = self.w_site
-        table = w.view(-1, self.features)  # [S * C, F]
-        out = F.embedding_bag(rows, table, per_sample_weights=delta.reshape(1, -1), mode='sum')
-        return out[0]
 
     def output(self, state: HeadState) -> torch.Tensor:
         """Network output: logits ``[1, K]`` or YOLO map ``[1, Hg, Wg, C]``."""

@@ -34,8 +34,10 @@ install: $(STAMP)
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
 
-# Reinstalled only when the build description changes.
-$(STAMP): setup.py setup.cfg | $(VENV)/bin/python
+CPP_SOURCES := $(wildcard asynet_core_cpp/src/*.cpp asynet_core_cpp/include/asynet_core_cpp/*.h)
+
+# Reinstalled (and the extension rebuilt in place) when the build description or C++ changes.
+$(STAMP): setup.py setup.cfg $(CPP_SOURCES) | $(VENV)/bin/python
 	$(BIN)/python -m pip install $(TORCH)
 	# colcon-core needs setuptools<80 (torch pulls a newer one); pybind11 builds asynet_core_cpp.
 	$(BIN)/python -m pip install 'setuptools<80' pybind11 $(SPCONV) colcon-common-extensions
@@ -43,6 +45,8 @@ $(STAMP): setup.py setup.cfg | $(VENV)/bin/python
 	$(BIN)/python -m pip install --no-build-isolation -e '.[test]'
 	touch $@
 
+# The compiled backend must load in tests: a silent fallback to torch would hide a broken build.
+test: export ASYNET_REQUIRE_CPP := 1
 test: $(STAMP)
 	mkdir -p build
 	# Old result files must not count towards this run.

@@ -21,10 +21,28 @@ resolved through ``realpath`` because ``colcon build --symlink-install`` runs it
 import os
 from glob import glob
 
+from pybind11.setup_helpers import Pybind11Extension, build_ext
 from setuptools import find_packages, setup
 
 PACKAGE_NAME = 'asynet_ros'
 here = os.path.dirname(os.path.realpath(__file__))
+
+
+def _extension() -> Pybind11Extension:
+    """The compiled kernels ``asynet_core_cpp._ext`` (C++17, -O3, warnings are errors).
+
+    ``ASYNET_MARCH`` sets ``-march`` (default ``native``: colcon and pip build on the machine that
+    runs the code; set e.g. ``x86-64-v3`` for a portable build).
+    """
+    src = os.path.join(here, 'asynet_core_cpp', 'src')
+    march = os.environ.get('ASYNET_MARCH', 'native')
+    return Pybind11Extension(
+        'asynet_core_cpp._ext',
+        sorted(os.path.join(src, name) for name in os.listdir(src) if name.endswith('.cpp')),
+        include_dirs=[os.path.join(here, 'asynet_core_cpp', 'include')],
+        cxx_std=17,
+        extra_compile_args=['-O3', f'-march={march}', '-Wall', '-Wextra', '-Wpedantic', '-Werror'],
+    )
 
 
 def _data_glob(pattern: str) -> list[str]:
@@ -43,12 +61,20 @@ setup(
     packages=[
         *find_packages(
             where=here,
-            include=['asynet_core', 'asynet_core.*', 'asynet_ros', 'asynet_ros.*'],
+            include=[
+                'asynet_core',
+                'asynet_core.*',
+                'asynet_core_cpp',
+                'asynet_ros',
+                'asynet_ros.*',
+            ],
         ),
         'asynet_benchmarks',
     ],
     package_dir={'asynet_benchmarks': 'benchmarks'},
-    package_data={'asynet_core': ['py.typed']},
+    package_data={'asynet_core': ['py.typed'], 'asynet_core_cpp': ['_ext.pyi', 'py.typed']},
+    ext_modules=[_extension()],
+    cmdclass={'build_ext': build_ext},
     data_files=[
         ('share/ament_index/resource_index/packages', ['resource/' + PACKAGE_NAME]),
         ('share/' + PACKAGE_NAME, ['package.xml']),

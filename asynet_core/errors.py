@@ -23,6 +23,7 @@ from __future__ import annotations
 
 __all__ = [
     'AsynetError',
+    'BackendError',
     'CheckpointError',
     'ConfigError',
     'EngineStateError',
@@ -63,3 +64,7 @@ class CheckpointError(AsynetError):
 
 class EngineStateError(AsynetError, RuntimeError):
     """The asynchronous engine was used in a way its state does not allow."""
+
+
+class BackendError(AsynetError, RuntimeError):
+    """A kernel backend was requested that is not available (e.g. the extension did not build)."""

@@ -12,20 +12,231 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""The one seam between the engine and its hot-path kernels.
+"""The one seam between the engine and its hot-path kernels; the only importer of the extension.
 
-The compiled extension (``asynet_core_cpp``) will provide the same functions as
-:mod:`asynet_core.ops_ref`; until it exists the torch reference is the only backend.
-:func:`backend` reports the active one.
+Two interchangeable backends implement the same functions: ``cpp`` (the compiled
+``asynet_core_cpp._ext``) and ``torch`` (:mod:`asynet_core.ops_ref`, the reference twin). The
+backend is chosen once at import: the environment variable ``ASYNET_BACKEND`` (``auto``, ``cpp`` or
+``torch``; default ``auto``: the extension when it imports). ``ASYNET_REQUIRE_CPP=1`` turns a
+missing extension into an import error, so a broken build cannot hide behind the fallback (CI and
+``make test`` set it). Tensors on a non-CPU device always use the torch backend.
 """
 
 from __future__ import annotations
 
-from asynet_core.ops_ref import ConvWeights, LayerUpdate, conv_update, linear_update, pool_update
+import contextlib
+import os
+from collections.abc import Iterator, Sequence
+from types import ModuleType
+from typing import Any
 
-__all__ = ['ConvWeights', 'LayerUpdate', 'backend', 'conv_update', 'linear_update', 'pool_update']
+import torch
+
+from asynet_core import ops_ref
+from asynet_core.errors import BackendError, ConfigError
+from asynet_core.ops_ref import ConvWeights, LayerUpdate
+
+__all__ = [
+    'BACKENDS',
+    'ConvKernel',
+    'ConvWeights',
+    'LayerUpdate',
+    'PoolKernel',
+    'TrunkRunner',
+    'available_backends',
+    'backend',
+    'conv_kernel',
+    'linear_update',
+    'pool_kernel',
+    'set_backend',
+    'trunk_runner',
+    'use_backend',
+]
+
+BACKENDS = ('cpp', 'torch')
+Change = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]
+
+
+def _load_extension() -> tuple[ModuleType | None, str]:
+    try:
+        from asynet_core_cpp import _ext
+    except ImportError as err:
+        return None, str(err)
+    return _ext, ''
+
+
+_EXT, _EXT_ERROR = _load_extension()
+_active = 'torch'
+
+
+def available_backends() -> list[str]:
+    """The backends that can be used here (``cpp`` only when the extension imported)."""
+    return [name for name in BACKENDS if name == 'torch' or _EXT is not None]
 
 
 def backend() -> str:
-    """Name of the active kernel backend (``torch`` for the reference implementation)."""
-    return 'torch'
+    """The active backend: ``cpp`` or ``torch``."""
+    return _active
+
+
+def set_backend(name: str) -> None:
+    """Use ``name`` (``auto``, ``cpp`` or ``torch``) from now on.
+
+    Raises:
+        ConfigError: unknown name.
+        BackendError: ``cpp`` requested but the extension is not importable (says why).
+    """
+    global _active
+    if name not in ('auto', *BACKENDS):
+        raise ConfigError(f"unknown backend {name!r}; valid choices: ['auto', 'cpp', 'torch']")
+    if name == 'cpp' and _EXT is None:
+        raise BackendError(f'the cpp backend is not available: {_EXT_ERROR}')
+    _active = name if name != 'auto' else ('cpp' if _EXT is not None else 'torch')
+
+
+@contextlib.contextmanager
+def use_backend(name: str) -> Iterator[None]:
+    """Use a backend inside a ``with`` block, then restore the previous one."""
+    previous = _active
+    set_backend(name)
+    try:
+        yield
+    finally:
+        set_backend(previous)
+
+
+def _np(t: torch.Tensor) -> Any:
+    """Zero-copy numpy view of a CPU tensor (never a silent copy: layouts are checked in C++)."""
+    return t.detach().numpy()
+
+
+def _result(raw: tuple[Any, ...]) -> LayerUpdate:
+    sites, delta, born, died, rules, delta_rules, touched = raw
+    return LayerUpdate(
+        torch.from_numpy(sites),
+        torch.from_numpy(delta),
+        torch.from_numpy(born),
+        torch.from_numpy(died),
+        int(rules),
+        int(delta_rules),
+        int(touched),
+    )
+
+
+def _compiled(t: torch.Tensor) -> ModuleType | None:
+    """The extension when it should run on ``t``'s device, else ``None``."""
+    return _EXT if _active == 'cpp' and t.device.type == 'cpu' else None
+
+
+class _CppConvKernel:
+    """``asynet_core_cpp._ext.ConvKernel`` behind the torch-tensor interface of the reference."""
+
+    def __init__(self, kernel: Any) -> None:
+        self._kernel = kernel
+
+    def update(
+        self,
+        y: torch.Tensor,
+        z: torch.Tensor,
+        out_active: torch.Tensor,
+        x: torch.Tensor,
+        in_active: torch.Tensor,
+        change: Change,
+        count: bool = False,
+    ) -> LayerUpdate:
+        """See :func:`asynet_core.ops_ref.conv_update` (rules are always counted here)."""
+        del count
+        arrays = [y, z, out_active, x, in_active, *change]
+        return _result(self._kernel.update(*map(_np, arrays)))
+
+
+class _CppPoolKernel:
+    """``asynet_core_cpp._ext.PoolKernel`` behind the torch-tensor interface of the reference."""
+
+    def __init__(self, kernel: Any) -> None:
+        self._kernel = kernel
+
+    def update(
+        self,
+        z: torch.Tensor,
+        out_active: torch.Tensor,
+        x: torch.Tensor,
+        in_active: torch.Tensor,
+        change: Change,
+        count: bool = False,
+    ) -> LayerUpdate:
+        """See :func:`asynet_core.ops_ref.pool_update`."""
+        del count
+        sites, _, born, died = change
+        arrays = [z, out_active, x, in_active, sites, born, died]
+        return _result(self._kernel.update(*map(_np, arrays)))
+
+
+class _CppTrunkRunner:
+    """``asynet_core_cpp._ext.TrunkRunner`` behind the interface of the reference runner."""
+
+    def __init__(self, runner: Any) -> None:
+        self._runner = runner
+
+    def update(self, change: Change, count: bool = False) -> tuple[LayerUpdate, list[Work]]:
+        """See :class:`asynet_core.ops_ref.TrunkRunner` (work is always counted here)."""
+        del count
+        sites, delta, born, died, work = self._runner.update(*map(_np, change))
+        last = _result((sites, delta, born, died, 0, 0, 0))
+        return last, [(int(r), int(d), int(t)) for r, d, t in work]
+
+
+ConvKernel = ops_ref.ConvKernel | _CppConvKernel
+PoolKernel = ops_ref.PoolKernel | _CppPoolKernel
+TrunkRunner = ops_ref.TrunkRunner | _CppTrunkRunner
+Work = ops_ref.Work
+
+
+def conv_kernel(
+    weights: ConvWeights, inputs: torch.Tensor, outputs: torch.Tensor, submanifold: bool
+) -> ConvKernel:
+    """A conv + BN + ReLU layer prepared for the active backend (tables validated once)."""
+    ext = _compiled(weights.taps)
+    if ext is None:
+        return ops_ref.ConvKernel(weights, inputs, outputs, submanifold)
+    params = [inputs, outputs, weights.taps, weights.scale, weights.shift]
+    return _CppConvKernel(ext.ConvKernel(*map(_np, params), submanifold))
+
+
+def pool_kernel(inputs: torch.Tensor, outputs: torch.Tensor) -> PoolKernel:
+    """A max-pool layer prepared for the active backend."""
+    ext = _compiled(inputs)
+    if ext is None:
+        return ops_ref.PoolKernel(inputs, outputs)
+    return _CppPoolKernel(ext.PoolKernel(_np(inputs), _np(outputs)))
+
+
+def trunk_runner(
+    kernels: Sequence[ConvKernel | PoolKernel], arrays: Sequence[tuple[torch.Tensor, ...]]
+) -> TrunkRunner:
+    """Run a whole trunk per call: compiled when every kernel is, else the reference loop."""
+    compiled = [k._kernel for k in kernels if isinstance(k, _CppConvKernel | _CppPoolKernel)]
+    if _EXT is None or len(compiled) != len(kernels):
+        return ops_ref.TrunkRunner(kernels, arrays)  # type: ignore[arg-type]
+    state = [tuple(_np(t) for t in layer) for layer in arrays]
+    return _CppTrunkRunner(_EXT.TrunkRunner(compiled, state))
+
+
+def linear_update(
+    acc: torch.Tensor, sites: torch.Tensor, delta: torch.Tensor, w_site: torch.Tensor
+) -> None:
+    """Incremental linear layer (see :func:`asynet_core.ops_ref.linear_update`)."""
+    ext = _compiled(acc)
+    if ext is None:
+        ops_ref.linear_update(acc, sites, delta, w_site)
+        return
+    ext.linear_update(_np(acc), _np(sites), _np(delta), _np(w_site))
+
+
+def _initial_backend() -> None:
+    if os.environ.get('ASYNET_REQUIRE_CPP') == '1' and _EXT is None:
+        raise BackendError(f'ASYNET_REQUIRE_CPP=1 but the extension did not import: {_EXT_ERROR}')
+    set_backend(os.environ.get('ASYNET_BACKEND', 'auto'))
+
+
+_initial_backend()

@@ -22,11 +22,21 @@ sites or rules in Python.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import NamedTuple
 
 import torch
 
-__all__ = ['ConvWeights', 'LayerUpdate', 'conv_update', 'linear_update', 'pool_update']
+__all__ = [
+    'ConvKernel',
+    'ConvWeights',
+    'LayerUpdate',
+    'PoolKernel',
+    'TrunkRunner',
+    'conv_update',
+    'linear_update',
+    'pool_update',
+]
 
 
 class ConvWeights(NamedTuple):
@@ -240,3 +250,86 @@ def linear_update(
     acc += torch.nn.functional.embedding_bag(rows, table, per_sample_weights=weights, mode='sum')[
         0
     ]
+
+
+class ConvKernel:
+    """A conv + BN + ReLU layer prepared once (twin of ``asynet_core_cpp._ext.ConvKernel``)."""
+
+    def __init__(
+        self, weights: ConvWeights, inputs: torch.Tensor, outputs: torch.Tensor, submanifold: bool
+    ) -> None:
+        self.weights = weights
+        self.inputs = inputs
+        self.outputs = outputs
+        self.submanifold = submanifold
+
+    def update(
+        self,
+        y: torch.Tensor,
+        z: torch.Tensor,
+        out_active: torch.Tensor,
+        x: torch.Tensor,
+        in_active: torch.Tensor,
+        change: tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor],
+        count: bool = False,
+    ) -> LayerUpdate:
+        """See :func:`conv_update`."""
+        return conv_update(
+            y, z, out_active, x, in_active, change, self.inputs, self.outputs, self.weights,
+            self.submanifold, count,
+        )  # fmt: skip
+
+
+class PoolKernel:
+    """A 3x3 stride-2 max-pool prepared once (twin of ``asynet_core_cpp._ext.PoolKernel``)."""
+
+    def __init__(self, inputs: torch.Tensor, outputs: torch.Tensor) -> None:
+        self.inputs = inputs
+        self.outputs = outputs
+
+    def update(
+        self,
+        z: torch.Tensor,
+        out_active: torch.Tensor,
+        x: torch.Tensor,
+        in_active: torch.Tensor,
+        change: tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor],
+        count: bool = False,
+    ) -> LayerUpdate:
+        """See :func:`pool_update` (``count`` is accepted for a uniform signature)."""
+        del count
+        return pool_update(z, out_active, x, in_active, change, self.inputs, self.outputs)
+
+
+Work = tuple[int, int, int]
+
+
+class TrunkRunner:
+    """One input change through every layer of a trunk (twin of ``_ext.TrunkRunner``).
+
+    Args:
+        kernels: prepared layers, input side first.
+        arrays: per layer, its state tensors in ``update()`` order (conv: y, z, out_active, x,
+            in_active; pool: z, out_active, x, in_active).
+    """
+
+    def __init__(
+        self,
+        kernels: Sequence[ConvKernel | PoolKernel],
+        arrays: Sequence[tuple[torch.Tensor, ...]],
+    ) -> None:
+        self.kernels = kernels
+        self.arrays = arrays
+
+    def update(
+        self,
+        change: tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor],
+        count: bool = False,
+    ) -> tuple[LayerUpdate, list[Work]]:
+        """Apply a change of the first input map; return the last map's change and the work."""
+        work: list[Work] = []
+        for kernel, arrays in zip(self.kernels, self.arrays, strict=True):
+            r = kernel.update(*arrays, change, count)  # type: ignore[arg-type, call-arg]
+            work.append((r.rules, r.delta_rules, r.touched))
+            change = (r.sites, r.delta, r.born, r.died)
+        return r, work

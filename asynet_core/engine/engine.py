@@ -31,6 +31,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from asynet_core import ops
 from asynet_core.engine.convert import convert_model, convert_trunk
 from asynet_core.engine.layers import AsyncConvBNReLU, AsyncLinearHead, AsyncMaxPool
 from asynet_core.engine.state import AsyncState, ConvState, LayerStats, LevelChange, MapState
@@ -112,10 +113,26 @@ class AsyncTrunk(nn.Module):
         if state.stats is not None:
             state.stats.clear()
         change = _input_change(state.input, flat, vals, act)
-        for layer, st in zip(self.layers, state.layers, strict=False):
-            change = layer(change, st, state.stats)
+        last, work = self._runner(state).update(change.parts(), state.stats is not None)
+        if state.stats is not None:
+            state.stats.extend(
+                layer.layer_stats(*w) for layer, w in zip(self.layer_list, work, strict=True)
+            )
         state.updates += 1
-        return change
+        return LevelChange(last.sites, last.delta, self.output_map(state), last.born, last.died)
+
+    def _runner(self, state: AsyncState) -> ops.TrunkRunner:
+        """The state's trunk runner for the active backend (built once per backend)."""
+        backend = ops.backend()
+        if backend not in state.runners:
+            kernels, arrays, source = [], [], state.input
+            for layer, st in zip(self.layer_list, state.layers, strict=False):
+                kernels.append(layer.kernel())
+                arrays.append(layer.state_arrays(st, source))
+                source = st.out if isinstance(st, ConvState) else st
+            state.runners[backend] = ops.trunk_runner(kernels, arrays)
+        runner: ops.TrunkRunner = state.runners[backend]
+        return runner
 
     def _check(
         self, sites: Any, values: Any, active: Any, device: torch.device

@@ -79,6 +79,7 @@ class AsyncConvBNReLU(nn.Module):
         self.register_buffer('shift', shift.clone())
         self.register_buffer('inputs', geometry.inputs, persistent=False)
         self.register_buffer('outputs', geometry.outputs, persistent=False)
+        self._kernels: dict[tuple[str, torch.device, int], ops.ConvKernel] = {}
 
     def init_state(self, source: MapState) -> ConvState:
         """Zero state; a submanifold layer shares ``source.active`` (same active set)."""
@@ -89,34 +90,37 @@ class AsyncConvBNReLU(nn.Module):
             out.active = source.active
         return ConvState(y, out)
 
+    def state_arrays(
+        self, state: ConvState, source: MapState
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The tensors one update reads and writes, in the kernels' order."""
+        return (state.y, state.out.values, state.out.active, source.values, source.active)
+
+    def layer_stats(self, rules: int, delta_rules: int, touched: int) -> LayerStats:
+        """Work record of one update."""
+        return LayerStats(self.name, 'conv', self.c_in, self.c_out, rules, delta_rules, touched)
+
     def weights(self) -> ConvWeights:
         """The converted weights in the layouts the kernels use."""
         return ConvWeights(self.w_taps, self.w_cat, self.w_col, self.scale, self.shift)
 
+    def kernel(self) -> ops.ConvKernel:
+        """This layer prepared for the active backend (built once per backend and device)."""
+        key = (ops.backend(), self.w_taps.device, self.w_taps.data_ptr())
+        if key not in self._kernels:
+            self._kernels[key] = ops.conv_kernel(
+                self.weights(), self.inputs, self.outputs, self.submanifold
+            )
+        return self._kernels[key]
+
     def forward(
         self, change: LevelChange, state: ConvState, stats: list[LayerStats] | None = None
     ) -> LevelChange:
-        """Apply one update; return the change of the post-activation output map."""
-        src = change.current
-        r = ops.conv_update(
-            state.y,
-            state.out.values,
-            state.out.active,
-            src.values,
-            src.active,
-            (change.sites, change.delta, change.born, change.died),
-            self.inputs,
-            self.outputs,
-            self.weights(),
-            self.submanifold,
-            stats is not None,
-        )
+        """Apply one update (a single layer; :class:`AsyncTrunk` runs whole trunks)."""
+        arrays = self.state_arrays(state, change.current)
+        r = self.kernel().update(*arrays, change.parts(), stats is not None)
         if stats is not None:
-            stats.append(
-                LayerStats(
-                    self.name, 'conv', self.c_in, self.c_out, r.rules, r.delta_rules, r.touched
-                )
-            )
+            stats.append(self.layer_stats(r.rules, r.delta_rules, r.touched))
         return LevelChange(r.sites, r.delta, state.out, r.born, r.died)
 
     def weight_nchw(self) -> torch.Tensor:
@@ -159,6 +163,26 @@ class AsyncMaxPool(nn.Module):
         self.geometry = geometry
         self.register_buffer('inputs', geometry.inputs, persistent=False)
         self.register_buffer('outputs', geometry.outputs, persistent=False)
+        self._kernels: dict[tuple[str, torch.device], ops.PoolKernel] = {}
+
+    def state_arrays(
+        self, state: MapState, source: MapState
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The tensors one update reads and writes, in the kernels' order."""
+        return (state.values, state.active, source.values, source.active)
+
+    def layer_stats(self, rules: int, delta_rules: int, touched: int) -> LayerStats:
+        """Work record of one update."""
+        return LayerStats(
+            self.name, 'pool', self.channels, self.channels, rules, delta_rules, touched
+        )
+
+    def kernel(self) -> ops.PoolKernel:
+        """This layer prepared for the active backend (built once per backend and device)."""
+        key = (ops.backend(), self.inputs.device)
+        if key not in self._kernels:
+            self._kernels[key] = ops.pool_kernel(self.inputs, self.outputs)
+        return self._kernels[key]
 
     def init_state(self, source: MapState) -> MapState:
         """All-zero, all-inactive pooled map."""
@@ -169,21 +193,10 @@ class AsyncMaxPool(nn.Module):
     def forward(
         self, change: LevelChange, state: MapState, stats: list[LayerStats] | None = None
     ) -> LevelChange:
-        """Recompute the touched pooled sites; return the pooled map's change."""
-        src = change.current
-        r = ops.pool_update(
-            state.values,
-            state.active,
-            src.values,
-            src.active,
-            (change.sites, change.delta, change.born, change.died),
-            self.inputs,
-            self.outputs,
-        )
+        """Recompute the touched pooled sites (a single layer); return the pooled map's change."""
+        r = self.kernel().update(*self.state_arrays(state, change.current), change.parts())
         if stats is not None:
-            stats.append(
-                LayerStats(self.name, 'pool', self.channels, self.channels, 0, 0, r.touched)
-            )
+            stats.append(self.layer_stats(r.rules, r.delta_rules, r.touched))
         return LevelChange(r.sites, r.delta, state, r.born, r.died)
 
     def dense_forward(

@@ -96,6 +96,10 @@ class LevelChange:
     born: torch.Tensor
     died: torch.Tensor
 
+    def parts(self) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(sites, delta, born, died), the change as the kernels take it."""
+        return (self.sites, self.delta, self.born, self.died)
+
 
 @dataclass(frozen=True)
 class LayerStats:
@@ -130,6 +134,8 @@ class AsyncState:
     layers: list[Any]  # per layer: ConvState, MapState (pool) or HeadState (last)
     updates: int = 0
     stats: list[LayerStats] | None = field(default=None)
+    #: Per backend, the runner bound to these tensors (they are only ever updated in place).
+    runners: dict[str, Any] = field(default_factory=dict)
 
     def reset(self) -> None:
         """Forget the stream: all maps zero and inactive, head back to its bias, counters zero."""

@@ -1,0 +1,53 @@
+# Copyright 2026 asynet_ros contributors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""Type stub of the compiled engine kernels (see src/bindings.cpp for the docstrings)."""
+
+import numpy as np
+import numpy.typing as npt
+
+_Map = npt.NDArray[np.float32] | npt.NDArray[np.float64]
+_Bool = npt.NDArray[np.bool_]
+_Index = npt.NDArray[np.int64]
+_Result = tuple[_Index, _Map, _Index, _Index, int, int, int]
+
+def conv_update(
+    y: _Map,
+    z: _Map,
+    out_active: _Bool,
+    x: _Map,
+    in_active: _Bool,
+    sites: _Index,
+    delta: _Map,
+    born: _Index,
+    died: _Index,
+    inputs: _Index,
+    outputs: _Index,
+    taps: _Map,
+    scale: _Map,
+    shift: _Map,
+    submanifold: bool,
+) -> _Result: ...
+def pool_update(
+    z: _Map,
+    out_active: _Bool,
+    x: _Map,
+    in_active: _Bool,
+    sites: _Index,
+    born: _Index,
+    died: _Index,
+    inputs: _Index,
+    outputs: _Index,
+) -> _Result: ...
+def linear_update(acc: _Map, sites: _Index, delta: _Map, w_site: _Map) -> None: ...

@@ -1,0 +1,115 @@
+// Copyright 2026 asynet_ros contributors
+//
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+//     http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+// Layer updates of the asynchronous engine (the compiled twin of asynet_core/ops_ref.py).
+//
+// Maps are row-major [S + 1, C] with a zero, inactive sentinel row S. Tables are [S + 1, 9]
+// int64: inputs[o * 9 + k] is the input site of output o through tap k, outputs[i * 9 + k] the
+// output fed by input i through tap k; out-of-grid entries hold the sentinel. The callers
+// (bindings.cpp) validate shapes, dtypes and index ranges before calling these functions.
+
+#ifndef ASYNET_CORE_CPP__KERNELS_H_
+#define ASYNET_CORE_CPP__KERNELS_H_
+
+#include <cstdint>
+#include <vector>
+
+namespace asynet
+{
+
+constexpr int64_t kTaps = 9;
+
+// A dense site map: `rows` sites (the last one is the sentinel) of `cols` channels.
+template<typename T>
+struct SiteMap
+{
+  T * data;
+  int64_t rows;
+  int64_t cols;
+};
+
+// The change of one map: value changes (sites, delta [n, cols]) and activity switches.
+template<typename T>
+struct Change
+{
+  const int64_t * sites;
+  const T * delta;
+  int64_t n;
+  const int64_t * born;
+  int64_t n_born;
+  const int64_t * died;
+  int64_t n_died;
+};
+
+// What a layer update changed in its output, and the work it did.
+template<typename T>
+struct LayerResult
+{
+  std::vector<int64_t> sites;
+  std::vector<T> delta;  // [sites.size(), channels]
+  std::vector<int64_t> born;
+  std::vector<int64_t> died;
+  int64_t rules = 0;
+  int64_t delta_rules = 0;
+  int64_t touched = 0;
+};
+
+template<typename T>
+struct ConvLayer
+{
+  SiteMap<T> y;  // raw outputs [S_out + 1, C_out]
+  SiteMap<T> z;  // post-activation outputs, 0 where inactive
+  uint8_t * out_active;  // [S_out + 1] (the input's array for a submanifold conv)
+  SiteMap<const T> x;  // current input map [S_in + 1, C_in]
+  const uint8_t * in_active;  // [S_in + 1]
+  const int64_t * inputs;  // [S_out + 1, 9]
+  const int64_t * outputs;  // [S_in + 1, 9]
+  const T * taps;  // [9, C_in, C_out]
+  const T * scale;  // [C_out]
+  const T * shift;  // [C_out]
+  bool submanifold;
+};
+
+template<typename T>
+LayerResult<T> conv_update(const ConvLayer<T> & layer, const Change<T> & change);
+
+template<typename T>
+struct PoolLayer
+{
+  SiteMap<T> z;  // pooled map [S_out + 1, C]
+  uint8_t * out_active;  // [S_out + 1]
+  SiteMap<const T> x;  // current input map [S_in + 1, C], >= 0, 0 where inactive
+  const uint8_t * in_active;  // [S_in + 1]
+  const int64_t * inputs;  // [S_out + 1, 9]
+  const int64_t * outputs;  // [S_in + 1, 9]
+};
+
+template<typename T>
+LayerResult<T> pool_update(const PoolLayer<T> & layer, const Change<T> & change);
+
+// acc[f] += sum_{j, c} delta[j, c] * w_site[sites[j], c, f]
+template<typename T>
+void linear_update(
+  T * acc, const int64_t * sites, const T * delta, int64_t n, const T * w_site,
+  int64_t channels, int64_t features);
+
+// y[dst[r]] += src[r] @ w for every rule r (w: [c_in, c_out] row-major).
+template<typename T>
+void apply_rules(
+  const T * const * src, T * const * dst, int64_t count, const T * w, int64_t c_in,
+  int64_t c_out);
+
+}  // namespace asynet
+
+#endif  // ASYNET_CORE_CPP__KERNELS_H_

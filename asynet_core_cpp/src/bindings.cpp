@@ -1,0 +1,155 @@
+// Copyright 2026 asynet_ros contributors
+//
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+//     http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+// The Python module asynet_core_cpp._ext: class and function definitions with their docstrings.
+
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+
+#include <string>
+
+#include "asynet_core_cpp/checks.h"
+#include "asynet_core_cpp/kernels.h"
+#include "asynet_core_cpp/py_layers.h"
+
+namespace py = pybind11;
+
+namespace asynet
+{
+namespace
+{
+
+template<typename T>
+void linear_impl(
+  const std::string & dt, py::object acc_o, py::object sites_o, py::object delta_o,
+  py::object w_o)
+{
+  const Arg arg{"linear_update"};
+  py::array w = arg(w_o, "w_site", dt, {-1, -1, -1});
+  const int64_t n_sites = w.shape(0);
+  py::array acc = arg(acc_o, "acc", dt, {w.shape(2)}, true);
+  py::array sites = arg(sites_o, "sites", "int64", {-1});
+  py::array delta = arg(delta_o, "delta", dt, {sites.shape(0), w.shape(1)});
+  check_sites("linear_update", "sites", sites, n_sites);
+  T * out = data<T>(acc);
+  py::gil_scoped_release release;
+  linear_update<T>(
+    out, cdata<int64_t>(sites), cdata<T>(delta), sites.shape(0), cdata<T>(w), w.shape(1),
+    w.shape(2));
+}
+
+void linear_update_py(py::object acc, py::object sites, py::object delta, py::object w_site)
+{
+  const std::string dt = float_dtype("linear_update", acc);
+  (dt == "float32" ? linear_impl<float> : linear_impl<double>)(dt, acc, sites, delta, w_site);
+}
+
+}  // namespace
+}  // namespace asynet
+
+
+// The kernels keep per-thread scratch but update caller-owned arrays: keep the GIL contract.
+PYBIND11_MODULE(_ext, m, py::mod_gil_used())
+{
+  m.doc() = R"pbdoc(
+    Compiled layer updates of the asynchronous engine (private: use asynet_core.ops).
+
+    Maps are C-contiguous float32 or float64 arrays [S + 1, C] whose last row is a zero,
+    inactive sentinel; activity arrays are bool [S + 1]; tables are int64 [S + 1, 9].
+  )pbdoc";
+  py::class_<asynet::ConvKernel>(m, "ConvKernel", R"pbdoc(
+    A 3x3 conv + eval BatchNorm + ReLU layer, prepared once.
+
+    :param inputs: input site of each output site and tap [S_out + 1, 9] (int64), copied.
+    :param outputs: output site of each input site and tap [S_in + 1, 9] (int64), copied.
+    :param taps: weights [9, C_in, C_out] (float32 or float64: the layer's dtype).
+    :param scale: folded BatchNorm scale [C_out].
+    :param shift: folded BatchNorm shift [C_out].
+    :param submanifold: stride 1 sharing the input's activity, else stride 2.
+  )pbdoc")
+  .def(
+    py::init<const py::object &, const py::object &, const py::object &, const py::object &,
+    const py::object &, bool>(),
+    py::arg("inputs"), py::arg("outputs"), py::arg("taps"), py::arg("scale"), py::arg("shift"),
+    py::arg("submanifold"))
+  .def(
+    "update", &asynet::ConvKernel::update, py::arg("y"), py::arg("z"), py::arg("out_active"),
+    py::arg("x"), py::arg("in_active"), py::arg("sites"), py::arg("delta"), py::arg("born"),
+    py::arg("died"), R"pbdoc(
+    Update the layer after its input changed.
+
+    :param y: raw outputs [S_out + 1, C_out], updated in place.
+    :param z: post-activation outputs [S_out + 1, C_out], updated in place.
+    :param out_active: output activity [S_out + 1] (bool), updated for stride-2 layers.
+    :param x: current input map [S_in + 1, C_in].
+    :param in_active: current input activity [S_in + 1] (bool).
+    :param sites: input sites whose value changed [n] (int64).
+    :param delta: their new minus old values [n, C_in].
+    :param born: input sites that switched on [b] (int64).
+    :param died: input sites that switched off [d] (int64).
+    :rtype: tuple (sites [m], delta [m, C_out], born, died, rules, delta_rules, touched)
+  )pbdoc");
+  py::class_<asynet::PoolKernel>(m, "PoolKernel", R"pbdoc(
+    A 3x3 stride-2 max-pool of a post-ReLU map, prepared once.
+
+    :param inputs: input site of each output site and tap [S_out + 1, 9] (int64), copied.
+    :param outputs: output site of each input site and tap [S_in + 1, 9] (int64), copied.
+  )pbdoc")
+  .def(py::init<const py::object &, const py::object &>(), py::arg("inputs"), py::arg("outputs"))
+  .def(
+    "update", &asynet::PoolKernel::update, py::arg("z"), py::arg("out_active"), py::arg("x"),
+    py::arg("in_active"), py::arg("sites"), py::arg("born"), py::arg("died"), R"pbdoc(
+    Update the pooled map after its input changed.
+
+    :param z: pooled map [S_out + 1, C], updated in place.
+    :param out_active: pooled activity [S_out + 1] (bool), updated in place.
+    :param x: current input map [S_in + 1, C] (>= 0, 0 where inactive).
+    :param in_active: current input activity [S_in + 1] (bool).
+    :param sites: input sites whose value changed [n] (int64).
+    :param born: input sites that switched on [b] (int64).
+    :param died: input sites that switched off [d] (int64).
+    :rtype: tuple (sites [m], delta [m, C], born, died, 0, 0, touched)
+  )pbdoc");
+  py::class_<asynet::TrunkRunner>(m, "TrunkRunner", R"pbdoc(
+    One input change through a whole trunk of prepared layers in a single call.
+
+    :param kernels: ConvKernel / PoolKernel objects, input side first.
+    :param arrays: per layer, its state arrays in update() order (conv: y, z, out_active, x,
+        in_active; pool: z, out_active, x, in_active); layer i + 1 reads layer i's z and
+        out_active. The arrays are checked once here and kept alive.
+  )pbdoc")
+  .def(py::init<const py::list &, const py::list &>(), py::arg("kernels"), py::arg("arrays"))
+  .def(
+    "update", &asynet::TrunkRunner::update, py::arg("sites"), py::arg("delta"), py::arg("born"),
+    py::arg("died"), R"pbdoc(
+    Apply a change of the first layer's input map (already written into that map).
+
+    :param sites: input sites whose value changed [n] (int64).
+    :param delta: their new minus old values [n, C_in].
+    :param born: input sites that switched on [b] (int64).
+    :param died: input sites that switched off [d] (int64).
+    :rtype: tuple (sites, delta, born, died of the last map, [(rules, delta_rules, touched)])
+  )pbdoc");
+  m.def(
+    "linear_update", &asynet::linear_update_py, py::arg("acc"), py::arg("sites"),
+    py::arg("delta"), py::arg("w_site"), R"pbdoc(
+    acc += sum over changed head sites j and channels c of delta[j, c] * w_site[sites[j], c, :].
+
+    :param acc: linear output [F], updated in place.
+    :param sites: changed head-map sites [n] (int64).
+    :param delta: their differences [n, C].
+    :param w_site: weights per head site and channel [S, C, F].
+    :rtype: None
+  )pbdoc");
+}

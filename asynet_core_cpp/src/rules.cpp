@@ -1,0 +1,115 @@
+// Copyright 2026 asynet_ros contributors
+//
+// Licensed under the Apache License, Version 2.0 (the "License");
+// you may not use this file except in compliance with the License.
+// You may obtain a copy of the License at
+//
+//     http://www.apache.org/licenses/LICENSE-2.0
+//
+// Unless required by applicable law or agreed to in writing, software
+// distributed under the License is distributed on an "AS IS" BASIS,
+// WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+// See the License for the specific language governing permissions and
+// limitations under the License.
+
+// Rule application: y[dst[r]] += src[r] @ w for a list of rules sharing one tap's weights.
+// Register-blocked: MR rules x NB output channels accumulate in registers while the input
+// channels stream through, so each weight row is read once per MR rules. Block sizes were
+// chosen by measurement on AVX-512 (about 100 GFLOP/s single-threaded for 32+ channels).
+
+#include <cstdint>
+
+#include "asynet_core_cpp/kernels.h"
+
+namespace asynet
+{
+namespace
+{
+
+template<typename T, int MR, int NB>
+inline void rule_block(
+  const T * const * src, T * const * dst, const T * w, int64_t c_in, int64_t c_out, int64_t n0)
+{
+  T acc[MR][NB];
+  for (int i = 0; i < MR; ++i) {
+    for (int j = 0; j < NB; ++j) {
+      acc[i][j] = T(0);
+    }
+  }
+  for (int64_t c = 0; c < c_in; ++c) {
+    const T * row = w + c * c_out + n0;
+    for (int i = 0; i < MR; ++i) {
+      const T a = src[i][c];
+      for (int j = 0; j < NB; ++j) {
+        acc[i][j] += a * row[j];
+      }
+    }
+  }
+  for (int i = 0; i < MR; ++i) {
+    T * out = dst[i] + n0;
+    for (int j = 0; j < NB; ++j) {
+      out[j] += acc[i][j];
+    }
+  }
+}
+
+// Columns [n0, c_out) of one rule, any width (the tail after the blocked columns).
+template<typename T>
+void rule_tail(const T * src, T * dst, const T * w, int64_t c_in, int64_t c_out, int64_t n0)
+{
+  for (int64_t c = 0; c < c_in; ++c) {
+    const T a = src[c];
+    const T * row = w + c * c_out;
+    for (int64_t j = n0; j < c_out; ++j) {
+      dst[j] += a * row[j];
+    }
+  }
+}
+
+template<typename T, int MR, int NB>
+void apply_blocked(
+  const T * const * src, T * const * dst, int64_t count, const T * w, int64_t c_in,
+  int64_t c_out)
+{
+  const int64_t blocked = c_out - c_out % NB;
+  int64_t r = 0;
+  for (; r + MR <= count; r += MR) {
+    for (int64_t n0 = 0; n0 < blocked; n0 += NB) {
+      rule_block<T, MR, NB>(src + r, dst + r, w, c_in, c_out, n0);
+    }
+  }
+  for (; r < count; ++r) {
+    for (int64_t n0 = 0; n0 < blocked; n0 += NB) {
+      rule_block<T, 1, NB>(src + r, dst + r, w, c_in, c_out, n0);
+    }
+  }
+  if (blocked < c_out) {
+    for (r = 0; r < count; ++r) {
+      rule_tail(src[r], dst[r], w, c_in, c_out, blocked);
+    }
+  }
+}
+
+}  // namespace
+
+template<typename T>
+void apply_rules(
+  const T * const * src, T * const * dst, int64_t count, const T * w, int64_t c_in,
+  int64_t c_out)
+{
+  constexpr int kLanes = 64 / static_cast<int>(sizeof(T));  // one 512-bit register
+  if (c_out >= 4 * kLanes) {
+    apply_blocked<T, 6, 4 * kLanes>(src, dst, count, w, c_in, c_out);
+  } else if (c_out >= 2 * kLanes) {
+    apply_blocked<T, 8, 2 * kLanes>(src, dst, count, w, c_in, c_out);
+  } else {
+    apply_blocked<T, 4, kLanes>(src, dst, count, w, c_in, c_out);
+  }
+}
+
+template void apply_rules<float>(
+  const float * const *, float * const *, int64_t, const float *, int64_t, int64_t);
+template void apply_rules<double>(
+  const double * const *, double * const *, int64_t, const double *, int64_t, int64_t);
+
+}  // namespace asynet

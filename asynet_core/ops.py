@@ -30,6 +30,7 @@ from collections.abc import Iterator, Sequence
 from types import ModuleType
 from typing import Any
 
+import numpy as np
 import torch
 
 from asynet_core import ops_ref
@@ -183,6 +184,15 @@ class _CppTrunkRunner:
         del count
         sites, delta, born, died, work = self._runner.update(*map(_np, change))
         last = _result((sites, delta, born, died, 0, 0, 0))
+        return last, [(int(r), int(d), int(t)) for r, d, t in work]
+
+    def update_input(
+        self, sites: np.ndarray, values: np.ndarray, active: np.ndarray, count: bool = False
+    ) -> tuple[LayerUpdate, list[Work]]:
+        """See :meth:`asynet_core.ops_ref.TrunkRunner.update_input`."""
+        del count
+        sites_out, delta, born, died, work = self._runner.update_input(sites, values, active)
+        last = _result((sites_out, delta, born, died, 0, 0, 0))
         return last, [(int(r), int(d), int(t)) for r, d, t in work]
 
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import NamedTuple
 
+import numpy as np
 import torch
 
 __all__ = [
@@ -333,3 +334,26 @@ class TrunkRunner:
             work.append((r.rules, r.delta_rules, r.touched))
             change = (r.sites, r.delta, r.born, r.died)
         return r, work
+
+    def update_input(
+        self, sites: np.ndarray, values: np.ndarray, active: np.ndarray, count: bool = False
+    ) -> tuple[LayerUpdate, list[Work]]:
+        """Write new input vectors (0 where not active) of flat ``sites``; run every layer.
+
+        Args:
+            sites: ``[n]`` int64 unique flat input sites.
+            values: ``[n, C_in]`` their new input vectors.
+            active: ``[n]`` bool their new activity.
+            count: count the rules.
+        """
+        x, on = self.arrays[0][3], self.arrays[0][4]
+        flat = torch.from_numpy(sites).to(x.device)
+        act = torch.from_numpy(active).to(x.device)
+        vals = torch.from_numpy(values).to(x.device) * act.unsqueeze(1).to(x.dtype)
+        delta = vals - x[flat]  # [n, C_in]
+        before = on[flat]
+        x[flat] = vals
+        on[flat] = act
+        moved = (delta != 0).any(dim=1)
+        change = (flat[moved], delta[moved], flat[act & ~before], flat[before & ~act])
+        return self.update(change, count)

@@ -142,7 +142,7 @@ def test_event_stream_equals_spconv_on_the_window(window: dict[str, int]) -> Non
             torch.zeros(2, 3, dtype=torch.long),
             torch.zeros(2, 2),
             None,
-            r'sites must be an integer array \[N, 2\] of \(row, col\), got torch.int64 \(2, 3\)',
+            r'sites must be an integer array \[N, 2\] of \(row, col\), got int64 \(2, 3\)',
         ),
         (torch.zeros(1, 2), torch.zeros(1, 2), None, r'sites must be an integer array'),
         (
@@ -168,7 +168,7 @@ def test_event_stream_equals_spconv_on_the_window(window: dict[str, int]) -> Non
             torch.tensor([[1, 1]]),
             torch.ones(1, 2),
             torch.ones(1),
-            r'active must be a bool array \[N=1\], got torch.float32 \(1,\)',
+            r'active must be a bool array \[N=1\], got float32 \(1,\)',
         ),
     ],
 )

@@ -43,6 +43,16 @@ __all__ = ['AsyncEngine', 'AsyncSparseVGG', 'AsyncTrunk']
 TrunkLayer = AsyncConvBNReLU | AsyncMaxPool
 
 
+_NUMPY_DTYPES = {torch.float32: np.float32, torch.float64: np.float64}
+
+
+def _as_numpy(array: Any) -> np.ndarray:
+    """A numpy view of a CPU tensor, or ``np.asarray`` of anything else."""
+    if torch.is_tensor(array):
+        return array.detach().cpu().numpy()
+    return np.asarray(array)
+
+
 class AsyncTrunk(nn.Module):
     """The sparse trunk (convs, pools, strided head conv) updated by changed input sites.
 
@@ -109,11 +119,10 @@ class AsyncTrunk(nn.Module):
             active: optional ``[N]`` bool new activity; default: the value vector is nonzero.
                 Inactive sites hold 0 whatever ``values`` says.
         """
-        flat, vals, act = self._check(sites, values, active, state.input.values.device)
+        flat, vals, act = self._check(sites, values, active)
         if state.stats is not None:
             state.stats.clear()
-        change = _input_change(state.input, flat, vals, act)
-        last, work = self._runner(state).update(change.parts(), state.stats is not None)
+        last, work = self._runner(state).update_input(flat, vals, act, state.stats is not None)
         if state.stats is not None:
             state.stats.extend(
                 layer.layer_stats(*w) for layer, w in zip(self.layer_list, work, strict=True)
@@ -135,37 +144,37 @@ class AsyncTrunk(nn.Module):
         return runner
 
     def _check(
-        self, sites: Any, values: Any, active: Any, device: torch.device
-    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Validate an update at the boundary; return flat sites, values and activity tensors."""
+        self, sites: Any, values: Any, active: Any
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Validate an update at the boundary; return flat sites, values and activity (numpy)."""
         h, w = self.input_size
-        s = torch.as_tensor(sites if torch.is_tensor(sites) else np.asarray(sites), device=device)
-        if s.dim() != 2 or s.shape[1] != 2 or s.dtype.is_floating_point or s.dtype == torch.bool:
+        s = _as_numpy(sites)
+        if s.ndim != 2 or s.shape[1] != 2 or s.dtype.kind not in 'iu':
             raise ShapeError(
                 f'sites must be an integer array [N, 2] of (row, col), got '
                 f'{s.dtype} {tuple(s.shape)}'
             )
-        s = s.long()
-        v = torch.as_tensor(values, dtype=self.dtype, device=device)
+        s = s.astype(np.int64, copy=False)
+        v = np.ascontiguousarray(_as_numpy(values), dtype=_NUMPY_DTYPES[self.dtype])
         c = self.in_channels
-        if v.dim() != 2 or v.shape[0] != s.shape[0] or v.shape[1] != c:
+        if v.ndim != 2 or v.shape[0] != s.shape[0] or v.shape[1] != c:
             raise ShapeError(
                 f'values must be [N={s.shape[0]}, C={c}] (the model expects {c} input '
                 f'channels), got {tuple(v.shape)}'
             )
         bad = (s[:, 0] < 0) | (s[:, 0] >= h) | (s[:, 1] < 0) | (s[:, 1] >= w)
-        if bool(bad.any()):
+        if bad.any():
             r, col = (int(i) for i in s[bad][0])
             raise ShapeError(f'site (row={r}, col={col}) is outside the {h}x{w} model input')
-        flat = s[:, 0] * w + s[:, 1]
-        if torch.unique(flat).numel() != flat.numel():
+        flat = np.ascontiguousarray(s[:, 0] * w + s[:, 1])
+        if np.unique(flat).size != flat.size:
             raise ShapeError('sites must be unique within one update')
-        act = (v != 0).any(dim=1) if active is None else torch.as_tensor(active, device=device)
-        if act.dtype != torch.bool or act.shape != (s.shape[0],):
+        act = (v != 0).any(axis=1) if active is None else _as_numpy(active)
+        if act.dtype != np.bool_ or act.shape != (s.shape[0],):
             raise ShapeError(
                 f'active must be a bool array [N={s.shape[0]}], got {act.dtype} {tuple(act.shape)}'
             )
-        return flat, v, act
+        return flat, v, np.ascontiguousarray(act)
 
     def resync(self, state: AsyncState) -> tuple[torch.Tensor, torch.Tensor]:
         """Rebuild every layer's state from the current input with dense ops (exact).
@@ -179,19 +188,6 @@ class AsyncTrunk(nn.Module):
         for layer, st in zip(self.layer_list, state.layers, strict=False):
             x, a = layer.dense_forward(x, a, st)
         return x, a
-
-
-def _input_change(
-    inp: MapState, flat: torch.Tensor, vals: torch.Tensor, act: torch.Tensor
-) -> LevelChange:
-    """Write an input update into the input map and describe the change."""
-    vals = vals * act.unsqueeze(1).to(vals.dtype)
-    delta = vals - inp.values[flat]  # [N, C]
-    before = inp.active[flat]
-    inp.values[flat] = vals
-    inp.active[flat] = act
-    moved = (delta != 0).any(dim=1)
-    return LevelChange(flat[moved], delta[moved], inp, flat[act & ~before], flat[before & ~act])
 
 
 class AsyncSparseVGG(nn.Module):

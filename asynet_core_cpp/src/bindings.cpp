@@ -140,6 +140,16 @@ PYBIND11_MODULE(_ext, m, py::mod_gil_used())
     :param born: input sites that switched on [b] (int64).
     :param died: input sites that switched off [d] (int64).
     :rtype: tuple (sites, delta, born, died of the last map, [(rules, delta_rules, touched)])
+  )pbdoc")
+  .def(
+    "update_input", &asynet::TrunkRunner::update_input, py::arg("sites"), py::arg("values"),
+    py::arg("active"), R"pbdoc(
+    Write new input vectors into the first layer's input map, then run every layer.
+
+    :param sites: flat input sites [n] (int64, unique).
+    :param values: their new input vectors [n, C_in] (ignored where not active: stored as 0).
+    :param active: their new activity [n] (bool).
+    :rtype: tuple (sites, delta, born, died of the last map, [(rules, delta_rules, touched)])
   )pbdoc");
   m.def(
     "linear_update", &asynet::linear_update_py, py::arg("acc"), py::arg("sites"),

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "asynet_core_cpp/checks.h"
+#include "asynet_core_cpp/marker.h"
 
 namespace asynet
 {
@@ -260,14 +261,84 @@ py::tuple TrunkRunner::update(
   const ConvKernel & first = *steps_.front().conv;
   ChangeArrays c = check_change(
     "TrunkRunner.update", sites, &delta, born, died, dtype_, first.c_in(), first.s_in());
-  return dtype_ == "float32" ? run<float>(c.sites, c.delta, c.born, c.died) :
-         run<double>(c.sites, c.delta, c.born, c.died);
+  auto run_typed = [&](auto zero) {
+      using T = decltype(zero);
+      LayerResult<T> start;
+      start.sites.assign(cdata<int64_t>(c.sites), cdata<int64_t>(c.sites) + c.sites.shape(0));
+      start.delta.assign(cdata<T>(c.delta), cdata<T>(c.delta) + c.delta.size());
+      start.born.assign(cdata<int64_t>(c.born), cdata<int64_t>(c.born) + c.born.shape(0));
+      start.died.assign(cdata<int64_t>(c.died), cdata<int64_t>(c.died) + c.died.shape(0));
+      return run<T>(std::move(start));
+    };
+  return dtype_ == "float32" ? run_typed(0.0F) : run_typed(0.0);
+}
+
+py::tuple TrunkRunner::update_input(
+  const py::object & sites, const py::object & values, const py::object & active)
+{
+  const char * fn = "TrunkRunner.update_input";
+  const ConvKernel & first = *steps_.front().conv;
+  const Arg arg{fn};
+  py::array s = arg(sites, "sites", "int64", {-1});
+  py::array v = arg(values, "values", dtype_, {s.shape(0), first.c_in()});
+  py::array a = arg(active, "active", "bool", {s.shape(0)});
+  check_sites(fn, "sites", s, first.s_in());
+  LayerArrays & input = steps_.front().arrays;
+  if (!input.x.writeable() || !input.in_active.writeable()) {
+    throw py::value_error(std::string(fn) + ": the input map and its activity must be writable");
+  }
+  thread_local Marker seen;
+  seen.reset(first.s_in() + 1);
+  const int64_t * flat = cdata<int64_t>(s);
+  for (py::ssize_t j = 0; j < s.shape(0); ++j) {
+    if (!seen.insert(flat[j])) {
+      throw py::value_error(std::string(fn) + ": sites must be unique, site " +
+              std::to_string(flat[j]) + " appears twice");
+    }
+  }
+  auto run_typed = [&](auto zero) {
+      using T = decltype(zero);
+      return run<T>(write_input<T>(
+        input, flat, cdata<T>(v), cdata<bool>(a), s.shape(0), first.c_in()));
+    };
+  return dtype_ == "float32" ? run_typed(0.0F) : run_typed(0.0);
 }
 
 template<typename T>
-py::tuple TrunkRunner::run(
-  const py::array & sites, const py::array & delta, const py::array & born,
-  const py::array & died)
+LayerResult<T> TrunkRunner::write_input(
+  LayerArrays & input, const int64_t * flat, const T * values, const bool * active, int64_t n,
+  int64_t c)
+{
+  LayerResult<T> change;
+  T * x = data<T>(input.x);
+  uint8_t * on = data<uint8_t>(input.in_active);
+  for (int64_t j = 0; j < n; ++j) {
+    const int64_t site = flat[j];
+    T * row = x + site * c;
+    bool moved = false;
+    for (int64_t k = 0; k < c; ++k) {
+      moved = moved || (active[j] ? values[j * c + k] : T(0)) != row[k];
+    }
+    if (moved) {
+      change.sites.push_back(site);
+      for (int64_t k = 0; k < c; ++k) {
+        const T fresh = active[j] ? values[j * c + k] : T(0);
+        change.delta.push_back(fresh - row[k]);
+        row[k] = fresh;
+      }
+    }
+    if (active[j] && on[site] == 0) {
+      change.born.push_back(site);
+    } else if (!active[j] && on[site] != 0) {
+      change.died.push_back(site);
+    }
+    on[site] = active[j] ? 1 : 0;
+  }
+  return change;
+}
+
+template<typename T>
+py::tuple TrunkRunner::run(LayerResult<T> current)
 {
   std::vector<ConvLayer<T>> convs;
   std::vector<PoolLayer<T>> pools;
@@ -278,12 +349,6 @@ py::tuple TrunkRunner::run(
       pools.push_back(step.pool->bind<T>(step.arrays));
     }
   }
-  LayerResult<T> current;
-  const int64_t n = sites.shape(0);
-  current.sites.assign(cdata<int64_t>(sites), cdata<int64_t>(sites) + n);
-  current.delta.assign(cdata<T>(delta), cdata<T>(delta) + delta.size());
-  current.born.assign(cdata<int64_t>(born), cdata<int64_t>(born) + born.shape(0));
-  current.died.assign(cdata<int64_t>(died), cdata<int64_t>(died) + died.shape(0));
   std::vector<std::array<int64_t, 3>> work;
   int64_t channels = 0;
   {

@@ -66,25 +66,43 @@ void rule_tail(const T * src, T * dst, const T * w, int64_t c_in, int64_t c_out,
   }
 }
 
+// Rules [r0, r1) in blocks of MR, then the remainder in blocks of 4, 2 and 1, for one column
+// panel [n0, n0 + NB): the panel of w (c_in x NB) stays in cache across all the rule blocks.
+template<typename T, int MR, int NB>
+void panel_rules(
+  const T * const * src, T * const * dst, int64_t count, const T * w, int64_t c_in,
+  int64_t c_out, int64_t n0)
+{
+  int64_t r = 0;
+  for (; r + MR <= count; r += MR) {
+    rule_block<T, MR, NB>(src + r, dst + r, w, c_in, c_out, n0);
+  }
+  if constexpr (MR > 4) {
+    for (; r + 4 <= count; r += 4) {
+      rule_block<T, 4, NB>(src + r, dst + r, w, c_in, c_out, n0);
+    }
+  }
+  if constexpr (MR > 2) {
+    for (; r + 2 <= count; r += 2) {
+      rule_block<T, 2, NB>(src + r, dst + r, w, c_in, c_out, n0);
+    }
+  }
+  for (; r < count; ++r) {
+    rule_block<T, 1, NB>(src + r, dst + r, w, c_in, c_out, n0);
+  }
+}
+
 template<typename T, int MR, int NB>
 void apply_blocked(
   const T * const * src, T * const * dst, int64_t count, const T * w, int64_t c_in,
   int64_t c_out)
 {
   const int64_t blocked = c_out - c_out % NB;
-  int64_t r = 0;
-  for (; r + MR <= count; r += MR) {
-    for (int64_t n0 = 0; n0 < blocked; n0 += NB) {
-      rule_block<T, MR, NB>(src + r, dst + r, w, c_in, c_out, n0);
-    }
-  }
-  for (; r < count; ++r) {
-    for (int64_t n0 = 0; n0 < blocked; n0 += NB) {
-      rule_block<T, 1, NB>(src + r, dst + r, w, c_in, c_out, n0);
-    }
+  for (int64_t n0 = 0; n0 < blocked; n0 += NB) {
+    panel_rules<T, MR, NB>(src, dst, count, w, c_in, c_out, n0);
   }
   if (blocked < c_out) {
-    for (r = 0; r < count; ++r) {
+    for (int64_t r = 0; r < count; ++r) {
       rule_tail(src[r], dst[r], w, c_in, c_out, blocked);
     }
   }

@@ -113,15 +113,25 @@ public:
   // read layer i's output map (the same arrays).
   TrunkRunner(const py::list & kernels, const py::list & arrays);
 
-  // (sites, delta, born, died) of the last map, and (rules, delta_rules, touched) per layer.
+  // (sites, delta, born, died) of the last map, and (rules, delta_rules, touched) per layer, for
+  // a change already written into the first layer's input map.
   py::tuple update(
     const py::object & sites, const py::object & delta, const py::object & born,
     const py::object & died);
 
+  // The same for new input vectors: writes values (0 where not active) and activity of the given
+  // flat sites into the input map, derives the change, and runs every layer.
+  py::tuple update_input(
+    const py::object & sites, const py::object & values, const py::object & active);
+
 private:
   template<typename T>
-  py::tuple run(const py::array & sites, const py::array & delta, const py::array & born,
-    const py::array & died);
+  py::tuple run(LayerResult<T> change);
+
+  template<typename T>
+  static LayerResult<T> write_input(
+    LayerArrays & input, const int64_t * flat, const T * values, const bool * active, int64_t n,
+    int64_t c);
 
   struct Step
   {

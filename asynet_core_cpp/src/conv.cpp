@@ -116,9 +116,10 @@ std::vector<int64_t> apply_conv_rules(
       }
     }
     result.rules += static_cast<int64_t>(src.size());
+    const int64_t blocked_size = static_cast<int64_t>(layer.packed_size / kTaps);
     apply_rules<T>(
       src.data(), dst.data(), static_cast<int64_t>(src.size()), layer.taps + k * c_in * c_out,
-      c_in, c_out);
+      layer.packed + k * blocked_size, c_in, c_out);
   }
   return hit;
 }

@@ -108,6 +108,11 @@ ConvKernel::ConvKernel(
   if (submanifold && tables_.s_in != tables_.s_out) {
     throw py::value_error("ConvKernel: a submanifold layer needs equal input and output sites");
   }
+  if (dtype_ == "float32") {
+    packed_f32_ = pack_taps<float>(cdata<float>(taps_), c_in_, c_out_);
+  } else {
+    packed_f64_ = pack_taps<double>(cdata<double>(taps_), c_in_, c_out_);
+  }
 }
 
 LayerArrays ConvKernel::check_arrays(const char * fn, const py::tuple & arrays) const
@@ -133,11 +138,13 @@ LayerArrays ConvKernel::check_arrays(const char * fn, const py::tuple & arrays) 
 template<typename T>
 ConvLayer<T> ConvKernel::bind(LayerArrays & a) const
 {
+  const std::vector<T> & packed = packed_taps<T>();
   return ConvLayer<T>{
     {data<T>(a.y), tables_.s_out + 1, c_out_}, {data<T>(a.z), tables_.s_out + 1, c_out_},
     data<uint8_t>(a.out_active), {cdata<T>(a.x), tables_.s_in + 1, c_in_},
     cdata<uint8_t>(a.in_active), tables_.inputs.data(), tables_.outputs.data(),
-    cdata<T>(taps_), cdata<T>(scale_), cdata<T>(shift_), submanifold_};
+    cdata<T>(taps_), packed.data(), static_cast<int64_t>(packed.size()), cdata<T>(scale_),
+    cdata<T>(shift_), submanifold_};
 }
 
 py::tuple ConvKernel::update(

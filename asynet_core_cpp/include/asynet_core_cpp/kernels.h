@@ -76,6 +76,8 @@ struct ConvLayer
   const int64_t * inputs;  // [S_out + 1, 9]
   const int64_t * outputs;  // [S_in + 1, 9]
   const T * taps;  // [9, C_in, C_out]
+  const T * packed;  // pack_taps(taps)
+  int64_t packed_size;  // elements in packed (9 equal parts, one per tap)
   const T * scale;  // [C_out]
   const T * shift;  // [C_out]
   bool submanifold;
@@ -104,11 +106,17 @@ void linear_update(
   T * acc, const int64_t * sites, const T * delta, int64_t n, const T * w_site,
   int64_t channels, int64_t features);
 
-// y[dst[r]] += src[r] @ w for every rule r (w: [c_in, c_out] row-major).
+// y[dst[r]] += src[r] @ w for every rule r (w: [c_in, c_out] row-major; packed: the same
+// weights as pack_taps lays them out for one tap).
 template<typename T>
 void apply_rules(
-  const T * const * src, T * const * dst, int64_t count, const T * w, int64_t c_in,
-  int64_t c_out);
+  const T * const * src, T * const * dst, int64_t count, const T * w, const T * packed,
+  int64_t c_in, int64_t c_out);
+
+// Per tap, the column panels of taps [9, c_in, c_out] that apply_rules blocks over, each
+// contiguous (c_in x panel width); tail columns are read from taps directly.
+template<typename T>
+std::vector<T> pack_taps(const T * taps, int64_t c_in, int64_t c_out);
 
 }  // namespace asynet
 

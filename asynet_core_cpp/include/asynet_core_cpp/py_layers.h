@@ -23,6 +23,7 @@
 
 #include <cstdint>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "asynet_core_cpp/kernels.h"
@@ -82,6 +83,18 @@ private:
   py::array shift_;
   int64_t c_in_ = 0;
   int64_t c_out_ = 0;
+  std::vector<float> packed_f32_;  // pack_taps of the weights, in the layer's dtype
+  std::vector<double> packed_f64_;
+
+  template<typename T>
+  const std::vector<T> & packed_taps() const
+  {
+    if constexpr (std::is_same_v<T, float>) {
+      return packed_f32_;
+    } else {
+      return packed_f64_;
+    }
+  }
 };
 
 class PoolKernel

@@ -40,6 +40,7 @@ def _extension() -> Pybind11Extension:
         'asynet_core_cpp._ext',
         sorted(os.path.join(src, name) for name in os.listdir(src) if name.endswith('.cpp')),
         include_dirs=[os.path.join(here, 'asynet_core_cpp', 'include')],
+        depends=sorted(glob(os.path.join(here, 'asynet_core_cpp', 'include', '*', '*.h'))),
         cxx_std=17,
         extra_compile_args=['-O3', f'-march={march}', '-Wall', '-Wextra', '-Wpedantic', '-Werror'],
     )

@@ -47,6 +47,7 @@ __all__ = [
     'available_backends',
     'backend',
     'conv_kernel',
+    'histogram_update',
     'linear_update',
     'pool_kernel',
     'set_backend',
@@ -241,6 +242,23 @@ def linear_update(
         ops_ref.linear_update(acc, sites, delta, w_site)
         return
     ext.linear_update(_np(acc), _np(sites), _np(delta), _np(w_site))
+
+
+def histogram_update(
+    counts: np.ndarray,
+    hist: np.ndarray,
+    added: np.ndarray,
+    added_p: np.ndarray,
+    removed: np.ndarray,
+    removed_p: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Slide an event histogram (see :func:`asynet_core.ops_ref.histogram_update`)."""
+    if _active == 'cpp' and _EXT is not None:
+        cells, values, active = _EXT.histogram_update(
+            counts, hist, added, added_p, removed, removed_p
+        )
+        return cells, values, active
+    return ops_ref.histogram_update(counts, hist, added, added_p, removed, removed_p)
 
 
 def _initial_backend() -> None:

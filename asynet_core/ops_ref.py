@@ -35,6 +35,7 @@ __all__ = [
     'PoolKernel',
     'TrunkRunner',
     'conv_update',
+    'histogram_update',
     'linear_update',
     'pool_update',
 ]
@@ -357,3 +358,35 @@ class TrunkRunner:
         moved = (delta != 0).any(dim=1)
         change = (flat[moved], delta[moved], flat[act & ~before], flat[before & ~act])
         return self.update(change, count)
+
+
+def histogram_update(
+    counts: np.ndarray,
+    hist: np.ndarray,
+    added: np.ndarray,
+    added_p: np.ndarray,
+    removed: np.ndarray,
+    removed_p: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Slide an event histogram; return exactly the cells whose counts or activity changed.
+
+    Args:
+        counts: ``[S]`` int64 events per cell (updated).
+        hist: ``[S, 2]`` float32 OFF and ON counts per cell (updated).
+        added: ``[a]`` int64 flat cells of the events entering the window.
+        added_p: ``[a]`` int16 their polarities (0 OFF, 1 ON).
+        removed: ``[r]`` int64 flat cells of the events leaving the window.
+        removed_p: ``[r]`` int16 their polarities.
+
+    Returns:
+        (cells ``[m]`` sorted, new values ``[m, 2]`` float32, new activity ``[m]`` bool).
+    """
+    cells = np.unique(np.concatenate((added, removed)))
+    before, was_active = hist[cells].copy(), counts[cells] > 0
+    np.add.at(hist, (added, added_p), 1.0)
+    np.add.at(hist, (removed, removed_p), -1.0)
+    np.add.at(counts, added, 1)
+    np.add.at(counts, removed, -1)
+    now, active = hist[cells], counts[cells] > 0
+    changed = np.any(now != before, axis=1) | (active != was_active)
+    return cells[changed], now[changed], active[changed]

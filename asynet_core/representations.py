@@ -35,6 +35,7 @@ from typing import ClassVar, NamedTuple
 import numpy as np
 import torch
 
+from asynet_core import ops
 from asynet_core.errors import ConfigError, EventOrderError, ShapeError
 from asynet_core.events import (
     SensorSize,
@@ -326,10 +327,14 @@ class EventRepresentation(ABC):
         """The representation of ``events``: float32 [H, W, C]."""
 
     @abstractmethod
-    def _touched_values(
-        self, state: RepresentationState, cells: np.ndarray, slide: _Slide
-    ) -> np.ndarray:
-        """New float32 [M, C] vectors at ``cells`` once ``state`` holds the new window."""
+    def _apply(
+        self, state: RepresentationState, slide: _Slide
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Update counts and map for a slide (window already moved).
+
+        Returns the cells whose value or activity changed (sorted), their new float32 values
+        ``[M, C]`` and their new activity.
+        """
 
     def get_shape(self) -> tuple[int, int, int]:
         """Output shape (H, W, C)."""
@@ -380,13 +385,9 @@ class EventRepresentation(ABC):
         slide = _Slide(added, removed, _flat(self.mapping, added), _flat(self.mapping, removed))
         state.window.append(added)
         state.window.pop_front(len(removed))
-        cells, was_active, now_active = _update_counts(state.counts, slide)
-        values = self._touched_values(state, cells, slide)  # [M, C]
-        flat_map = state.map.reshape(-1, self.channels)  # view [H*W, C]
-        changed = np.any(values != flat_map[cells], axis=1) | (was_active != now_active)
-        flat_map[cells] = values
-        rows, cols = np.divmod(cells[changed], self.mapping.width)
-        return SiteUpdate(rows, cols, values[changed], now_active[changed])
+        cells, values, active = self._apply(state, slide)
+        rows, cols = np.divmod(cells, self.mapping.width)
+        return SiteUpdate(rows, cols, values, active)
 
     def _check_state(self, state: RepresentationState) -> None:
         _check_array('state map', state.map, self.get_shape(), np.dtype(np.float32))
@@ -456,15 +457,18 @@ class Histogram(EventRepresentation):
         """:func:`histogram` of ``events`` with this mapping."""
         return histogram(events, self.mapping)
 
-    def _touched_values(
-        self, state: RepresentationState, cells: np.ndarray, slide: _Slide
-    ) -> np.ndarray:
-        values = state.map.reshape(-1, 2)[cells]  # copy [M, 2]
-        add_pos = np.searchsorted(cells, slide.add_flat)  # [len(added)] rows of values
-        rem_pos = np.searchsorted(cells, slide.rem_flat)
-        np.add.at(values, (add_pos, slide.added['p']), 1.0)
-        np.add.at(values, (rem_pos, slide.removed['p']), -1.0)
-        return np.asarray(values, dtype=np.float32)
+    def _apply(
+        self, state: RepresentationState, slide: _Slide
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Counts and map through the kernel seam (compiled or numpy reference)."""
+        return ops.histogram_update(
+            state.counts.reshape(-1),
+            state.map.reshape(-1, 2),
+            slide.add_flat,
+            np.ascontiguousarray(slide.added['p']),
+            slide.rem_flat,
+            np.ascontiguousarray(slide.removed['p']),
+        )
 
 
 @dataclass(frozen=True)
@@ -489,6 +493,17 @@ class EventQueue(EventRepresentation):
     def __call__(self, events: np.ndarray) -> np.ndarray:
         """:func:`event_queue` of ``events`` with this mapping and ``k``."""
         return event_queue(events, self.mapping, self.k)
+
+    def _apply(
+        self, state: RepresentationState, slide: _Slide
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Counts, then the touched cells' queues recomputed from the window's events."""
+        cells, was_active, now_active = _update_counts(state.counts, slide)
+        values = self._touched_values(state, cells, slide)  # [M, C]
+        flat_map = state.map.reshape(-1, self.channels)  # view [H*W, C]
+        changed = np.any(values != flat_map[cells], axis=1) | (was_active != now_active)
+        flat_map[cells] = values
+        return cells[changed], values[changed], now_active[changed]
 
     def _touched_values(
         self, state: RepresentationState, cells: np.ndarray, slide: _Slide

@@ -51,3 +51,11 @@ def pool_update(
     outputs: _Index,
 ) -> _Result: ...
 def linear_update(acc: _Map, sites: _Index, delta: _Map, w_site: _Map) -> None: ...
+def histogram_update(
+    counts: _Index,
+    map: npt.NDArray[np.float32],
+    added: _Index,
+    added_p: npt.NDArray[np.int16],
+    removed: _Index,
+    removed_p: npt.NDArray[np.int16],
+) -> tuple[_Index, npt.NDArray[np.float32], _Bool]: ...

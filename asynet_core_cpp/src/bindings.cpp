@@ -17,7 +17,10 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 
+#include <algorithm>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "asynet_core_cpp/checks.h"
 #include "asynet_core_cpp/kernels.h"
@@ -53,6 +56,79 @@ void linear_update_py(py::object acc, py::object sites, py::object delta, py::ob
 {
   const std::string dt = float_dtype("linear_update", acc);
   (dt == "float32" ? linear_impl<float> : linear_impl<double>)(dt, acc, sites, delta, w_site);
+}
+
+void check_polarity(const char * fn, const char * name, const py::array & p)
+{
+  const int16_t * v = cdata<int16_t>(p);
+  for (py::ssize_t j = 0; j < p.shape(0); ++j) {
+    if (v[j] != 0 && v[j] != 1) {
+      throw py::value_error(
+              std::string(fn) + ": " + name + "[" + std::to_string(j) + "] = " +
+              std::to_string(v[j]) + " is not a polarity (0 or 1)");
+    }
+  }
+}
+
+// Removed events must be in the window: no cell's count may go below zero.
+void check_counts(
+  const char * fn, const py::array & counts, const py::array & added, const py::array & removed)
+{
+  std::vector<std::pair<int64_t, int64_t>> delta;  // (cell, +1 / -1), grouped by cell below
+  for (py::ssize_t j = 0; j < added.shape(0); ++j) {
+    delta.emplace_back(cdata<int64_t>(added)[j], 1);
+  }
+  for (py::ssize_t j = 0; j < removed.shape(0); ++j) {
+    delta.emplace_back(cdata<int64_t>(removed)[j], -1);
+  }
+  std::sort(delta.begin(), delta.end());
+  const int64_t * c = cdata<int64_t>(counts);
+  for (size_t j = 0; j < delta.size(); ) {
+    int64_t sum = c[delta[j].first];
+    size_t k = j;
+    for (; k < delta.size() && delta[k].first == delta[j].first; ++k) {
+      sum += delta[k].second;
+    }
+    if (sum < 0) {
+      throw py::value_error(
+              std::string(fn) + ": removing events from cell " + std::to_string(delta[j].first) +
+              " would leave " + std::to_string(sum) + " events there");
+    }
+    j = k;
+  }
+}
+
+py::tuple histogram_update_py(
+  py::object counts_o, py::object map_o, py::object added_o, py::object added_p_o,
+  py::object removed_o, py::object removed_p_o)
+{
+  const char * fn = "histogram_update";
+  const Arg arg{fn};
+  py::array counts = arg(counts_o, "counts", "int64", {-1}, true);
+  const int64_t cells = counts.shape(0);
+  py::array map = arg(map_o, "map", "float32", {cells, 2}, true);
+  py::array added = arg(added_o, "added", "int64", {-1});
+  py::array added_p = arg(added_p_o, "added_p", "int16", {added.shape(0)});
+  py::array removed = arg(removed_o, "removed", "int64", {-1});
+  py::array removed_p = arg(removed_p_o, "removed_p", "int16", {removed.shape(0)});
+  check_sites(fn, "added", added, cells);
+  check_sites(fn, "removed", removed, cells);
+  check_polarity(fn, "added_p", added_p);
+  check_polarity(fn, "removed_p", removed_p);
+  check_counts(fn, counts, added, removed);
+  HistogramChange change;
+  {
+    int64_t * counts_data = data<int64_t>(counts);
+    float * map_data = data<float>(map);
+    py::gil_scoped_release release;
+    change = histogram_update(
+      counts_data, map_data, cells, cdata<int64_t>(added), cdata<int16_t>(added_p),
+      added.shape(0), cdata<int64_t>(removed), cdata<int16_t>(removed_p), removed.shape(0));
+  }
+  const auto n = static_cast<py::ssize_t>(change.cells.size());
+  return py::make_tuple(
+    to_numpy(std::move(change.cells), {n}), to_numpy(std::move(change.values), {n, 2}),
+    to_numpy(std::move(change.active), {n}).attr("astype")("bool"));
 }
 
 }  // namespace
@@ -150,6 +226,19 @@ PYBIND11_MODULE(_ext, m, py::mod_gil_used())
     :param values: their new input vectors [n, C_in] (ignored where not active: stored as 0).
     :param active: their new activity [n] (bool).
     :rtype: tuple (sites, delta, born, died of the last map, [(rules, delta_rules, touched)])
+  )pbdoc");
+  m.def(
+    "histogram_update", &asynet::histogram_update_py, py::arg("counts"), py::arg("map"),
+    py::arg("added"), py::arg("added_p"), py::arg("removed"), py::arg("removed_p"), R"pbdoc(
+    Slide an event histogram: add and remove events, report exactly the changed cells.
+
+    :param counts: events per cell [S] (int64), updated in place.
+    :param map: OFF and ON counts per cell [S, 2] (float32), updated in place.
+    :param added: flat cells of the events entering the window [a] (int64).
+    :param added_p: their polarities [a] (int16, 0 or 1).
+    :param removed: flat cells of the events leaving the window [r] (int64).
+    :param removed_p: their polarities [r] (int16, 0 or 1).
+    :rtype: tuple (cells [m] row-major, values [m, 2] float32, active [m] bool)
   )pbdoc");
   m.def(
     "linear_update", &asynet::linear_update_py, py::arg("acc"), py::arg("sites"),

@@ -26,6 +26,7 @@
 #include <pybind11/pybind11.h>
 
 #include <cstdint>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -71,7 +72,13 @@ inline int dtype_num(const std::string & name)
   if (name == "int64") {
     return py::dtype::of<int64_t>().num();
   }
-  return py::dtype::of<bool>().num();
+  if (name == "int16") {
+    return py::dtype::of<int16_t>().num();
+  }
+  if (name == "bool") {
+    return py::dtype::of<bool>().num();
+  }
+  throw std::logic_error("dtype_num: unsupported dtype " + name);
 }
 
 // Checks one argument; the dtype is a numpy dtype name ("float32", "int64", "bool", ...).

@@ -118,6 +118,20 @@ void apply_rules(
 template<typename T>
 std::vector<T> pack_taps(const T * taps, int64_t c_in, int64_t c_out);
 
+// Cells whose histogram vector or activity changed, row-major, with their new values.
+struct HistogramChange
+{
+  std::vector<int64_t> cells;
+  std::vector<float> values;  // [cells.size(), 2]: OFF count, ON count
+  std::vector<uint8_t> active;
+};
+
+// counts [cells] and map [cells, 2] updated in place; added/removed are flat cells with their
+// polarity (0 OFF, 1 ON); removed events must be in the window (counts stay >= 0).
+HistogramChange histogram_update(
+  int64_t * counts, float * map, int64_t cells, const int64_t * added, const int16_t * added_p,
+  int64_t n_added, const int64_t * removed, const int16_t * removed_p, int64_t n_removed);
+
 }  // namespace asynet
 
 #endif  // ASYNET_CORE_CPP__KERNELS_H_

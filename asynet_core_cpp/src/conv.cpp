@@ -133,12 +133,14 @@ void activate(const ConvLayer<T> & layer, const std::vector<int64_t> & touched, 
   for (const int64_t o : touched) {
     const T * y = layer.y.data + o * c;
     T * z = layer.z.data + o * c;
-    const bool active = layer.out_active[o] != 0;
-    bool moved = false;
+    const T gate = layer.out_active[o] != 0 ? T(1) : T(0);
+    int moved = 0;  // branch-free loops so that both vectorise
     for (int64_t j = 0; j < c; ++j) {
       const T v = y[j] * layer.scale[j] + layer.shift[j];
-      fresh[j] = active && v > T(0) ? v : T(0);
-      moved = moved || fresh[j] != z[j];
+      fresh[j] = (v > T(0) ? v : T(0)) * gate;
+    }
+    for (int64_t j = 0; j < c; ++j) {
+      moved |= fresh[j] != z[j];
     }
     if (moved) {
       r.sites.push_back(o);

@@ -348,9 +348,12 @@ class TrunkRunner:
             count: count the rules.
         """
         x, on = self.arrays[0][3], self.arrays[0][4]
+        if np.unique(sites).size != sites.size:
+            raise ValueError('TrunkRunner.update_input: sites must be unique')
         flat = torch.from_numpy(sites).to(x.device)
         act = torch.from_numpy(active).to(x.device)
-        vals = torch.from_numpy(values).to(x.device) * act.unsqueeze(1).to(x.dtype)
+        vals = torch.from_numpy(values).to(x.device)
+        vals = torch.where(act.unsqueeze(1), vals, torch.zeros_like(vals))  # not *: inf * 0
         delta = vals - x[flat]  # [n, C_in]
         before = on[flat]
         x[flat] = vals

@@ -22,34 +22,58 @@ _Bool = npt.NDArray[np.bool_]
 _Index = npt.NDArray[np.int64]
 _Result = tuple[_Index, _Map, _Index, _Index, int, int, int]
 
-def conv_update(
-    y: _Map,
-    z: _Map,
-    out_active: _Bool,
-    x: _Map,
-    in_active: _Bool,
-    sites: _Index,
-    delta: _Map,
-    born: _Index,
-    died: _Index,
-    inputs: _Index,
-    outputs: _Index,
-    taps: _Map,
-    scale: _Map,
-    shift: _Map,
-    submanifold: bool,
-) -> _Result: ...
-def pool_update(
-    z: _Map,
-    out_active: _Bool,
-    x: _Map,
-    in_active: _Bool,
-    sites: _Index,
-    born: _Index,
-    died: _Index,
-    inputs: _Index,
-    outputs: _Index,
-) -> _Result: ...
+class ConvKernel:
+    """A 3x3 conv + eval BatchNorm + ReLU layer, prepared once (tables and weights copied)."""
+
+    def __init__(
+        self,
+        inputs: _Index,
+        outputs: _Index,
+        taps: _Map,
+        scale: _Map,
+        shift: _Map,
+        submanifold: bool,
+    ) -> None: ...
+    def update(
+        self,
+        y: _Map,
+        z: _Map,
+        out_active: _Bool,
+        x: _Map,
+        in_active: _Bool,
+        sites: _Index,
+        delta: _Map,
+        born: _Index,
+        died: _Index,
+    ) -> _Result: ...
+
+class PoolKernel:
+    """A 3x3 stride-2 max-pool of a post-ReLU map, prepared once (tables copied)."""
+
+    def __init__(self, inputs: _Index, outputs: _Index) -> None: ...
+    def update(
+        self,
+        z: _Map,
+        out_active: _Bool,
+        x: _Map,
+        in_active: _Bool,
+        sites: _Index,
+        born: _Index,
+        died: _Index,
+    ) -> _Result: ...
+
+_Work = list[tuple[int, int, int]]
+_Trunk = tuple[_Index, _Map, _Index, _Index, _Work]
+
+class TrunkRunner:
+    """One input change through a whole trunk of prepared layers in a single call."""
+
+    def __init__(
+        self, kernels: list[ConvKernel | PoolKernel], arrays: list[tuple[np.ndarray, ...]]
+    ) -> None: ...
+    def update(self, sites: _Index, delta: _Map, born: _Index, died: _Index) -> _Trunk: ...
+    def update_input(self, sites: _Index, values: _Map, active: _Bool) -> _Trunk: ...
+
 def linear_update(acc: _Map, sites: _Index, delta: _Map, w_site: _Map) -> None: ...
 def histogram_update(
     counts: _Index,

@@ -264,8 +264,8 @@ def _input_stream(
         before = active[flat]
         x[flat], active[flat] = vals, on
         moved = (delta != 0).any(dim=1)
-        yield x.clone(), active.clone(), (flat[moved], delta[moved], flat[on & ~before],
-                                          flat[before & ~on])  # fmt: skip
+        change = (flat[moved], delta[moved], flat[on & ~before], flat[before & ~on])
+        yield x.clone(), active.clone(), change
 
 
 def _assert_same_update(cpp: LayerUpdate, ref: LayerUpdate, z_scale: float, step: int) -> None:
@@ -282,7 +282,9 @@ def _assert_same_state(cpp: _LayerState, ref: _LayerState, step: int) -> None:
     where = f'step {step}'
     if ref.y is not None:
         assert cpp.y is not None
-        _assert_close(cpp.y, ref.y, f'{where} y')
+        # Raw sums of O(1) contributions: float32 residues of cancelled terms differ by order of
+        # accumulation, so the scale is the contributions' (1), not the (possibly tiny) result's.
+        _assert_close(cpp.y, ref.y, f'{where} y', scale=1.0)
         assert not bool(cpp.y[-1].any()), f'{where}: y sentinel row'
     _assert_close(cpp.z, ref.z, f'{where} z')
     assert torch.equal(cpp.out_active, ref.out_active), f'{where} out_active'
@@ -298,7 +300,8 @@ def _check_layer(
     dtype: torch.dtype,
     seed: int,
     steps: int,
-) -> None:
+) -> int:
+    """Run one random layer under both backends; return the work done (rules + touched)."""
     geometry = _geometry(kind, size)
     ref_kernel, cpp_kernel = _kernels(kind, geometry, c_in, c_out, dtype)
     ref = _LayerState.zeros(kind, geometry, c_in, c_out, dtype)
@@ -318,7 +321,7 @@ def _check_layer(
         rules += r_ref.rules + r_ref.touched
     assert not bool(cpp.out_active.any())  # everything switched off
     assert not bool(cpp.z.any())
-    assert rules > 0 or geometry.out_sites == 0  # the stream did reach the layer
+    return rules
 
 
 @pytest.mark.parametrize('dtype', DTYPES, ids=str)
@@ -328,7 +331,8 @@ def _check_layer(
 def test_conv_kernel_equals_reference(
     kind: str, c_in: int, c_out: int, size: tuple[int, int], dtype: torch.dtype
 ) -> None:
-    _check_layer(kind, size, c_in, c_out, dtype, seed=c_in + 7 * c_out + size[0], steps=10)
+    work = _check_layer(kind, size, c_in, c_out, dtype, seed=c_in + 7 * c_out + size[0], steps=14)
+    assert work > 0
 
 
 @pytest.mark.parametrize('dtype', DTYPES, ids=str)
@@ -337,10 +341,11 @@ def test_conv_kernel_equals_reference(
 def test_pool_kernel_equals_reference(
     channels: int, size: tuple[int, int], dtype: torch.dtype
 ) -> None:
-    _check_layer('pool', size, channels, channels, dtype, seed=channels + size[1], steps=10)
+    work = _check_layer('pool', size, channels, channels, dtype, seed=channels + size[1], steps=14)
+    assert work > 0
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=50, deadline=None)
 @given(
     kind=st.sampled_from(['subm', 'strided', 'pool']),
     size=st.tuples(st.integers(1, 13), st.integers(1, 13)),
@@ -413,22 +418,36 @@ def _state_tensors(state: AsyncState) -> list[torch.Tensor]:
     return tensors
 
 
-def _assert_same_states(cpp: AsyncState, ref: AsyncState, what: str) -> None:
+def _assert_same_states(
+    cpp: AsyncState, ref: AsyncState, what: str, head_scale: float = 0.0
+) -> None:
     a, b = _state_tensors(cpp), _state_tensors(ref)
     assert len(a) == len(b)
     for i, (got, want) in enumerate(zip(a, b, strict=True)):
         if want.dtype == torch.bool:
             assert torch.equal(got, want), f'{what}: state tensor {i}'
         else:
-            _assert_close(got, want, f'{what}: state tensor {i}')
+            scale = head_scale if i == len(b) - 1 else 0.0
+            _assert_close(got, want, f'{what}: state tensor {i}', scale=scale)
+
+
+def _head_scale(engine: AsyncEngine) -> float:
+    """Largest sum of absolute contributions to a head feature: the scale of its rounding.
+
+    The head accumulates thousands of products that mostly cancel, so float32 rounding is relative
+    to this sum, not to the accumulated value.
+    """
+    head = engine.net.head
+    z = engine.net.trunk.output_map(engine.state).values[:-1]  # [S, C]
+    terms = torch.einsum('sc,scf->f', z.abs(), head.w_site.abs())  # [F]
+    return float((terms + head.bias.abs()).max())
 
 
 @dataclass
 class _Run:
     outputs: list[torch.Tensor]
     stats: list[list[LayerStats]]
-    state: AsyncState
-    runner: Any
+    engine: AsyncEngine
 
 
 def _run_engine(
@@ -441,10 +460,10 @@ def _run_engine(
         for sites, values in stream:
             outputs.append(engine.update(sites, values))
             stats.append(engine.stats)
-    runner = engine.state.runners[backend]
-    assert list(engine.state.runners) == [backend]
+    assert [key[0] for key in engine.state.runners] == [backend]
+    (runner,) = engine.state.runners.values()
     assert isinstance(runner, ops_ref.TrunkRunner) == (backend == 'torch')
-    return _Run(outputs, stats, engine.state, runner)
+    return _Run(outputs, stats, engine)
 
 
 def _check_network(model: Any, dtype: torch.dtype, stream: list[Any], inputs: list[Any]) -> None:
@@ -462,16 +481,15 @@ def _check_network(model: Any, dtype: torch.dtype, stream: list[Any], inputs: li
     assert cpp.stats == ref.stats
     assert all(len(s) > 0 for s in cpp.stats)
     assert sum(s.rules for s in cpp.stats[-1]) > 0
-    _assert_same_states(cpp.state, ref.state, 'final state')
+    head_scale = _head_scale(ref.engine)
+    _assert_same_states(cpp.engine.state, ref.engine.state, 'final state', head_scale)
 
 
 @pytest.mark.parametrize('dtype', DTYPES, ids=str)
 @pytest.mark.parametrize('arch', sorted(ARCHS))
 def test_network_cpp_equals_torch_and_spconv(arch: str, dtype: torch.dtype) -> None:
     model = make_model(arch, dtype, seed=21)
-    updates = list(
-        random_updates(model.config.input_size, 2, steps=4, seed=22, dtype=dtype, first=150)
-    )
+    updates = list(random_updates(model.config.input_size, 2, steps=5, seed=22, dtype=dtype))
     _check_network(model, dtype, [(s, v) for s, v, _ in updates], [x for *_, x in updates])
 
 
@@ -482,7 +500,7 @@ def test_event_queue_cpp_equals_torch_and_spconv(dtype: torch.dtype) -> None:
     g = torch.Generator().manual_seed(24)
     x = torch.zeros(*size, 30, dtype=dtype)
     stream, inputs = [], []
-    for sites, values, _ in random_updates(size, 30, steps=4, seed=25, dtype=dtype):
+    for sites, values, _ in random_updates(size, 30, steps=5, seed=25, dtype=dtype):
         signed = values * (torch.rand(values.shape, generator=g, dtype=dtype) - 0.5)
         x[sites[:, 0], sites[:, 1]] = signed
         stream.append((sites, signed))
@@ -499,7 +517,7 @@ def test_switching_backends_mid_stream_stays_exact() -> None:
         with ops.use_backend(('cpp', 'torch')[step % 2]):
             out = engine.update(sites, values)
         _assert_close(out, spconv_forward(model, x), f'step {step}', ATOL_F64_SPCONV)
-    assert sorted(engine.state.runners) == ['cpp', 'torch']
+    assert sorted(key[0] for key in engine.state.runners) == ['cpp', 'torch']
 
 
 TRUNKS = [['c4', 'p', 'c6'], ['c3', 'c4', 'p', 'c5', 'p', 'c6', 's4'], ['c17', 's33', 'p']]
@@ -514,16 +532,21 @@ def test_trunk_changes_equal_between_backends(spec: list[str], dtype: torch.dtyp
     trunk = trunk.to(dtype).eval()
     size = (15, 18)
     stream = list(random_updates(size, 2, steps=12, seed=30, dtype=dtype, first=60))
+    g = torch.Generator().manual_seed(31)
     trunks, states = {}, {}
     for backend in ('torch', 'cpp'):
         with ops.use_backend(backend):
             trunks[backend] = AsyncTrunk.from_sequential(trunk, size, 2, dtype)
             states[backend] = trunks[backend].init_state(track_stats=True)
     for step, (sites, values, _) in enumerate(stream):
+        # Explicit activity: some inactive sites carry nonzero values (ignored, stored as 0), some
+        # active sites are all zero.
+        active = (values != 0).any(dim=1) ^ (torch.rand(len(values), generator=g) < 0.2)
+        values = values + (torch.rand(values.shape, generator=g) < 0.3).to(dtype)
         changes = {}
         for backend in ('torch', 'cpp'):
             with ops.use_backend(backend), torch.no_grad():
-                changes[backend] = trunks[backend](states[backend], sites, values)
+                changes[backend] = trunks[backend](states[backend], sites, values, active)
         ref, cpp = changes['torch'], changes['cpp']
         assert torch.equal(cpp.sites, ref.sites)
         assert torch.equal(cpp.born, ref.born)
@@ -532,3 +555,20 @@ def test_trunk_changes_equal_between_backends(spec: list[str], dtype: torch.dtyp
         _assert_close(cpp.delta, ref.delta, f'step {step} delta', scale=scale)
         assert states['cpp'].stats == states['torch'].stats
         _assert_same_states(states['cpp'], states['torch'], f'step {step}')
+        flat = sites[:, 0] * size[1] + sites[:, 1]
+        assert torch.equal(states['cpp'].input.active[flat], active)
+        assert not bool(states['cpp'].input.values[flat][~active].any())
+
+
+def test_weights_loaded_in_place_are_used_by_the_cpp_backend() -> None:
+    first, second = (make_model('ncars', torch.float64, seed=s) for s in (32, 33))
+    stream = list(
+        random_updates(first.config.input_size, 2, steps=2, seed=34, dtype=torch.float64)
+    )
+    with ops.use_backend('cpp'):
+        engine = AsyncEngine.from_model(first, torch.float64)
+        engine.update(*stream[0][:2])
+        engine.net.load_state_dict(AsyncEngine.from_model(second, torch.float64).net.state_dict())
+        engine.resync()  # the state is exact for the new weights again
+        out = engine.update(*stream[1][:2])
+    _assert_close(out, spconv_forward(second, stream[1][2]), 'output', ATOL_F64_SPCONV)

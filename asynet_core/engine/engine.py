@@ -131,16 +131,18 @@ class AsyncTrunk(nn.Module):
         return LevelChange(last.sites, last.delta, self.output_map(state), last.born, last.died)
 
     def _runner(self, state: AsyncState) -> ops.TrunkRunner:
-        """The state's trunk runner for the active backend (built once per backend)."""
-        backend = ops.backend()
-        if backend not in state.runners:
-            kernels, arrays, source = [], [], state.input
+        """The state's trunk runner for the active backend and the current layer kernels."""
+        kernels = [layer.kernel() for layer in self.layer_list]
+        key = (ops.backend(), *map(id, kernels))
+        if key not in state.runners:  # first use, or new kernels for this backend
+            for stale in [k for k in state.runners if k[0] == key[0]]:
+                del state.runners[stale]
+            arrays, source = [], state.input
             for layer, st in zip(self.layer_list, state.layers, strict=False):
-                kernels.append(layer.kernel())
                 arrays.append(layer.state_arrays(st, source))
                 source = st.out if isinstance(st, ConvState) else st
-            state.runners[backend] = ops.trunk_runner(kernels, arrays)
-        runner: ops.TrunkRunner = state.runners[backend]
+            state.runners[key] = ops.trunk_runner(kernels, arrays)
+        runner: ops.TrunkRunner = state.runners[key]
         return runner
 
     def _check(

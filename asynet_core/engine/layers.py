@@ -35,6 +35,11 @@ from asynet_core.ops_ref import ConvWeights
 __all__ = ['AsyncConvBNReLU', 'AsyncLinearHead', 'AsyncMaxPool']
 
 
+def _versions(*tensors: torch.Tensor) -> tuple[int, ...]:
+    """Storage address and in-place version of each tensor: a change means new weights."""
+    return tuple(v for t in tensors for v in (t.data_ptr(), t._version))
+
+
 class AsyncConvBNReLU(nn.Module):
     """3x3 conv (submanifold, or strided with geometric output activity) + eval BatchNorm + ReLU.
 
@@ -79,7 +84,7 @@ class AsyncConvBNReLU(nn.Module):
         self.register_buffer('shift', shift.clone())
         self.register_buffer('inputs', geometry.inputs, persistent=False)
         self.register_buffer('outputs', geometry.outputs, persistent=False)
-        self._kernels: dict[tuple[str, torch.device, int], ops.ConvKernel] = {}
+        self._kernels: dict[tuple[object, ...], ops.ConvKernel] = {}
 
     def init_state(self, source: MapState) -> ConvState:
         """Zero state; a submanifold layer shares ``source.active`` (same active set)."""
@@ -106,8 +111,10 @@ class AsyncConvBNReLU(nn.Module):
 
     def kernel(self) -> ops.ConvKernel:
         """This layer prepared for the active backend (built once per backend and device)."""
-        key = (ops.backend(), self.w_taps.device, self.w_taps.data_ptr())
-        if key not in self._kernels:
+        key = (ops.backend(), self.w_taps.device, *_versions(self.w_taps, self.scale, self.shift))
+        if key not in self._kernels:  # first use, or new weights (e.g. load_state_dict)
+            for stale in [k for k in self._kernels if k[0] == key[0]]:
+                del self._kernels[stale]
             self._kernels[key] = ops.conv_kernel(
                 self.weights(), self.inputs, self.outputs, self.submanifold
             )

@@ -134,8 +134,9 @@ class AsyncState:
     layers: list[Any]  # per layer: ConvState, MapState (pool) or HeadState (last)
     updates: int = 0
     stats: list[LayerStats] | None = field(default=None)
-    #: Per backend, the runner bound to these tensors (they are only ever updated in place).
-    runners: dict[str, Any] = field(default_factory=dict)
+    #: The runner bound to these tensors (they are only ever updated in place), keyed by the
+    #: backend and the layer kernels it runs.
+    runners: dict[tuple[object, ...], Any] = field(default_factory=dict)
 
     def reset(self) -> None:
         """Forget the stream: all maps zero and inactive, head back to its bias, counters zero."""

@@ -54,7 +54,7 @@ void linear_impl(
 
 void linear_update_py(py::object acc, py::object sites, py::object delta, py::object w_site)
 {
-  const std::string dt = float_dtype("linear_update", acc);
+  const std::string dt = float_dtype("linear_update", "acc", acc);
   (dt == "float32" ? linear_impl<float> : linear_impl<double>)(dt, acc, sites, delta, w_site);
 }
 
@@ -149,9 +149,9 @@ PYBIND11_MODULE(_ext, m, py::mod_gil_used())
 
     :param inputs: input site of each output site and tap [S_out + 1, 9] (int64), copied.
     :param outputs: output site of each input site and tap [S_in + 1, 9] (int64), copied.
-    :param taps: weights [9, C_in, C_out] (float32 or float64: the layer's dtype).
-    :param scale: folded BatchNorm scale [C_out].
-    :param shift: folded BatchNorm shift [C_out].
+    :param taps: weights [9, C_in, C_out] (float32 or float64: the layer's dtype), copied.
+    :param scale: folded BatchNorm scale [C_out], copied.
+    :param shift: folded BatchNorm shift [C_out], copied.
     :param submanifold: stride 1 sharing the input's activity, else stride 2.
   )pbdoc")
   .def(

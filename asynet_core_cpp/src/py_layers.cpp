@@ -64,6 +64,19 @@ Tables make_tables(const char * fn, const py::object & inputs_o, const py::objec
   return t;
 }
 
+template<typename T>
+ConvWeights<T> make_weights(
+  const py::array & taps, const py::array & scale, const py::array & shift, int64_t c_in,
+  int64_t c_out)
+{
+  ConvWeights<T> w;
+  w.taps.assign(cdata<T>(taps), cdata<T>(taps) + taps.size());
+  w.packed = pack_taps<T>(w.taps.data(), c_in, c_out);
+  w.scale.assign(cdata<T>(scale), cdata<T>(scale) + c_out);
+  w.shift.assign(cdata<T>(shift), cdata<T>(shift) + c_out);
+  return w;
+}
+
 struct ChangeArrays
 {
   py::array sites;
@@ -99,19 +112,19 @@ ConvKernel::ConvKernel(
 : tables_(make_tables("ConvKernel", inputs, outputs)), submanifold_(submanifold)
 {
   const Arg arg{"ConvKernel"};
-  dtype_ = float_dtype("ConvKernel", taps);
-  taps_ = arg(taps, "taps", dtype_, {kTaps, -1, -1});
-  c_in_ = taps_.shape(1);
-  c_out_ = taps_.shape(2);
-  scale_ = arg(scale, "scale", dtype_, {c_out_});
-  shift_ = arg(shift, "shift", dtype_, {c_out_});
+  dtype_ = float_dtype("ConvKernel", "taps", taps);
+  const py::array t = arg(taps, "taps", dtype_, {kTaps, -1, -1});
+  c_in_ = t.shape(1);
+  c_out_ = t.shape(2);
+  const py::array sc = arg(scale, "scale", dtype_, {c_out_});
+  const py::array sh = arg(shift, "shift", dtype_, {c_out_});
   if (submanifold && tables_.s_in != tables_.s_out) {
     throw py::value_error("ConvKernel: a submanifold layer needs equal input and output sites");
   }
   if (dtype_ == "float32") {
-    packed_f32_ = pack_taps<float>(cdata<float>(taps_), c_in_, c_out_);
+    w32_ = make_weights<float>(t, sc, sh, c_in_, c_out_);
   } else {
-    packed_f64_ = pack_taps<double>(cdata<double>(taps_), c_in_, c_out_);
+    w64_ = make_weights<double>(t, sc, sh, c_in_, c_out_);
   }
 }
 
@@ -138,13 +151,13 @@ LayerArrays ConvKernel::check_arrays(const char * fn, const py::tuple & arrays) 
 template<typename T>
 ConvLayer<T> ConvKernel::bind(LayerArrays & a) const
 {
-  const std::vector<T> & packed = packed_taps<T>();
+  const ConvWeights<T> & w = weights<T>();
   return ConvLayer<T>{
     {data<T>(a.y), tables_.s_out + 1, c_out_}, {data<T>(a.z), tables_.s_out + 1, c_out_},
     data<uint8_t>(a.out_active), {cdata<T>(a.x), tables_.s_in + 1, c_in_},
     cdata<uint8_t>(a.in_active), tables_.inputs.data(), tables_.outputs.data(),
-    cdata<T>(taps_), packed.data(), static_cast<int64_t>(packed.size()), cdata<T>(scale_),
-    cdata<T>(shift_), submanifold_};
+    w.taps.data(), w.packed.data(), static_cast<int64_t>(w.packed.size()), w.scale.data(),
+    w.shift.data(), submanifold_};
 }
 
 py::tuple ConvKernel::update(
@@ -206,7 +219,7 @@ py::tuple PoolKernel::update(
   const py::object & died) const
 {
   const char * fn = "PoolKernel.update";
-  const std::string dt = float_dtype(fn, z);
+  const std::string dt = float_dtype(fn, "z", z);
   LayerArrays a = check_arrays(fn, py::make_tuple(z, out_active, x, in_active), dt);
   ChangeArrays c = check_change(fn, sites, nullptr, born, died, dt, 0, tables_.s_in);
   auto run = [&](auto zero) {
@@ -224,7 +237,6 @@ py::tuple PoolKernel::update(
 }
 
 TrunkRunner::TrunkRunner(const py::list & kernels, const py::list & arrays)
-: kernels_(kernels)
 {
   const char * fn = "TrunkRunner";
   if (kernels.size() == 0 || kernels.size() != arrays.size()) {
@@ -233,6 +245,12 @@ TrunkRunner::TrunkRunner(const py::list & kernels, const py::list & arrays)
   }
   for (size_t i = 0; i < kernels.size(); ++i) {
     Step step;
+    kernels_.push_back(py::reinterpret_borrow<py::object>(kernels[i]));  // keep each one alive
+    if (!py::isinstance<py::tuple>(arrays[i])) {
+      throw py::type_error(std::string(fn) + ": arrays[" + std::to_string(i) +
+              "] must be a tuple of arrays, got " +
+              std::string(py::str(py::type::of(arrays[i]).attr("__name__"))));
+    }
     const py::tuple state = py::reinterpret_borrow<py::tuple>(arrays[i]);
     if (py::isinstance<ConvKernel>(kernels[i])) {
       step.conv = kernels[i].cast<const ConvKernel *>();

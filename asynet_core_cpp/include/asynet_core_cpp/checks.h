@@ -61,24 +61,37 @@ inline std::string shape_str(const Shape & shape)
   return s + ")";
 }
 
-inline int dtype_num(const std::string & name)
+// (kind, itemsize) of a numpy dtype name ("float32", "float64", "int64", "int16", "bool").
+inline std::pair<char, py::ssize_t> dtype_code(const std::string & name)
 {
   if (name == "float32") {
-    return py::dtype::of<float>().num();
+    return {'f', 4};
   }
   if (name == "float64") {
-    return py::dtype::of<double>().num();
+    return {'f', 8};
   }
   if (name == "int64") {
-    return py::dtype::of<int64_t>().num();
+    return {'i', 8};
   }
   if (name == "int16") {
-    return py::dtype::of<int16_t>().num();
+    return {'i', 2};
   }
   if (name == "bool") {
-    return py::dtype::of<bool>().num();
+    return {'b', 1};
   }
-  throw std::logic_error("dtype_num: unsupported dtype " + name);
+  throw std::logic_error("dtype_code: unsupported dtype " + name);
+}
+
+// Same kind and size in native byte order (so int64 and longlong both match "int64", and a
+// byte-swapped ">f8" does not match "float64").
+inline bool dtype_is(const py::dtype & dt, const std::string & name)
+{
+  const auto [kind, size] = dtype_code(name);
+  const uint16_t probe = 1;
+  const bool little = *reinterpret_cast<const uint8_t *>(&probe) == 1;
+  const char order = dt.byteorder();
+  const bool native = order == '=' || order == '|' || order == (little ? '<' : '>');
+  return dt.kind() == kind && dt.itemsize() == size && native;
 }
 
 // Checks one argument; the dtype is a numpy dtype name ("float32", "int64", "bool", ...).
@@ -97,7 +110,7 @@ struct Arg
               std::string(py::str(py::type::of(obj).attr("__name__"))));
     }
     py::array a = py::reinterpret_borrow<py::array>(obj);
-    if (a.dtype().num() != dtype_num(dtype)) {  // numbers only: str(dtype) is slow Python code
+    if (!dtype_is(a.dtype(), dtype)) {  // no str(dtype) here: it is slow Python code
       throw py::type_error(
               where + " must have dtype " + dtype + ", got " + std::string(py::str(a.dtype())));
     }
@@ -176,21 +189,21 @@ inline Change<T> make_change(
     cdata<int64_t>(born), born.shape(0), cdata<int64_t>(died), died.shape(0)};
 }
 
-inline std::string float_dtype(const char * fn, const py::object & obj)
+inline std::string float_dtype(const char * fn, const char * name, const py::object & obj)
 {
   Arg arg{fn};
   if (!py::isinstance<py::array>(obj)) {
-    arg(obj, "y", "float32", {});  // raises the TypeError
+    arg(obj, name, "float32", {});  // raises the TypeError naming the argument
   }
   const py::dtype dtype = py::reinterpret_borrow<py::array>(obj).dtype();
-  if (dtype.num() == py::dtype::of<float>().num()) {
-    return "float32";
-  }
-  if (dtype.num() == py::dtype::of<double>().num()) {
-    return "float64";
+  for (const char * candidate : {"float32", "float64"}) {
+    if (dtype_is(dtype, candidate)) {
+      return candidate;
+    }
   }
   throw py::type_error(
-          std::string(fn) + ": maps must be float32 or float64, got " + std::string(py::str(dtype)));
+          std::string(fn) + ": " + name + " must be float32 or float64, got " +
+          std::string(py::str(dtype)));
 }
 
 }  // namespace asynet

@@ -53,6 +53,16 @@ struct LayerArrays
   py::array in_active;
 };
 
+// A conv layer's weights, owned: later changes to the arrays they came from cannot reach them.
+template<typename T>
+struct ConvWeights
+{
+  std::vector<T> taps;  // [9, C_in, C_out]
+  std::vector<T> packed;  // pack_taps(taps)
+  std::vector<T> scale;  // [C_out]
+  std::vector<T> shift;  // [C_out]
+};
+
 class ConvKernel
 {
 public:
@@ -78,21 +88,18 @@ private:
   Tables tables_;
   bool submanifold_;
   std::string dtype_;
-  py::array taps_;
-  py::array scale_;
-  py::array shift_;
   int64_t c_in_ = 0;
   int64_t c_out_ = 0;
-  std::vector<float> packed_f32_;  // pack_taps of the weights, in the layer's dtype
-  std::vector<double> packed_f64_;
+  ConvWeights<float> w32_;  // filled for a float32 layer
+  ConvWeights<double> w64_;  // filled for a float64 layer
 
   template<typename T>
-  const std::vector<T> & packed_taps() const
+  const ConvWeights<T> & weights() const
   {
     if constexpr (std::is_same_v<T, float>) {
-      return packed_f32_;
+      return w32_;
     } else {
-      return packed_f64_;
+      return w64_;
     }
   }
 };
@@ -152,7 +159,7 @@ private:
     const PoolKernel * pool = nullptr;
     LayerArrays arrays;
   };
-  py::list kernels_;  // keeps the kernels alive
+  std::vector<py::object> kernels_;  // keeps every kernel alive whatever happens to the list
   std::vector<Step> steps_;
   std::string dtype_;
 };

@@ -23,6 +23,8 @@ model, nothing here is trained.
 
 from __future__ import annotations
 
+from typing import Any
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -33,11 +35,6 @@ from asynet_core.engine.state import ConvState, HeadState, LayerStats, LevelChan
 from asynet_core.ops_ref import ConvWeights
 
 __all__ = ['AsyncConvBNReLU', 'AsyncLinearHead', 'AsyncMaxPool']
-
-
-def _versions(*tensors: torch.Tensor) -> tuple[int, ...]:
-    """Storage address and in-place version of each tensor: a change means new weights."""
-    return tuple(v for t in tensors for v in (t.data_ptr(), t._version))
 
 
 class AsyncConvBNReLU(nn.Module):
@@ -84,7 +81,9 @@ class AsyncConvBNReLU(nn.Module):
         self.register_buffer('shift', shift.clone())
         self.register_buffer('inputs', geometry.inputs, persistent=False)
         self.register_buffer('outputs', geometry.outputs, persistent=False)
-        self._kernels: dict[tuple[object, ...], ops.ConvKernel] = {}
+        self._kernels: dict[tuple[str, int], ops.ConvKernel] = {}
+        self._epoch = 0
+        self.register_load_state_dict_post_hook(self.weights_changed)  # type: ignore[no-untyped-call]
 
     def init_state(self, source: MapState) -> ConvState:
         """Zero state; a submanifold layer shares ``source.active`` (same active set)."""
@@ -110,15 +109,28 @@ class AsyncConvBNReLU(nn.Module):
         return ConvWeights(self.w_taps, self.w_cat, self.w_col, self.scale, self.shift)
 
     def kernel(self) -> ops.ConvKernel:
-        """This layer prepared for the active backend (built once per backend and device)."""
-        key = (ops.backend(), self.w_taps.device, *_versions(self.w_taps, self.scale, self.shift))
-        if key not in self._kernels:  # first use, or new weights (e.g. load_state_dict)
+        """This layer prepared for the active backend (built once per backend and weights).
+
+        Kernels copy the weights, so they are rebuilt after ``load_state_dict`` and ``.to()``;
+        after editing the buffers in place by hand, call :meth:`weights_changed`.
+        """
+        key = (ops.backend(), self._epoch)
+        if key not in self._kernels:
             for stale in [k for k in self._kernels if k[0] == key[0]]:
                 del self._kernels[stale]
             self._kernels[key] = ops.conv_kernel(
                 self.weights(), self.inputs, self.outputs, self.submanifold
             )
         return self._kernels[key]
+
+    def weights_changed(self, *_: object) -> None:
+        """Forget the prepared kernels (their weight copies are stale)."""
+        self._epoch += 1
+
+    def _apply(self, fn: Any, recurse: bool = True) -> Any:
+        out = super()._apply(fn, recurse)  # type: ignore[no-untyped-call]  # .to(), .double()
+        self.weights_changed()
+        return out
 
     def forward(
         self, change: LevelChange, state: ConvState, stats: list[LayerStats] | None = None

@@ -121,11 +121,11 @@ int64_t panel_width(int64_t c_out)
 }
 
 template<typename T>
-std::vector<T> pack_taps(const T * taps, int64_t c_in, int64_t c_out)
+AlignedVector<T> pack_taps(const T * taps, int64_t c_in, int64_t c_out)
 {
   const int64_t nb = panel_width<T>(c_out);
   const int64_t blocked = c_out - c_out % nb;
-  std::vector<T> packed(static_cast<size_t>(kTaps * c_in * blocked));
+  AlignedVector<T> packed(static_cast<size_t>(kTaps * c_in * blocked));
   T * out = packed.data();
   for (int64_t k = 0; k < kTaps; ++k) {
     const T * w = taps + k * c_in * c_out;
@@ -162,7 +162,7 @@ template void apply_rules<float>(
 template void apply_rules<double>(
   const double * const *, double * const *, int64_t, const double *, const double *, int64_t,
   int64_t);
-template std::vector<float> pack_taps<float>(const float *, int64_t, int64_t);
-template std::vector<double> pack_taps<double>(const double *, int64_t, int64_t);
+template AlignedVector<float> pack_taps<float>(const float *, int64_t, int64_t);
+template AlignedVector<double> pack_taps<double>(const double *, int64_t, int64_t);
 
 }  // namespace asynet

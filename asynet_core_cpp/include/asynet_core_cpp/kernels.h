@@ -22,13 +22,39 @@
 #ifndef ASYNET_CORE_CPP__KERNELS_H_
 #define ASYNET_CORE_CPP__KERNELS_H_
 
+#include <cstddef>
 #include <cstdint>
+#include <new>
 #include <vector>
 
 namespace asynet
 {
 
 constexpr int64_t kTaps = 9;
+
+// Allocator of 64-byte aligned memory: packed weight panels start on a cache line, so the
+// kernel's 512-bit loads never straddle two lines.
+template<typename T>
+struct CacheAligned
+{
+  using value_type = T;
+  static constexpr std::align_val_t kAlign{64};
+
+  CacheAligned() = default;
+  template<typename U>
+  explicit CacheAligned(const CacheAligned<U> &) {}
+
+  T * allocate(size_t n) {return static_cast<T *>(::operator new(n * sizeof(T), kAlign));}
+  void deallocate(T * p, size_t) {::operator delete(p, kAlign);}
+
+  template<typename U>
+  bool operator==(const CacheAligned<U> &) const {return true;}
+  template<typename U>
+  bool operator!=(const CacheAligned<U> &) const {return false;}
+};
+
+template<typename T>
+using AlignedVector = std::vector<T, CacheAligned<T>>;
 
 // A dense site map: `rows` sites (the last one is the sentinel) of `cols` channels.
 template<typename T>
@@ -116,7 +142,7 @@ void apply_rules(
 // Per tap, the column panels of taps [9, c_in, c_out] that apply_rules blocks over, each
 // contiguous (c_in x panel width); tail columns are read from taps directly.
 template<typename T>
-std::vector<T> pack_taps(const T * taps, int64_t c_in, int64_t c_out);
+AlignedVector<T> pack_taps(const T * taps, int64_t c_in, int64_t c_out);
 
 // Cells whose histogram vector or activity changed, row-major, with their new values.
 struct HistogramChange

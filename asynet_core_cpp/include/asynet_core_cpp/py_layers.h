@@ -58,7 +58,7 @@ template<typename T>
 struct ConvWeights
 {
   std::vector<T> taps;  // [9, C_in, C_out]
-  std::vector<T> packed;  // pack_taps(taps)
+  AlignedVector<T> packed;  // pack_taps(taps)
   std::vector<T> scale;  // [C_out]
   std::vector<T> shift;  // [C_out]
 };

@@ -47,6 +47,7 @@ __all__ = [
     'available_backends',
     'backend',
     'conv_kernel',
+    'event_queue_update',
     'histogram_update',
     'linear_update',
     'pool_kernel',
@@ -259,6 +260,24 @@ def histogram_update(
         )
         return cells, values, active
     return ops_ref.histogram_update(counts, hist, added, added_p, removed, removed_p)
+
+
+def event_queue_update(
+    counts: np.ndarray,
+    qmap: np.ndarray,
+    queue_t: np.ndarray,
+    queue_p: np.ndarray,
+    added: np.ndarray,
+    added_t: np.ndarray,
+    added_p: np.ndarray,
+    removed: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Slide an event queue (see :func:`asynet_core.ops_ref.event_queue_update`)."""
+    args = (counts, qmap, queue_t, queue_p, added, added_t, added_p, removed)
+    if _active == 'cpp' and _EXT is not None:
+        cells, values, active = _EXT.event_queue_update(*args)
+        return cells, values, active
+    return ops_ref.event_queue_update(*args)
 
 
 def _initial_backend() -> None:

@@ -35,6 +35,7 @@ __all__ = [
     'PoolKernel',
     'TrunkRunner',
     'conv_update',
+    'event_queue_update',
     'histogram_update',
     'linear_update',
     'pool_update',
@@ -393,3 +394,87 @@ def histogram_update(
     now, active = hist[cells], counts[cells] > 0
     changed = np.any(now != before, axis=1) | (active != was_active)
     return cells[changed], now[changed], active[changed]
+
+
+def event_queue_update(
+    counts: np.ndarray,
+    qmap: np.ndarray,
+    queue_t: np.ndarray,
+    queue_p: np.ndarray,
+    added: np.ndarray,
+    added_t: np.ndarray,
+    added_p: np.ndarray,
+    removed: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Slide an event queue (the ``k`` newest events per cell); return exactly the changed cells.
+
+    A touched cell's new queue is the newest ``min(count, k)`` of its entering events (newest
+    first) followed by its old queue: the leaving events are the cell's oldest, so they are never
+    among them.
+
+    Args:
+        counts: ``[S]`` int64 events per cell (updated).
+        qmap: ``[S, 2k]`` float32 normalised ages then polarities per cell (updated).
+        queue_t: ``[S, k]`` int64 per cell its newest timestamps in µs, newest first (updated).
+        queue_p: ``[S, k]`` int16 their polarities (updated).
+        added: ``[a]`` int64 flat cells of the entering events, in time order.
+        added_t: ``[a]`` int64 their timestamps in µs.
+        added_p: ``[a]`` int16 their polarities (0 OFF, 1 ON).
+        removed: ``[r]`` int64 flat cells of the leaving events.
+
+    Returns:
+        (cells ``[m]`` sorted, new values ``[m, 2k]`` float32, new activity ``[m]`` bool).
+    """
+    k = queue_t.shape[1]
+    cells = np.unique(np.concatenate((added, removed)))
+    before, was_active = qmap[cells].copy(), counts[cells] > 0
+    old_n = np.minimum(counts[cells], k)
+    np.add.at(counts, added, 1)
+    np.add.at(counts, removed, -1)
+    new_n = np.minimum(counts[cells], k)
+    qt, qp = _merge_queues(cells, old_n, new_n, queue_t, queue_p, (added, added_t, added_p))
+    queue_t[cells], queue_p[cells] = qt, qp
+    values = _queue_rows(qt, qp, new_n)
+    qmap[cells] = values
+    active = counts[cells] > 0
+    changed = np.any(values != before, axis=1) | (active != was_active)
+    return cells[changed], values[changed], active[changed]
+
+
+def _merge_queues(
+    cells: np.ndarray,
+    old_n: np.ndarray,
+    new_n: np.ndarray,
+    queue_t: np.ndarray,
+    queue_p: np.ndarray,
+    added: tuple[np.ndarray, np.ndarray, np.ndarray],
+) -> tuple[np.ndarray, np.ndarray]:
+    """New ``[G, k]`` queues of the touched cells: entering events, then the old queues."""
+    k = queue_t.shape[1]
+    flat, t_new, p_new = added
+    g_old, slot = np.nonzero(np.arange(k)[None, :] < old_n[:, None])  # filled old slots
+    group = np.concatenate((np.searchsorted(cells, flat), g_old))
+    key = np.concatenate((-np.arange(1, len(flat) + 1), slot))  # newest first within a cell
+    t = np.concatenate((t_new, queue_t[cells[g_old], slot]))
+    p = np.concatenate((p_new, queue_p[cells[g_old], slot]))
+    order = np.lexsort((key, group))
+    group, t, p = group[order], t[order], p[order]
+    rank = np.arange(len(group)) - np.searchsorted(group, group)  # 0 = newest of its cell
+    keep = rank < new_n[group]
+    qt = np.zeros((len(cells), k), dtype=np.int64)
+    qp = np.zeros((len(cells), k), dtype=np.int16)
+    qt[group[keep], rank[keep]] = t[keep]
+    qp[group[keep], rank[keep]] = p[keep]
+    return qt, qp
+
+
+def _queue_rows(qt: np.ndarray, qp: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Map rows ``[G, 2k]`` from queues: ages over the oldest kept age, then polarities +-1."""
+    k = qt.shape[1]
+    filled = np.arange(k)[None, :] < n[:, None]  # [G, k]
+    oldest = qt[np.arange(len(qt)), np.maximum(n - 1, 0)]
+    scale = np.maximum(qt[:, 0] - oldest, 1)  # int64 [G]
+    rows = np.zeros((len(qt), 2 * k), dtype=np.float32)
+    rows[:, :k] = np.where(filled, (qt[:, :1] - qt) / scale[:, None], 0.0)
+    rows[:, k:] = np.where(filled, 2.0 * qp - 1.0, 0.0)
+    return rows

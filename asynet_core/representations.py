@@ -290,11 +290,16 @@ class RepresentationState:
         map: float32 [H, W, C] the representation of the current window.
         counts: int64 [H, W] events of the current window per input cell.
         window: the current window's events, oldest first.
+        queue_t: event queue only: int64 [H * W, k] the k newest timestamps of every cell (µs,
+            newest first, 0 where empty).
+        queue_p: event queue only: int16 [H * W, k] their polarities.
     """
 
     map: np.ndarray
     counts: np.ndarray
     window: EventBuffer
+    queue_t: np.ndarray | None = None
+    queue_p: np.ndarray | None = None
 
     @property
     def active(self) -> np.ndarray:
@@ -336,6 +341,9 @@ class EventRepresentation(ABC):
         ``[M, C]`` and their new activity.
         """
 
+    def _init_extra(self, state: RepresentationState) -> None:  # noqa: B027 (optional hook)
+        """Add representation-specific arrays to a new state (none by default)."""
+
     def get_shape(self) -> tuple[int, int, int]:
         """Output shape (H, W, C)."""
         return (self.mapping.height, self.mapping.width, self.channels)
@@ -355,6 +363,7 @@ class EventRepresentation(ABC):
             counts=np.zeros(self.get_shape()[:2], dtype=np.int64),
             window=EventBuffer(),
         )
+        self._init_extra(state)
         if events is not None:
             self.update(state, events, empty_events())
         return state
@@ -494,31 +503,30 @@ class EventQueue(EventRepresentation):
         """:func:`event_queue` of ``events`` with this mapping and ``k``."""
         return event_queue(events, self.mapping, self.k)
 
+    def _init_extra(self, state: RepresentationState) -> None:
+        cells = self.mapping.height * self.mapping.width
+        state.queue_t = np.zeros((cells, self.k), dtype=np.int64)
+        state.queue_p = np.zeros((cells, self.k), dtype=np.int16)
+
     def _apply(
         self, state: RepresentationState, slide: _Slide
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Counts, then the touched cells' queues recomputed from the window's events."""
-        cells, was_active, now_active = _update_counts(state.counts, slide)
-        values = self._touched_values(state, cells, slide)  # [M, C]
-        flat_map = state.map.reshape(-1, self.channels)  # view [H*W, C]
-        changed = np.any(values != flat_map[cells], axis=1) | (was_active != now_active)
-        flat_map[cells] = values
-        return cells[changed], values[changed], now_active[changed]
-
-    def _touched_values(
-        self, state: RepresentationState, cells: np.ndarray, slide: _Slide
-    ) -> np.ndarray:
-        window = state.window.view()
-        window_flat = _flat(self.mapping, window)  # [len(window)]
-        touched = np.zeros(self.mapping.height * self.mapping.width, dtype=bool)
-        touched[cells] = True
-        sel = touched[window_flat]
-        queue_cells, queue = _queue_values(
-            window_flat[sel], window['t'][sel], window['p'][sel], self.k
+        """Per-cell queues through the kernel seam (compiled or numpy reference)."""
+        if state.queue_t is None or state.queue_p is None:
+            raise ShapeError('event queue state has no queue arrays: use EventQueue.init_state()')
+        cells = self.mapping.height * self.mapping.width
+        _check_array('state queue_t', state.queue_t, (cells, self.k), np.dtype(np.int64))
+        _check_array('state queue_p', state.queue_p, (cells, self.k), np.dtype(np.int16))
+        return ops.event_queue_update(
+            state.counts.reshape(-1),
+            state.map.reshape(-1, self.channels),
+            state.queue_t,
+            state.queue_p,
+            slide.add_flat,
+            np.ascontiguousarray(slide.added['t']),
+            np.ascontiguousarray(slide.added['p']),
+            slide.rem_flat,
         )
-        values = np.zeros((len(cells), self.channels), dtype=np.float32)
-        values[np.searchsorted(cells, queue_cells)] = queue
-        return values
 
 
 #: Representation classes by name; every one is built as ``cls(mapping)``.

@@ -83,3 +83,13 @@ def histogram_update(
     removed: _Index,
     removed_p: npt.NDArray[np.int16],
 ) -> tuple[_Index, npt.NDArray[np.float32], _Bool]: ...
+def event_queue_update(
+    counts: _Index,
+    map: npt.NDArray[np.float32],
+    queue_t: _Index,
+    queue_p: npt.NDArray[np.int16],
+    added: _Index,
+    added_t: _Index,
+    added_p: npt.NDArray[np.int16],
+    removed: _Index,
+) -> tuple[_Index, npt.NDArray[np.float32], _Bool]: ...

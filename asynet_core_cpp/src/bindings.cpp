@@ -70,6 +70,14 @@ void check_polarity(const char * fn, const char * name, const py::array & p)
   }
 }
 
+py::tuple to_python(HistogramChange && change, int64_t channels)
+{
+  const auto n = static_cast<py::ssize_t>(change.cells.size());
+  return py::make_tuple(
+    to_numpy(std::move(change.cells), {n}), to_numpy(std::move(change.values), {n, channels}),
+    to_numpy(std::move(change.active), {n}).attr("astype")("bool"));
+}
+
 // Removed events must be in the window: no cell's count may go below zero.
 void check_counts(
   const char * fn, const py::array & counts, const py::array & added, const py::array & removed)
@@ -125,10 +133,44 @@ py::tuple histogram_update_py(
       counts_data, map_data, cells, cdata<int64_t>(added), cdata<int16_t>(added_p),
       added.shape(0), cdata<int64_t>(removed), cdata<int16_t>(removed_p), removed.shape(0));
   }
-  const auto n = static_cast<py::ssize_t>(change.cells.size());
-  return py::make_tuple(
-    to_numpy(std::move(change.cells), {n}), to_numpy(std::move(change.values), {n, 2}),
-    to_numpy(std::move(change.active), {n}).attr("astype")("bool"));
+  return to_python(std::move(change), 2);
+}
+
+
+py::tuple event_queue_update_py(
+  py::object counts_o, py::object map_o, py::object t_o, py::object p_o, py::object added_o,
+  py::object added_t_o, py::object added_p_o, py::object removed_o)
+{
+  const char * fn = "event_queue_update";
+  const Arg arg{fn};
+  py::array counts = arg(counts_o, "counts", "int64", {-1}, true);
+  const int64_t cells = counts.shape(0);
+  py::array queue_t = arg(t_o, "queue_t", "int64", {cells, -1}, true);
+  const int64_t k = queue_t.shape(1);
+  if (k < 1) {
+    throw py::value_error(std::string(fn) + ": queue_t needs at least one slot per cell");
+  }
+  py::array queue_p = arg(p_o, "queue_p", "int16", {cells, k}, true);
+  py::array map = arg(map_o, "map", "float32", {cells, 2 * k}, true);
+  py::array added = arg(added_o, "added", "int64", {-1});
+  py::array added_t = arg(added_t_o, "added_t", "int64", {added.shape(0)});
+  py::array added_p = arg(added_p_o, "added_p", "int16", {added.shape(0)});
+  py::array removed = arg(removed_o, "removed", "int64", {-1});
+  check_sites(fn, "added", added, cells);
+  check_sites(fn, "removed", removed, cells);
+  check_polarity(fn, "added_p", added_p);
+  check_counts(fn, counts, added, removed);
+  const QueueState state{
+    data<int64_t>(counts), data<float>(map), data<int64_t>(queue_t), data<int16_t>(queue_p),
+    cells, k};
+  HistogramChange change;
+  {
+    py::gil_scoped_release release;
+    change = event_queue_update(
+      state, cdata<int64_t>(added), cdata<int64_t>(added_t), cdata<int16_t>(added_p),
+      added.shape(0), cdata<int64_t>(removed), removed.shape(0));
+  }
+  return to_python(std::move(change), 2 * k);
 }
 
 }  // namespace
@@ -239,6 +281,22 @@ PYBIND11_MODULE(_ext, m, py::mod_gil_used())
     :param removed: flat cells of the events leaving the window [r] (int64).
     :param removed_p: their polarities [r] (int16, 0 or 1).
     :rtype: tuple (cells [m] row-major, values [m, 2] float32, active [m] bool)
+  )pbdoc");
+  m.def(
+    "event_queue_update", &asynet::event_queue_update_py, py::arg("counts"), py::arg("map"),
+    py::arg("queue_t"), py::arg("queue_p"), py::arg("added"), py::arg("added_t"),
+    py::arg("added_p"), py::arg("removed"), R"pbdoc(
+    Slide an event queue (k newest events per cell): report exactly the changed cells.
+
+    :param counts: events per cell [S] (int64), updated in place.
+    :param map: normalised ages then polarities per cell [S, 2k] (float32), updated in place.
+    :param queue_t: per cell the k newest timestamps in µs, newest first [S, k] (int64), updated.
+    :param queue_p: their polarities [S, k] (int16), updated.
+    :param added: flat cells of the events entering the window, in time order [a] (int64).
+    :param added_t: their timestamps in µs [a] (int64).
+    :param added_p: their polarities [a] (int16, 0 or 1).
+    :param removed: flat cells of the events leaving the window, oldest first [r] (int64).
+    :rtype: tuple (cells [m] row-major, values [m, 2k] float32, active [m] bool)
   )pbdoc");
   m.def(
     "linear_update", &asynet::linear_update_py, py::arg("acc"), py::arg("sites"),

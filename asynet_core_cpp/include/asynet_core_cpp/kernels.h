@@ -144,11 +144,11 @@ void apply_rules(
 template<typename T>
 AlignedVector<T> pack_taps(const T * taps, int64_t c_in, int64_t c_out);
 
-// Cells whose histogram vector or activity changed, row-major, with their new values.
+// Cells whose representation vector or activity changed, row-major, with their new values.
 struct HistogramChange
 {
   std::vector<int64_t> cells;
-  std::vector<float> values;  // [cells.size(), 2]: OFF count, ON count
+  std::vector<float> values;  // [cells.size(), C]
   std::vector<uint8_t> active;
 };
 
@@ -157,6 +157,24 @@ struct HistogramChange
 HistogramChange histogram_update(
   int64_t * counts, float * map, int64_t cells, const int64_t * added, const int16_t * added_p,
   int64_t n_added, const int64_t * removed, const int16_t * removed_p, int64_t n_removed);
+
+// An event queue's state: per cell the number of window events and its k newest events
+// (timestamps in µs and polarities, newest first, 0 where empty), and the map [cells, 2k].
+struct QueueState
+{
+  int64_t * counts;
+  float * map;
+  int64_t * t_us;  // [cells, k]
+  int16_t * p;  // [cells, k]
+  int64_t cells;
+  int64_t k;
+};
+
+// Like histogram_update for the event queue: added events with their cells, times and
+// polarities enter (in time order); removed events (their cells) leave, oldest first.
+HistogramChange event_queue_update(
+  const QueueState & state, const int64_t * added, const int64_t * added_t,
+  const int16_t * added_p, int64_t n_added, const int64_t * removed, int64_t n_removed);
 
 }  // namespace asynet
 

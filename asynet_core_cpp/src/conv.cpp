@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "asynet_core_cpp/changes.h"
 #include "asynet_core_cpp/kernels.h"
 #include "asynet_core_cpp/marker.h"
 
@@ -36,23 +37,8 @@ void strided_activity(
   const ConvLayer<T> & layer, const Change<T> & change, std::vector<int64_t> & born,
   std::vector<int64_t> & died)
 {
-  thread_local Marker seen;
-  const int64_t sentinel = layer.y.rows - 1;
-  seen.reset(layer.y.rows);
-  std::vector<int64_t> candidates;
-  auto collect = [&](const int64_t * sites, int64_t n) {
-      for (int64_t j = 0; j < n; ++j) {
-        for (int64_t k = 0; k < kTaps; ++k) {
-          const int64_t o = layer.outputs[sites[j] * kTaps + k];
-          if (o != sentinel && seen.insert(o)) {
-            candidates.push_back(o);
-          }
-        }
-      }
-    };
-  collect(change.born, change.n_born);
-  collect(change.died, change.n_died);
-  std::sort(candidates.begin(), candidates.end());
+  const std::vector<int64_t> candidates = outputs_of(
+    layer.outputs, layer.y.rows - 1, {{change.born, change.n_born}, {change.died, change.n_died}});
   for (const int64_t o : candidates) {
     bool now = false;
     for (int64_t k = 0; k < kTaps; ++k) {

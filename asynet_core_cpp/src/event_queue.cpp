@@ -19,11 +19,10 @@
 
 #include <algorithm>
 #include <cstdint>
-#include <numeric>
 #include <vector>
 
+#include "asynet_core_cpp/changes.h"
 #include "asynet_core_cpp/kernels.h"
-#include "asynet_core_cpp/marker.h"
 
 namespace asynet
 {
@@ -54,22 +53,11 @@ HistogramChange event_queue_update(
   const QueueState & s, const int64_t * added, const int64_t * added_t, const int16_t * added_p,
   int64_t n_added, const int64_t * removed, int64_t n_removed)
 {
-  thread_local Marker seen;
-  seen.reset(s.cells);
   const int64_t k = s.k;
-  std::vector<int64_t> touched;
-  std::vector<float> before;  // [touched, 2k]
-  std::vector<uint8_t> was_active;
-  auto touch = [&](int64_t c) {
-      if (seen.insert(c)) {
-        touched.push_back(c);
-        before.insert(before.end(), s.map + c * 2 * k, s.map + (c + 1) * 2 * k);
-        was_active.push_back(s.counts[c] > 0 ? 1 : 0);
-      }
-    };
+  Snapshot snapshot(s.map, s.counts, s.cells, 2 * k);
   for (int64_t j = 0; j < n_added; ++j) {
     const int64_t c = added[j];
-    touch(c);
+    snapshot.touch(c);
     int64_t * t = s.t_us + c * k;
     int16_t * p = s.p + c * k;
     std::copy_backward(t, t + k - 1, t + k);
@@ -80,31 +68,14 @@ HistogramChange event_queue_update(
   }
   for (int64_t j = 0; j < n_removed; ++j) {
     const int64_t c = removed[j];
-    touch(c);
+    snapshot.touch(c);
     if (s.counts[c] <= k) {  // the leaving event is the cell's oldest: its last filled slot
       s.t_us[c * k + s.counts[c] - 1] = 0;
       s.p[c * k + s.counts[c] - 1] = 0;
     }
     s.counts[c] -= 1;
   }
-  std::vector<size_t> order(touched.size());
-  std::iota(order.begin(), order.end(), size_t{0});
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {return touched[a] < touched[b];});
-  HistogramChange out;
-  for (const size_t i : order) {
-    const int64_t c = touched[i];
-    float * row = s.map + c * 2 * k;
-    queue_row(s, c, row);
-    const bool active = s.counts[c] > 0;
-    if (!std::equal(row, row + 2 * k, before.begin() + static_cast<int64_t>(i) * 2 * k) ||
-      active != (was_active[i] != 0))
-    {
-      out.cells.push_back(c);
-      out.values.insert(out.values.end(), row, row + 2 * k);
-      out.active.push_back(active ? 1 : 0);
-    }
-  }
-  return out;
+  return snapshot.changes([&](int64_t c) {queue_row(s, c, s.map + c * 2 * k);});
 }
 
 }  // namespace asynet

@@ -16,13 +16,10 @@
 // and leave the window, per-cell OFF/ON counts change, and exactly the cells whose counts or
 // activity changed are reported, in row-major order.
 
-#include <algorithm>
 #include <cstdint>
-#include <numeric>
-#include <vector>
 
+#include "asynet_core_cpp/changes.h"
 #include "asynet_core_cpp/kernels.h"
-#include "asynet_core_cpp/marker.h"
 
 namespace asynet
 {
@@ -31,41 +28,18 @@ HistogramChange histogram_update(
   int64_t * counts, float * map, int64_t cells, const int64_t * added, const int16_t * added_p,
   int64_t n_added, const int64_t * removed, const int16_t * removed_p, int64_t n_removed)
 {
-  thread_local Marker seen;
-  seen.reset(cells);
-  std::vector<int64_t> touched;
-  std::vector<float> before;  // [touched, 2] values before the update
-  std::vector<uint8_t> was_active;
+  Snapshot snapshot(map, counts, cells, 2);
   auto apply = [&](const int64_t * flat, const int16_t * p, int64_t n, float step) {
       for (int64_t j = 0; j < n; ++j) {
         const int64_t c = flat[j];
-        if (seen.insert(c)) {
-          touched.push_back(c);
-          before.insert(before.end(), map + 2 * c, map + 2 * c + 2);
-          was_active.push_back(counts[c] > 0 ? 1 : 0);
-        }
+        snapshot.touch(c);
         map[2 * c + (p[j] != 0 ? 1 : 0)] += step;
         counts[c] += step > 0 ? 1 : -1;
       }
     };
   apply(added, added_p, n_added, 1.0F);
   apply(removed, removed_p, n_removed, -1.0F);
-  std::vector<size_t> order(touched.size());
-  std::iota(order.begin(), order.end(), size_t{0});
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {return touched[a] < touched[b];});
-  HistogramChange out;
-  for (const size_t i : order) {
-    const int64_t c = touched[i];
-    const bool active = counts[c] > 0;
-    if (map[2 * c] != before[2 * i] || map[2 * c + 1] != before[2 * i + 1] ||
-      active != (was_active[i] != 0))
-    {
-      out.cells.push_back(c);
-      out.values.insert(out.values.end(), map + 2 * c, map + 2 * c + 2);
-      out.active.push_back(active ? 1 : 0);
-    }
-  }
-  return out;
+  return snapshot.changes([](int64_t) {});
 }
 
 }  // namespace asynet

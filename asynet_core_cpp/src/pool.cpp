@@ -18,46 +18,20 @@
 #include <cstdint>
 #include <vector>
 
+#include "asynet_core_cpp/changes.h"
 #include "asynet_core_cpp/kernels.h"
-#include "asynet_core_cpp/marker.h"
 
 namespace asynet
 {
-namespace
-{
-
-// Pooled sites whose window holds a changed or switched input, sorted.
-template<typename T>
-std::vector<int64_t> touched_outputs(const PoolLayer<T> & layer, const Change<T> & change)
-{
-  thread_local Marker seen;
-  const int64_t sentinel = layer.z.rows - 1;
-  seen.reset(layer.z.rows);
-  std::vector<int64_t> touched;
-  auto collect = [&](const int64_t * sites, int64_t n) {
-      for (int64_t j = 0; j < n; ++j) {
-        for (int64_t k = 0; k < kTaps; ++k) {
-          const int64_t o = layer.outputs[sites[j] * kTaps + k];
-          if (o != sentinel && seen.insert(o)) {
-            touched.push_back(o);
-          }
-        }
-      }
-    };
-  collect(change.sites, change.n);
-  collect(change.born, change.n_born);
-  collect(change.died, change.n_died);
-  std::sort(touched.begin(), touched.end());
-  return touched;
-}
-
-}  // namespace
 
 template<typename T>
 LayerResult<T> pool_update(const PoolLayer<T> & layer, const Change<T> & change)
 {
   LayerResult<T> result;
-  const std::vector<int64_t> touched = touched_outputs(layer, change);
+  // The pooled sites whose window holds a changed or switched input.
+  const std::vector<int64_t> touched = outputs_of(
+    layer.outputs, layer.z.rows - 1,
+    {{change.sites, change.n}, {change.born, change.n_born}, {change.died, change.n_died}});
   const int64_t c = layer.z.cols;
   std::vector<T> fresh(static_cast<size_t>(c));
   for (const int64_t o : touched) {

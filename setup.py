@@ -68,6 +68,8 @@ setup(
                 'asynet_core_cpp',
                 'asynet_ros',
                 'asynet_ros.*',
+                'training',
+                'training.*',
             ],
         ),
         'asynet_benchmarks',
@@ -85,13 +87,14 @@ setup(
     zip_safe=False,
     # Ranges that the pinned CPU wheels (torch==2.13.0, spconv==2.3.8, installed first by the
     # Makefile) satisfy, so pip never resolves a CUDA torch through them.
-    install_requires=['numpy', 'torch>=2.1', 'spconv>=2.3'],
+    install_requires=['numpy', 'torch>=2.1', 'spconv>=2.3', 'pyyaml'],
     # colcon test runs pytest only when pytest is declared here.
     extras_require={'test': ['pytest', 'hypothesis', 'ruff', 'mypy']},
     entry_points={
         'console_scripts': [
             'asynet-flops = asynet_core.flops_cli:main',
             'asynet-bench = asynet_benchmarks.async_vs_recompute:main',
+            'asynet-train = training.train:main',
         ],
     },
 )

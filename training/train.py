@@ -1,0 +1,245 @@
+# Copyright 2026 asynet_ros contributors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""Train a sparse or dense VGG classifier or YOLO detector.
+
+Run (from the repository root, after ``make test`` or ``pip install -e .``)::
+
+    python training/train.py --config config/train/synthetic_cls.yaml
+    python training/train.py --config config/train/ncars.yaml data.root=/data/ncars optim.lr=1e-4
+    python training/train.py --config config/train/ncars.yaml --resume runs/ncars/last.pt
+
+One loop serves every task and backbone: Adam + MultiStepLR (stepped per epoch), seeded,
+checkpoints ``last.pt`` and ``best.pt`` in ``out_dir`` holding ``model_args`` (the checkpoint
+alone rebuilds the model), the optimizer, the scheduler, the epoch and the training config.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import functools
+import random
+import sys
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+if __package__ in (None, ''):  # run as a script: python training/train.py
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from asynet_core.errors import ConfigError
+from asynet_core.events import SensorSize
+from asynet_core.models import ModelConfig, build_model, load_checkpoint, save_checkpoint
+from training.config import TrainConfig, load_config
+from training.loop import Trainer, collate
+
+__all__ = ['DataBundle', 'main', 'run']
+
+
+@dataclass(frozen=True)
+class DataBundle:
+    """The datasets of a run and what the model needs to know about them."""
+
+    train: Dataset[Any]
+    val: Dataset[Any] | None
+    sensor: SensorSize
+    class_names: tuple[str, ...]
+    task: str  # 'classification' or 'detection'
+
+
+def seed_everything(seed: int) -> torch.Generator:
+    """Seed Python, numpy and torch; return a generator for the data loader's shuffling."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    return torch.Generator().manual_seed(seed)
+
+
+def model_config(config: TrainConfig, data: DataBundle) -> ModelConfig:
+    """The checkpoint's model config: architecture from the config, classes from the data."""
+    model = ModelConfig(
+        config.model.arch,
+        len(data.class_names),
+        representation=config.model.representation,
+        backbone=config.model.backbone,  # type: ignore[arg-type]
+        class_names=data.class_names,
+        sensor_size=(data.sensor.width, data.sensor.height),
+    )
+    if model.task != data.task:
+        raise ConfigError(
+            f'model.arch {config.model.arch!r} is a {model.task} model but dataset '
+            f'{config.data.dataset!r} is for {data.task}'
+        )
+    return model
+
+
+def _device(name: str) -> torch.device:
+    if name == 'cuda' and not torch.cuda.is_available():
+        raise ConfigError('device cuda requested but CUDA is not available')
+    return torch.device(
+        'cuda' if name == 'auto' and torch.cuda.is_available() else name.replace('auto', 'cpu')
+    )
+
+
+@dataclass
+class _Run:
+    trainer: Trainer
+    optimizer: torch.optim.Optimizer
+    scheduler: torch.optim.lr_scheduler.MultiStepLR
+    model_config: ModelConfig
+    epoch: int = 0
+    best: float = float('-inf')
+
+
+def _start(config: TrainConfig, data: DataBundle, resume: Path | None) -> _Run:
+    mc = model_config(config, data)
+    model = build_model(mc).to(_device(config.device))
+    opt = torch.optim.Adam(
+        model.parameters(), lr=config.optim.lr, weight_decay=config.optim.weight_decay
+    )
+    sched = torch.optim.lr_scheduler.MultiStepLR(opt, config.optim.milestones, config.optim.gamma)
+    run = _Run(Trainer(model, mc, data.sensor), opt, sched, mc)
+    if resume is not None:
+        loaded = load_checkpoint(resume, arch=mc.arch, task=mc.task)
+        model.load_state_dict(loaded.model.state_dict())
+        opt.load_state_dict(loaded.extra['optimizer'])
+        sched.load_state_dict(_scheduler_state(loaded.extra['scheduler']))
+        run.epoch, run.best = int(loaded.extra['epoch']), float(loaded.extra['best'])
+    return run
+
+
+def _loader(
+    dataset: Dataset[Any],
+    run: _Run,
+    config: TrainConfig,
+    shuffle: bool,
+    generator: torch.Generator,
+) -> DataLoader[Any]:
+    return DataLoader(
+        dataset,
+        batch_size=config.optim.batch_size,
+        shuffle=shuffle,
+        num_workers=config.data.num_workers,
+        collate_fn=functools.partial(collate, rep=run.trainer.rep),
+        generator=generator,
+    )
+
+
+def _validate(run: _Run, loader: DataLoader[Any]) -> dict[str, float]:
+    """Mean metrics over a loader (accuracy per sample for classification)."""
+    totals: dict[str, float] = {}
+    count = 0
+    for batch in loader:
+        with torch.no_grad():
+            run.trainer.model.eval()
+            _, metrics = run.trainer.loss(batch)
+        n = len(batch.maps)
+        for key, value in metrics.items():
+            totals[key] = totals.get(key, 0.0) + value * n
+        count += n
+    return {key: value / max(count, 1) for key, value in totals.items()}
+
+
+def _score(metrics: dict[str, float]) -> float:
+    """Higher is better: accuracy for classification, minus the loss for detection."""
+    return metrics['accuracy'] if 'accuracy' in metrics else -metrics['loss']
+
+
+def _plain_scheduler_state(scheduler: torch.optim.lr_scheduler.MultiStepLR) -> dict[str, Any]:
+    """MultiStepLR state with its milestone Counter as a dict (checkpoints hold plain data)."""
+    state = dict(scheduler.state_dict())
+    state['milestones'] = dict(state['milestones'])
+    return state
+
+
+def _scheduler_state(state: dict[str, Any]) -> dict[str, Any]:
+    """Inverse of :func:`_plain_scheduler_state`: MultiStepLR looks milestones up in a Counter."""
+    return {**state, 'milestones': Counter(state['milestones'])}
+
+
+def _save(path: Path, run: _Run, config: TrainConfig) -> None:
+    save_checkpoint(
+        path,
+        run.trainer.model,
+        run.model_config,
+        optimizer=run.optimizer.state_dict(),
+        scheduler=_plain_scheduler_state(run.scheduler),
+        epoch=run.epoch,
+        best=run.best,
+        train_config=dataclasses.asdict(config),
+    )
+
+
+def run(
+    config: TrainConfig,
+    data: DataBundle,
+    resume: Path | None = None,
+    log: Callable[[str], None] = print,
+) -> dict[str, float]:
+    """Train ``config.optim.epochs`` epochs (continuing a resumed run); return the last metrics."""
+    generator = seed_everything(config.seed)
+    state = _start(config, data, resume)
+    out = Path(config.out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    train = _loader(data.train, state, config, True, generator)
+    val = _loader(data.val, state, config, False, generator) if data.val is not None else None
+    metrics: dict[str, float] = {}
+    while state.epoch < config.optim.epochs:
+        for i, batch in enumerate(train):
+            metrics = state.trainer.step(batch, state.optimizer)
+            if i % config.log_every == 0:
+                log(
+                    f'epoch {state.epoch} step {i} '
+                    + ' '.join(f'{k} {v:.4f}' for k, v in metrics.items())
+                )
+        state.scheduler.step()
+        state.epoch += 1
+        if val is not None and state.epoch % config.val_every == 0:
+            metrics = {f'val_{k}': v for k, v in _validate(state, val).items()}
+            log(f'epoch {state.epoch} ' + ' '.join(f'{k} {v:.4f}' for k, v in metrics.items()))
+            score = _score({k[4:]: v for k, v in metrics.items()})
+            if score > state.best:
+                state.best = score
+                _save(out / 'best.pt', state, config)
+        _save(out / 'last.pt', state, config)
+    return metrics
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog='train.py', description=__doc__.split('\n')[0])
+    parser.add_argument('--config', required=True, type=Path, help='config/train/<name>.yaml')
+    parser.add_argument('--resume', type=Path, help='a last.pt checkpoint to continue')
+    parser.add_argument('overrides', nargs='*', help='key=value overrides, e.g. optim.lr=1e-3')
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command-line entry point."""
+    args = _parser().parse_args(argv)
+    from training.data import build_data  # the dataset registry (readers and generators)
+
+    config = load_config(args.config, args.overrides)
+    run(config, build_data(config.data), args.resume)
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -199,3 +199,17 @@ def test_run_rejects_a_task_mismatch(tmp_path: Path) -> None:
         ConfigError, match=r"model.arch 'gen1_det' is a detection model but dataset"
     ):
         run(config, _bundle(2))  # type: ignore[arg-type]
+
+
+SHIPPED = sorted((Path(__file__).resolve().parents[1] / 'config' / 'train').glob('*.yaml'))
+
+
+@pytest.mark.parametrize('path', SHIPPED, ids=[p.stem for p in SHIPPED])
+def test_shipped_configs_load(path: Path) -> None:
+    config = load_config(path)
+    assert ModelConfig(config.model.arch, 2).task == (
+        'detection'
+        if config.data.dataset in ('gen1', 'ncaltech101_det', 'synthetic_det')
+        else 'classification'
+    )
+    assert len(SHIPPED) == 6

@@ -164,7 +164,7 @@ def test_trainer_detection_step_runs() -> None:
 
 
 def _bundle(n: int) -> object:
-    from training.train import DataBundle
+    from training.data import DataBundle
 
     return DataBundle(
         _two_class_samples(n, 0), _two_class_samples(4, 100), SensorSize(120, 100), ('a', 'b'),

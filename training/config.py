@@ -67,6 +67,10 @@ class DataConfig:
     augment: bool = True
     shift_px: int = 10
     num_workers: int = 0
+    synthetic_train: int = 40  # per class (synthetic datasets only)
+    synthetic_val: int = 10
+    synthetic_test: int = 10
+    synthetic_seed: int = 0
 
     def __post_init__(self) -> None:
         if self.dataset not in DATASETS:

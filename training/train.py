@@ -46,23 +46,12 @@ if __package__ in (None, ''):  # run as a script: python training/train.py
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from asynet_core.errors import ConfigError
-from asynet_core.events import SensorSize
 from asynet_core.models import ModelConfig, build_model, load_checkpoint, save_checkpoint
 from training.config import TrainConfig, load_config
+from training.data import DataBundle, build_data
 from training.loop import Trainer, collate
 
-__all__ = ['DataBundle', 'main', 'run']
-
-
-@dataclass(frozen=True)
-class DataBundle:
-    """The datasets of a run and what the model needs to know about them."""
-
-    train: Dataset[Any]
-    val: Dataset[Any] | None
-    sensor: SensorSize
-    class_names: tuple[str, ...]
-    task: str  # 'classification' or 'detection'
+__all__ = ['main', 'run']
 
 
 def seed_everything(seed: int) -> torch.Generator:
@@ -234,10 +223,8 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point."""
     args = _parser().parse_args(argv)
-    from training.data import build_data  # the dataset registry (readers and generators)
-
     config = load_config(args.config, args.overrides)
-    run(config, build_data(config.data), args.resume)
+    run(config, build_data(config.data, config.seed), args.resume)
     return 0
 
 

@@ -75,7 +75,11 @@ setup(
         'asynet_benchmarks',
     ],
     package_dir={'asynet_benchmarks': 'benchmarks'},
-    package_data={'asynet_core': ['py.typed'], 'asynet_core_cpp': ['_ext.pyi', 'py.typed']},
+    package_data={
+        'asynet_core': ['py.typed'],
+        'asynet_core_cpp': ['_ext.pyi', 'py.typed'],
+        'asynet_ros': ['models/*.pt', 'models/*.md'],
+    },
     ext_modules=[_extension()],
     cmdclass={'build_ext': build_ext},
     data_files=[
@@ -87,7 +91,7 @@ setup(
     zip_safe=False,
     # Ranges that the pinned CPU wheels (torch==2.13.0, spconv==2.3.8, installed first by the
     # Makefile) satisfy, so pip never resolves a CUDA torch through them.
-    install_requires=['numpy', 'torch>=2.1', 'spconv>=2.3', 'pyyaml'],
+    install_requires=['numpy', 'torch>=2.1', 'spconv>=2.3', 'pyyaml', 'tqdm', 'tensorboard'],
     # colcon test runs pytest only when pytest is declared here.
     extras_require={'test': ['pytest', 'hypothesis', 'ruff', 'mypy']},
     entry_points={

@@ -41,6 +41,8 @@ from typing import Any
 import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
+from torch.utils.tensorboard import SummaryWriter
+from tqdm import tqdm
 
 if __package__ in (None, ''):  # run as a script: python training/train.py
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -191,24 +193,63 @@ def run(
     train = _loader(data.train, state, config, True, generator)
     val = _loader(data.val, state, config, False, generator) if data.val is not None else None
     metrics: dict[str, float] = {}
-    while state.epoch < config.optim.epochs:
-        for i, batch in enumerate(train):
-            metrics = state.trainer.step(batch, state.optimizer)
-            if i % config.log_every == 0:
-                log(
-                    f'epoch {state.epoch} step {i} '
-                    + ' '.join(f'{k} {v:.4f}' for k, v in metrics.items())
-                )
-        state.scheduler.step()
-        state.epoch += 1
-        if val is not None and state.epoch % config.val_every == 0:
-            metrics = {f'val_{k}': v for k, v in _validate(state, val).items()}
-            log(f'epoch {state.epoch} ' + ' '.join(f'{k} {v:.4f}' for k, v in metrics.items()))
-            score = _score({k[4:]: v for k, v in metrics.items()})
-            if score > state.best:
-                state.best = score
-                _save(out / 'best.pt', state, config)
-        _save(out / 'last.pt', state, config)
+    with SummaryWriter(log_dir=str(out / 'tensorboard')) as board:
+        while state.epoch < config.optim.epochs:
+            metrics = _train_epoch(state, train, config, board, log)
+            if val is not None and state.epoch % config.val_every == 0:
+                metrics = _validate_epoch(state, val, config, board, log, out)
+            _save(out / 'last.pt', state, config)
+    return metrics
+
+
+def _scalars(board: SummaryWriter, prefix: str, metrics: dict[str, float], step: int) -> None:
+    for key, value in metrics.items():
+        board.add_scalar(f'{prefix}/{key}', value, step)
+
+
+def _line(prefix: str, metrics: dict[str, float]) -> str:
+    return prefix + ' '.join(f'{k} {v:.4f}' for k, v in metrics.items())
+
+
+def _train_epoch(
+    state: _Run,
+    train: DataLoader[Any],
+    config: TrainConfig,
+    board: SummaryWriter,
+    log: Callable[[str], None],
+) -> dict[str, float]:
+    """One pass over the training data with a progress bar; steps the LR schedule."""
+    metrics: dict[str, float] = {}
+    steps = len(train)
+    bar = tqdm(train, desc=f'epoch {state.epoch}', leave=False, disable=None)
+    for i, batch in enumerate(bar):
+        metrics = state.trainer.step(batch, state.optimizer)
+        bar.set_postfix(loss=f'{metrics["loss"]:.4f}')
+        if i % config.log_every == 0:
+            _scalars(board, 'train', metrics, state.epoch * steps + i)
+            log(_line(f'epoch {state.epoch} step {i} ', metrics))
+    board.add_scalar('train/lr', state.optimizer.param_groups[0]['lr'], state.epoch)
+    state.scheduler.step()
+    state.epoch += 1
+    return metrics
+
+
+def _validate_epoch(
+    state: _Run,
+    val: DataLoader[Any],
+    config: TrainConfig,
+    board: SummaryWriter,
+    log: Callable[[str], None],
+    out: Path,
+) -> dict[str, float]:
+    """Validation metrics, logged; saves ``best.pt`` when the score improves."""
+    plain = _validate(state, val)
+    _scalars(board, 'val', plain, state.epoch)
+    metrics = {f'val_{k}': v for k, v in plain.items()}
+    log(_line(f'epoch {state.epoch} ', metrics))
+    if _score(plain) > state.best:
+        state.best = _score(plain)
+        _save(out / 'best.pt', state, config)
     return metrics
 
 

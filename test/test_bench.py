@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 import json
+import pathlib
 from typing import Any
 
 import pytest
@@ -134,3 +135,15 @@ def test_arch_required(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         main([])
     assert 'the following arguments are required: --arch' in capsys.readouterr().err
+
+
+def test_train_throughput_reports_both_backbones(tmp_path: pathlib.Path) -> None:
+    from asynet_benchmarks.train_throughput import main as throughput_main
+
+    out = tmp_path / 'train.json'
+    argv = ['--arch', 'ncars', '--batch', '2', '--steps', '1', '--events', '500']
+    argv += ['--json', str(out)]
+    assert throughput_main(argv) == 0
+    rows = json.loads(out.read_text())['results']
+    assert [r['backbone'] for r in rows] == ['sparse', 'dense']
+    assert all(r['samples_per_s'] > 0 for r in rows)

@@ -94,3 +94,22 @@ def test_train_and_evaluate_detection(tmp_path: Path) -> None:
     report = json.loads(report_path.read_text())
     assert 0.0 <= report['voc_map50'] <= 1.0
     assert len(report['voc_ap50_per_class']) == 2
+
+
+def test_training_reports_skipped_files(tmp_path: Path) -> None:
+    from training.config import load_config
+    from training.data import build_data
+    from training.train import run
+
+    config = str(ROOT / 'config' / 'train' / 'synthetic_cls.yaml')
+    sizes = ['data.synthetic_train=2', 'data.synthetic_val=1', 'data.synthetic_test=1']
+    overrides = [f'data.root={tmp_path / "data"}', f'out_dir={tmp_path / "run"}', 'optim.epochs=1']
+    train_config = load_config(config, [*overrides, *sizes])
+    build_data(train_config.data)  # generates the tree
+    bad = sorted((tmp_path / 'data' / 'training' / 'circle').glob('*.npy'))[0]
+    bad.write_bytes(b'not a numpy file')
+    lines: list[str] = []
+    run(train_config, build_data(train_config.data), log=lines.append)
+    skipped = [line for line in lines if 'skipped' in line]
+    assert len(skipped) == 1
+    assert skipped[0].startswith(f'train: skipped 1 unreadable files: {bad}: ')

@@ -67,6 +67,7 @@ class DataConfig:
     augment: bool = True
     shift_px: int = 10
     num_workers: int = 0
+    strict: bool = False  # raise on a corrupt file instead of skipping it (and reporting it)
     synthetic_train: int = 40  # per class (synthetic datasets only)
     synthetic_val: int = 10
     synthetic_test: int = 10

@@ -81,7 +81,7 @@ def build_data(config: DataConfig, seed: int = 0) -> DataBundle:
         _generate(config, root)
     reader, task = READERS[config.dataset]
     common = {'window_events': config.window_events, 'window_us': config.window_us,
-              'max_shift': config.shift_px}  # fmt: skip
+              'max_shift': config.shift_px, 'strict': config.strict}  # fmt: skip
     train = reader(root, 'train', augment=config.augment, rng=seed, **common)
     val = reader(root, 'val', **common)
     return DataBundle(train, val, train.sensor, tuple(train.classes), task)

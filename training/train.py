@@ -199,7 +199,18 @@ def run(
             if val is not None and state.epoch % config.val_every == 0:
                 metrics = _validate_epoch(state, val, config, board, log, out)
             _save(out / 'last.pt', state, config)
+    _report_skipped(data, log)
     return metrics
+
+
+def _report_skipped(data: DataBundle, log: Callable[[str], None]) -> None:
+    """Say how many files the readers left out, and why (never a silent skip)."""
+    for name, dataset in (('train', data.train), ('val', data.val)):
+        skipped = getattr(dataset, 'skipped', [])
+        if skipped:
+            reasons = '; '.join(f'{path}: {why}' for path, why in skipped[:5])
+            more = f' (+{len(skipped) - 5} more)' if len(skipped) > 5 else ''
+            log(f'{name}: skipped {len(skipped)} unreadable files: {reasons}{more}')
 
 
 def _scalars(board: SummaryWriter, prefix: str, metrics: dict[str, float], step: int) -> None:

@@ -113,3 +113,22 @@ def test_training_reports_skipped_files(tmp_path: Path) -> None:
     skipped = [line for line in lines if 'skipped' in line]
     assert len(skipped) == 1
     assert skipped[0].startswith(f'train: skipped 1 unreadable files: {bad}: ')
+
+
+def test_torchrun_two_processes_on_cpu(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    torchrun = Path(sys.executable).with_name('torchrun')
+    config = str(ROOT / 'config' / 'train' / 'synthetic_cls.yaml')
+    script = str(ROOT / 'training' / 'train.py')
+    args = [str(torchrun), '--nproc_per_node', '2', '--standalone', script, '--config', config]
+    args += [f'data.root={tmp_path / "data"}', f'out_dir={tmp_path / "run"}', 'optim.epochs=1']
+    args += ['optim.batch_size=4', 'data.synthetic_train=4', 'data.synthetic_val=1']
+    args += ['data.synthetic_test=1']
+    env = {**os.environ, 'OMP_NUM_THREADS': '1'}
+    done = subprocess.run(args, capture_output=True, text=True, timeout=240, env=env, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert load_checkpoint(tmp_path / 'run' / 'last.pt').extra['epoch'] == 1
+    assert done.stdout.count('epoch 0 step 0') == 1  # only rank 0 logs

@@ -85,6 +85,7 @@ class Trainer:
 
     def __init__(self, model: nn.Module, config: ModelConfig, sensor: SensorSize) -> None:
         self.model = model
+        self.train_model: nn.Module = model  # a DistributedDataParallel wrapper under torchrun
         self.config = config
         self.rep = make_representation(
             config.representation, InputMapping(sensor, config.input_size)
@@ -106,11 +107,15 @@ class Trainer:
             yield
 
     def forward(self, batch: Batch) -> torch.Tensor:
-        """Model output for a batch (inputs moved to the model's device)."""
+        """Model output for a batch (inputs moved to the model's device).
+
+        In training mode the (possibly distributed) training wrapper runs, else the model.
+        """
         maps = batch.maps.to(self.device())
+        net = self.train_model if self.model.training else self.model
         if self.config.backbone == 'sparse':
-            return self.model(to_sparse_input(maps))  # type: ignore[no-any-return]
-        return self.model(maps.permute(0, 3, 1, 2).contiguous())  # type: ignore[no-any-return]
+            return net(to_sparse_input(maps))  # type: ignore[no-any-return]
+        return net(maps.permute(0, 3, 1, 2).contiguous())  # type: ignore[no-any-return]
 
     def loss(self, batch: Batch) -> tuple[torch.Tensor, dict[str, float]]:
         """Loss of a batch and scalar metrics (loss terms; accuracy for classification)."""

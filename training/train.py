@@ -40,7 +40,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader, Dataset, DistributedSampler
 from torch.utils.tensorboard import SummaryWriter
 from tqdm import tqdm
 
@@ -51,6 +51,7 @@ from asynet_core.errors import ConfigError
 from asynet_core.models import ModelConfig, build_model, load_checkpoint, save_checkpoint
 from training.config import TrainConfig, load_config
 from training.data import DataBundle, build_data
+from training.distributed import Distributed, setup
 from training.loop import Trainer, collate
 
 __all__ = ['main', 'run']
@@ -100,9 +101,9 @@ class _Run:
     best: float = float('-inf')
 
 
-def _start(config: TrainConfig, data: DataBundle, resume: Path | None) -> _Run:
+def _start(config: TrainConfig, data: DataBundle, resume: Path | None, ddp: Distributed) -> _Run:
     mc = model_config(config, data)
-    model = build_model(mc).to(_device(config.device))
+    model = build_model(mc).to(ddp.device(_device(config.device)))
     opt = torch.optim.Adam(
         model.parameters(), lr=config.optim.lr, weight_decay=config.optim.weight_decay
     )
@@ -114,6 +115,7 @@ def _start(config: TrainConfig, data: DataBundle, resume: Path | None) -> _Run:
         opt.load_state_dict(loaded.extra['optimizer'])
         sched.load_state_dict(_scheduler_state(loaded.extra['scheduler']))
         run.epoch, run.best = int(loaded.extra['epoch']), float(loaded.extra['best'])
+    run.trainer.train_model = ddp.wrap(model)
     return run
 
 
@@ -121,13 +123,18 @@ def _loader(
     dataset: Dataset[Any],
     run: _Run,
     config: TrainConfig,
-    shuffle: bool,
     generator: torch.Generator,
+    ddp: Distributed | None = None,
 ) -> DataLoader[Any]:
+    """Shuffled (and sharded across processes) when ``ddp`` is given, else in order."""
+    sampler = None
+    if ddp is not None and ddp.enabled:
+        sampler = DistributedSampler(dataset, ddp.world, ddp.rank, shuffle=True, seed=config.seed)
     return DataLoader(
         dataset,
         batch_size=config.optim.batch_size,
-        shuffle=shuffle,
+        shuffle=ddp is not None and sampler is None,
+        sampler=sampler,
         num_workers=config.data.num_workers,
         collate_fn=functools.partial(collate, rep=run.trainer.rep),
         generator=generator,
@@ -187,20 +194,47 @@ def run(
 ) -> dict[str, float]:
     """Train ``config.optim.epochs`` epochs (continuing a resumed run); return the last metrics."""
     generator = seed_everything(config.seed)
-    state = _start(config, data, resume)
+    ddp = setup()
+    state = _start(config, data, resume, ddp)
     out = Path(config.out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    train = _loader(data.train, state, config, True, generator)
-    val = _loader(data.val, state, config, False, generator) if data.val is not None else None
+    train = _loader(data.train, state, config, generator, ddp)
+    val = _loader(data.val, state, config, generator) if data.val is not None else None
+    log = log if ddp.main else _quiet
     metrics: dict[str, float] = {}
-    with SummaryWriter(log_dir=str(out / 'tensorboard')) as board:
+    with _board(out, ddp) as board:
         while state.epoch < config.optim.epochs:
+            if isinstance(train.sampler, DistributedSampler):
+                train.sampler.set_epoch(state.epoch)
             metrics = _train_epoch(state, train, config, board, log)
-            if val is not None and state.epoch % config.val_every == 0:
+            if ddp.main and val is not None and state.epoch % config.val_every == 0:
                 metrics = _validate_epoch(state, val, config, board, log, out)
-            _save(out / 'last.pt', state, config)
+            if ddp.main:
+                _save(out / 'last.pt', state, config)
     _report_skipped(data, log)
+    ddp.close()
     return metrics
+
+
+def _quiet(_: str) -> None:
+    """The log of processes other than rank 0."""
+
+
+class _NoBoard:
+    """Stands in for the TensorBoard writer on processes other than rank 0."""
+
+    def add_scalar(self, *_: Any) -> None:
+        """Drop the value."""
+
+    def __enter__(self) -> _NoBoard:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        return None
+
+
+def _board(out: Path, ddp: Distributed) -> Any:
+    return SummaryWriter(log_dir=str(out / 'tensorboard')) if ddp.main else _NoBoard()
 
 
 def _report_skipped(data: DataBundle, log: Callable[[str], None]) -> None:
@@ -213,7 +247,7 @@ def _report_skipped(data: DataBundle, log: Callable[[str], None]) -> None:
             log(f'{name}: skipped {len(skipped)} unreadable files: {reasons}{more}')
 
 
-def _scalars(board: SummaryWriter, prefix: str, metrics: dict[str, float], step: int) -> None:
+def _scalars(board: Any, prefix: str, metrics: dict[str, float], step: int) -> None:
     for key, value in metrics.items():
         board.add_scalar(f'{prefix}/{key}', value, step)
 
@@ -226,7 +260,7 @@ def _train_epoch(
     state: _Run,
     train: DataLoader[Any],
     config: TrainConfig,
-    board: SummaryWriter,
+    board: Any,
     log: Callable[[str], None],
 ) -> dict[str, float]:
     """One pass over the training data with a progress bar; steps the LR schedule."""
@@ -249,7 +283,7 @@ def _validate_epoch(
     state: _Run,
     val: DataLoader[Any],
     config: TrainConfig,
-    board: SummaryWriter,
+    board: Any,
     log: Callable[[str], None],
     out: Path,
 ) -> dict[str, float]:
@@ -276,7 +310,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point."""
     args = _parser().parse_args(argv)
     config = load_config(args.config, args.overrides)
-    run(config, build_data(config.data, config.seed), args.resume)
+    ddp = setup()
+    data = build_data(config.data, config.seed) if ddp.main else None
+    ddp.barrier()  # rank 0 generated any synthetic data before the others read it
+    run(config, data or build_data(config.data, config.seed), args.resume)
     return 0
 
 

@@ -96,7 +96,7 @@ setup(
     extras_require={'test': ['pytest', 'hypothesis', 'ruff', 'mypy']},
     entry_points={
         'console_scripts': [
-            'asynet-flops = asynet_core.flops_cli:main',
+            'asynet-flops = training.flops:main',
             'asynet-bench = asynet_benchmarks.async_vs_recompute:main',
             'asynet-train = training.train:main',
         ],

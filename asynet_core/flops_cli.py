@@ -31,7 +31,7 @@ import argparse
 import json
 import statistics
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +45,16 @@ from asynet_core.models import ARCHS, ModelConfig, SparseVGG
 from asynet_core.representations import InputMapping, histogram
 from asynet_core.synthetic import moving_edges
 
-__all__ = ['ARCH_DATASETS', 'flops_report', 'main', 'sliding_update', 'write_json']
+__all__ = [
+    'ARCH_DATASETS',
+    'StreamSource',
+    'flops_report',
+    'main',
+    'parser',
+    'report_and_write',
+    'sliding_update',
+    'write_json',
+]
 
 #: Sensor size and class count of the dataset each architecture is made for.
 ARCH_DATASETS: dict[str, tuple[SensorSize, int]] = {
@@ -67,7 +76,13 @@ def _sites(hist: np.ndarray, mask: np.ndarray) -> Update:
 def sliding_update(
     events: np.ndarray, mapping: InputMapping, window: int, update_events: int
 ) -> tuple[Update, Update]:
-    """(window before, update): histograms of events ``[0, window)`` and ``[n, window + n)``."""
+    """(window before, update): histograms of events ``[0, window)`` and ``[n, window + n)``.
+
+    A stream shorter than ``window + n`` events has its window shortened to fit.
+    """
+    if len(events) <= update_events:
+        raise ValueError(f'a stream of {len(events)} events cannot slide by {update_events}')
+    window = min(window, len(events) - update_events)
     before = histogram(events[:window], mapping)
     after = histogram(events[update_events : window + update_events], mapping)
     was_active = np.asarray(before.any(axis=2), dtype=bool)
@@ -94,17 +109,33 @@ def _mode_summary(runs: list[list[LayerFlops]], update_events: int) -> dict[str,
     }
 
 
+#: Events of sample ``i`` (at least ``window + update_events`` of them) and their sensor.
+StreamSource = Callable[[int], tuple[np.ndarray, SensorSize]]
+
+
 def flops_report(
-    arch: str, window: int, update_events: int, samples: int, seed: int
+    arch: str,
+    window: int,
+    update_events: int,
+    samples: int,
+    seed: int,
+    source: StreamSource | None = None,
 ) -> dict[str, Any]:
-    """The JSON report of ``asynet-flops`` (means over ``samples`` random streams)."""
+    """The JSON report of ``asynet-flops``: means over ``samples`` streams.
+
+    The streams are random moving edges on the architecture's dataset sensor, or come from
+    ``source`` (e.g. real recordings).
+    """
     sensor, classes = ARCH_DATASETS[arch]
     torch.manual_seed(seed)
     net = AsyncSparseVGG.from_model(SparseVGG(ModelConfig(arch, classes)).eval())
-    mapping = InputMapping(sensor, ARCHS[arch].input_size)
     runs: dict[str, list[list[LayerFlops]]] = {m: [] for m in MODES}
     for i in range(samples):
-        events = moving_edges(sensor, window + update_events, seed + i)
+        if source is None:
+            events = moving_edges(sensor, window + update_events, seed + i)
+        else:
+            events, sensor = source(i)
+        mapping = InputMapping(sensor, ARCHS[arch].input_size)
         counts = update_flops(net, *sliding_update(events, mapping, window, update_events))
         for mode in MODES:
             runs[mode].append(counts[mode])
@@ -115,6 +146,7 @@ def flops_report(
         'samples': samples,
         'seed': seed,
         'sensor': [sensor.width, sensor.height],
+        'source': 'moving_edges' if source is None else 'dataset',
         'modes': {m: _mode_summary(runs[m], update_events) for m in MODES},
     }
 
@@ -147,21 +179,31 @@ def _positive(text: str) -> int:
     return value
 
 
+def parser() -> argparse.ArgumentParser:
+    """The ``asynet-flops`` arguments (extended by ``training.flops`` with ``--dataset``)."""
+    p = argparse.ArgumentParser(prog='asynet-flops', description=__doc__.split('\n')[0])
+    p.add_argument('--arch', required=True, choices=sorted(ARCHS))
+    p.add_argument('--window', type=_positive, default=25000, help='events in the window')
+    p.add_argument('--update-events', type=_positive, default=1, help='events per update')
+    p.add_argument('--samples', type=_positive, default=10, help='streams to average')
+    p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--json', type=Path, help='write the report here')
+    return p
+
+
+def report_and_write(report: dict[str, Any], path: Path | None) -> int:
+    """Print the table, write the JSON when asked; the CLI exit code."""
+    print(_table(report))
+    if path is not None:
+        write_json(path, report)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point."""
-    parser = argparse.ArgumentParser(prog='asynet-flops', description=__doc__.split('\n')[0])
-    parser.add_argument('--arch', required=True, choices=sorted(ARCHS))
-    parser.add_argument('--window', type=_positive, default=25000, help='events in the window')
-    parser.add_argument('--update-events', type=_positive, default=1, help='events per update')
-    parser.add_argument('--samples', type=_positive, default=10, help='random streams to average')
-    parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--json', type=Path, help='write the report here')
-    args = parser.parse_args(argv)
+    args = parser().parse_args(argv)
     report = flops_report(args.arch, args.window, args.update_events, args.samples, args.seed)
-    print(_table(report))
-    if args.json is not None:
-        write_json(args.json, report)
-    return 0
+    return report_and_write(report, args.json)
 
 
 if __name__ == '__main__':

@@ -132,3 +132,23 @@ def test_torchrun_two_processes_on_cpu(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr[-3000:]
     assert load_checkpoint(tmp_path / 'run' / 'last.pt').extra['epoch'] == 1
     assert done.stdout.count('epoch 0 step 0') == 1  # only rank 0 logs
+
+
+def test_flops_on_dataset_samples(tmp_path: Path) -> None:
+    from training.flops import main as flops_main
+    from training.synthetic import write_synthetic_ncars
+
+    write_synthetic_ncars(tmp_path / 'ncars', num_train=2, num_test=1, seed=0, num_events=1500)
+    out = tmp_path / 'flops.json'
+    argv = ['--arch', 'ncars', '--dataset', 'ncars', '--root', str(tmp_path / 'ncars')]
+    argv += ['--split', 'test', '--window', '1000', '--update-events', '5', '--samples', '2']
+    assert flops_main([*argv, '--json', str(out)]) == 0
+    report = json.loads(out.read_text())
+    assert report['source'] == 'dataset'
+    assert report['sensor'] == [120, 100]
+    modes = report['modes']
+    assert (
+        0 < modes['async_sparse']['flops_per_update'] <= modes['batch_sparse']['flops_per_update']
+    )
+    with pytest.raises(SystemExit):
+        flops_main(['--arch', 'ncars', '--dataset', 'ncars'])

@@ -91,7 +91,15 @@ setup(
     zip_safe=False,
     # Ranges that the pinned CPU wheels (torch==2.13.0, spconv==2.3.8, installed first by the
     # Makefile) satisfy, so pip never resolves a CUDA torch through them.
-    install_requires=['numpy', 'torch>=2.1', 'spconv>=2.3', 'pyyaml', 'tqdm', 'tensorboard'],
+    install_requires=[
+        'numpy',
+        'torch>=2.1',
+        'spconv>=2.3',
+        'pyyaml',
+        'tqdm',
+        'tensorboard',
+        'pycocotools',
+    ],
     # colcon test runs pytest only when pytest is declared here.
     extras_require={'test': ['pytest', 'hypothesis', 'ruff', 'mypy']},
     entry_points={

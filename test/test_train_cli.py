@@ -24,7 +24,7 @@ import pytest
 
 from asynet_core.models import load_checkpoint
 from training.evaluate import main as evaluate_main
-from training.metrics import confusion_matrix, voc_ap, voc_map
+from training.metrics import coco_map, confusion_matrix, voc_ap, voc_map
 from training.train import main as train_main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,6 +46,8 @@ def test_voc_map_ranks_by_score_and_skips_classes_without_truth() -> None:
     false_first = [(0, 0, 0.99, box + 50), *perfect]
     mean, _ = voc_map(false_first, truths, 2)
     assert mean == pytest.approx(2 / 3)  # envelope: precision 2/3 at every recall
+    assert coco_map(perfect, truths, 2, 2) == pytest.approx(1.0)
+    assert coco_map(false_first, truths, 2, 2) < 1.0
     assert confusion_matrix(np.array([0, 1, 1]), np.array([0, 0, 1]), 2).tolist() == [
         [1, 0],
         [1, 1],
@@ -94,6 +96,7 @@ def test_train_and_evaluate_detection(tmp_path: Path) -> None:
     report = json.loads(report_path.read_text())
     assert 0.0 <= report['voc_map50'] <= 1.0
     assert len(report['voc_ap50_per_class']) == 2
+    assert 0.0 <= report['coco_map50_95'] <= 1.0
 
 
 def test_training_reports_skipped_files(tmp_path: Path) -> None:

@@ -21,8 +21,9 @@ Run (the checkpoint's training config names the dataset; ``key=value`` overrides
     python training/evaluate.py --checkpoint runs/synthetic_cls/best.pt --split test --async
 
 Classification: accuracy per sample and the confusion matrix. Detection: VOC mAP at IoU 0.5 (the
-paper's metric). ``--async`` feeds each sample's events to the asynchronous engine in
-``--steps`` chunks and reports how often its final output agrees with the batch prediction.
+paper's metric) and COCO mAP@[.5:.95] (pycocotools). ``--async`` feeds each sample's events to
+the asynchronous engine in ``--steps`` chunks and reports how often its final output agrees with
+the batch prediction.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ from asynet_core.stream import EventStream
 from training.config import TrainConfig, apply_overrides, from_mapping
 from training.data import READERS
 from training.loop import Batch, Trainer, collate, scale_boxes
-from training.metrics import confusion_matrix, voc_map
+from training.metrics import coco_map, confusion_matrix, voc_map
 
 __all__ = ['evaluate', 'main']
 
@@ -79,7 +80,8 @@ def _detection(trainer: Trainer, samples: list[Any], outputs: torch.Tensor) -> d
         gt = scale_boxes(sample.boxes, trainer.rep.mapping)
         truths += [(i, int(c), b) for c, b in zip(gt[:, 4].tolist(), _xyxy(gt), strict=True)]
     mean, per_class = voc_map(dets, truths, mc.num_classes)
-    return {'voc_map50': mean, 'voc_ap50_per_class': per_class}
+    coco = coco_map(dets, truths, mc.num_classes, len(samples))
+    return {'voc_map50': mean, 'voc_ap50_per_class': per_class, 'coco_map50_95': coco}
 
 
 def _async_agreement(trainer: Trainer, samples: list[Any], outputs: torch.Tensor,

@@ -16,9 +16,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
+
 import numpy as np
 
-__all__ = ['confusion_matrix', 'voc_ap', 'voc_map']
+__all__ = ['coco_map', 'confusion_matrix', 'voc_ap', 'voc_map']
 
 
 def confusion_matrix(labels: np.ndarray, predictions: np.ndarray, num_classes: int) -> np.ndarray:
@@ -91,3 +94,41 @@ def voc_map(
         aps.append(_class_ap(dets, gts, iou))
     valid = [a for a in aps if not np.isnan(a)]
     return (float(np.mean(valid)) if valid else 0.0), aps
+
+
+def coco_map(
+    detections: list[tuple[int, int, float, np.ndarray]],
+    truths: list[tuple[int, int, np.ndarray]],
+    num_classes: int,
+    images: int,
+) -> float:
+    """COCO mAP@[.5:.95] through pycocotools (same inputs as :func:`voc_map`, xyxy boxes)."""
+    from pycocotools.coco import COCO
+    from pycocotools.cocoeval import COCOeval
+
+    def xywh(box: np.ndarray) -> list[float]:
+        return [float(box[0]), float(box[1]), float(box[2] - box[0]), float(box[3] - box[1])]
+
+    gt = COCO()
+    gt.dataset = {
+        'images': [{'id': i} for i in range(images)],
+        'categories': [{'id': c} for c in range(num_classes)],
+        'annotations': [
+            {'id': k + 1, 'image_id': i, 'category_id': c, 'bbox': xywh(b), 'iscrowd': 0,
+             'area': float((b[2] - b[0]) * (b[3] - b[1]))}
+            for k, (i, c, b) in enumerate(truths)
+        ],
+    }  # fmt: skip
+    gt.createIndex()
+    if not detections or not truths:
+        return 0.0
+    found = gt.loadRes([
+        {'image_id': i, 'category_id': c, 'bbox': xywh(b), 'score': s}
+        for i, c, s, b in detections
+    ])  # fmt: skip
+    evaluator = COCOeval(gt, found, 'bbox')
+    with contextlib.redirect_stdout(io.StringIO()):  # pycocotools prints its tables
+        evaluator.evaluate()
+        evaluator.accumulate()
+        evaluator.summarize()
+    return float(max(evaluator.stats[0], 0.0))  # -1 when no ground truth counts

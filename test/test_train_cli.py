@@ -155,3 +155,14 @@ def test_flops_on_dataset_samples(tmp_path: Path) -> None:
     )
     with pytest.raises(SystemExit):
         flops_main(['--arch', 'ncars', '--dataset', 'ncars'])
+
+
+def test_tensorboard_gets_scalars_and_images(tmp_path: Path) -> None:
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    _train(tmp_path, 'synthetic_cls', 'optim.batch_size=5')
+    events = EventAccumulator(str(tmp_path / 'run' / 'tensorboard'))
+    events.Reload()
+    tags = events.Tags()
+    assert {'train/loss', 'train/lr', 'val/accuracy'} <= set(tags['scalars'])
+    assert {'val/confusion_matrix', 'val/example'} <= set(tags['images'])

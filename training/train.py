@@ -48,11 +48,18 @@ if __package__ in (None, ''):  # run as a script: python training/train.py
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from asynet_core.errors import ConfigError
-from asynet_core.models import ModelConfig, build_model, load_checkpoint, save_checkpoint
+from asynet_core.models import (
+    ModelConfig,
+    build_model,
+    load_checkpoint,
+    postprocess,
+    save_checkpoint,
+)
 from training.config import TrainConfig, load_config
 from training.data import DataBundle, build_data
 from training.distributed import Distributed, setup
 from training.loop import Trainer, collate
+from training.visual import confusion_image, draw_boxes, frame_image
 
 __all__ = ['main', 'run']
 
@@ -141,19 +148,51 @@ def _loader(
     )
 
 
-def _validate(run: _Run, loader: DataLoader[Any]) -> dict[str, float]:
-    """Mean metrics over a loader (accuracy per sample for classification)."""
+def _validate(run: _Run, loader: DataLoader[Any]) -> tuple[dict[str, float], torch.Tensor | None]:
+    """Mean metrics over a loader (accuracy per sample) and the confusion matrix if classifying.
+
+    The confusion matrix has one row per true class.
+    """
     totals: dict[str, float] = {}
     count = 0
+    k = run.model_config.num_classes
+    matrix = (
+        torch.zeros(k, k, dtype=torch.long) if run.model_config.task == 'classification' else None
+    )
     for batch in loader:
         with torch.no_grad():
             run.trainer.model.eval()
             _, metrics = run.trainer.loss(batch)
+            if matrix is not None and batch.labels is not None:
+                predicted = run.trainer.predict(batch).argmax(1).cpu()
+                matrix.index_put_(
+                    (batch.labels, predicted), torch.ones_like(predicted), accumulate=True
+                )
         n = len(batch.maps)
         for key, value in metrics.items():
             totals[key] = totals.get(key, 0.0) + value * n
         count += n
-    return {key: value / max(count, 1) for key, value in totals.items()}
+    return {key: value / max(count, 1) for key, value in totals.items()}, matrix
+
+
+def _images(run: _Run, loader: DataLoader[Any], matrix: torch.Tensor | None, board: Any,
+            epoch: int) -> None:  # fmt: skip
+    """An example input frame (with true boxes in green, found boxes in red) and the matrix."""
+    if matrix is not None:
+        board.add_image('val/confusion_matrix', confusion_image(matrix), epoch)
+    batch = next(iter(loader), None)
+    if batch is None:
+        return
+    image = frame_image(batch.maps[0])
+    if batch.boxes is not None:
+        mc = run.model_config
+        found = postprocess(run.trainer.predict(batch)[:1].cpu(), mc.input_size, mc.num_classes,
+                            mc.num_boxes)[0]  # fmt: skip
+        xywh = torch.cat([found.boxes[:, :2], found.boxes[:, 2:] - found.boxes[:, :2]], 1)
+        image = draw_boxes(
+            draw_boxes(image, batch.boxes[0], (0.0, 1.0, 0.0)), xywh, (1.0, 0.0, 0.0)
+        )
+    board.add_image('val/example', image, epoch)
 
 
 def _score(metrics: dict[str, float]) -> float:
@@ -226,6 +265,9 @@ class _NoBoard:
     def add_scalar(self, *_: Any) -> None:
         """Drop the value."""
 
+    def add_image(self, *_: Any) -> None:
+        """Drop the image."""
+
     def __enter__(self) -> _NoBoard:
         return self
 
@@ -288,8 +330,9 @@ def _validate_epoch(
     out: Path,
 ) -> dict[str, float]:
     """Validation metrics, logged; saves ``best.pt`` when the score improves."""
-    plain = _validate(state, val)
+    plain, matrix = _validate(state, val)
     _scalars(board, 'val', plain, state.epoch)
+    _images(state, val, matrix, board, state.epoch)
     metrics = {f'val_{k}': v for k, v in plain.items()}
     log(_line(f'epoch {state.epoch} ', metrics))
     if _score(plain) > state.best:

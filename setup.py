@@ -46,6 +46,17 @@ def _extension() -> Pybind11Extension:
     )
 
 
+def _msg_files() -> list[tuple[str, list[str]]]:
+    """``msg/<package>/msg/*.msg`` installed under ``share/asynet_ros/msg`` (ROS-free paths)."""
+    packages = sorted(
+        {p.split(os.sep)[1] for p in _data_glob(os.path.join('msg', '*', 'msg', '*.msg'))}
+    )
+    return [
+        (f'share/{PACKAGE_NAME}/msg/{pkg}/msg', _data_glob(f'msg/{pkg}/msg/*.msg'))
+        for pkg in packages
+    ]
+
+
 def _data_glob(pattern: str) -> list[str]:
     """Return the files matching ``pattern``, relative to the package root (may be empty)."""
     return sorted(glob(pattern, root_dir=here))
@@ -87,6 +98,7 @@ setup(
         ('share/' + PACKAGE_NAME, ['package.xml']),
         ('share/' + PACKAGE_NAME + '/launch', _data_glob('launch/*launch.py')),
         ('share/' + PACKAGE_NAME + '/config', _data_glob('config/*.yaml')),
+        *_msg_files(),
     ],
     zip_safe=False,
     # Ranges that the pinned CPU wheels (torch==2.13.0, spconv==2.3.8, installed first by the
@@ -99,6 +111,7 @@ setup(
         'tqdm',
         'tensorboard',
         'pycocotools',
+        'rosbags',
     ],
     # colcon test runs pytest only when pytest is declared here.
     extras_require={'test': ['pytest', 'hypothesis', 'ruff', 'mypy']},

@@ -52,6 +52,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from asynet_core.events import EVENT_DTYPE
+from asynet_ros.decoders._payload import check_size, payload_bytes
 from asynet_ros.decoders.errors import DecodeError
 
 __all__ = ['TRIGGER_DTYPE', 'Evt3Decoder']
@@ -168,7 +169,7 @@ class Evt3Decoder:
                 of an unknown type, or the sensor size is not positive.
         """
         del time_base  # evt3 carries absolute sensor time; time_base is "content undefined"
-        _check_size(width, height)
+        check_size(width, height)
         words = _as_words(payload)
         types = (words >> 12).astype(np.int64)
         data = (words & _PAYLOAD_MASK).astype(np.int64)
@@ -301,28 +302,9 @@ class Evt3Decoder:
         return events[inside]
 
 
-def _check_size(width: object, height: object) -> None:
-    for name, value in (('width', width), ('height', height)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise DecodeError(f'{name} must be a positive int, got {value!r}')
-
-
 def _as_words(payload: object) -> np.ndarray:
     """The payload as little-endian 16-bit words (a view where possible)."""
-    if isinstance(payload, (bytes, bytearray, memoryview)):
-        buf = np.frombuffer(payload, dtype=np.uint8)
-    elif isinstance(payload, np.ndarray):
-        if payload.dtype != np.uint8 or payload.ndim != 1:
-            raise DecodeError(
-                f'evt3 payload array must be 1-D uint8, got {payload.ndim}-D {payload.dtype}'
-            )
-        buf = np.ascontiguousarray(payload)
-    else:
-        kind = type(payload).__name__
-        raise DecodeError(f'evt3 payload must be bytes or a uint8 array, got {kind}')
-    if buf.size % 2:
-        raise DecodeError(f'evt3 payload length must be even (16-bit words), got {buf.size} bytes')
-    return buf.view('<u2')
+    return payload_bytes(payload, 'evt3', 2).view('<u2')
 
 
 def _check_types(types: np.ndarray, words: np.ndarray) -> None:

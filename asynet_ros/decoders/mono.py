@@ -25,6 +25,7 @@ from __future__ import annotations
 import numpy as np
 
 from asynet_core.events import EVENT_DTYPE
+from asynet_ros.decoders._payload import check_size, payload_bytes
 from asynet_ros.decoders.errors import DecodeError
 
 __all__ = ['MonoDecoder']
@@ -82,28 +83,11 @@ class MonoDecoder:
 
 
 def _check_args(width: object, height: object, time_base: int) -> None:
-    for name, value in (('width', width), ('height', height)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise DecodeError(f'{name} must be a positive int, got {value!r}')
+    check_size(width, height)
     if not 0 <= int(time_base) < 1 << 63:
         raise DecodeError(f'mono time_base must be in [0, 2**63) ns, got {time_base}')
 
 
 def _as_words(payload: object) -> np.ndarray:
     """The payload as little-endian 64-bit words."""
-    if isinstance(payload, (bytes, bytearray, memoryview)):
-        buf = np.frombuffer(payload, dtype=np.uint8)
-    elif isinstance(payload, np.ndarray):
-        if payload.dtype != np.uint8 or payload.ndim != 1:
-            raise DecodeError(
-                f'mono payload array must be 1-D uint8, got {payload.ndim}-D {payload.dtype}'
-            )
-        buf = np.ascontiguousarray(payload)
-    else:
-        kind = type(payload).__name__
-        raise DecodeError(f'mono payload must be bytes or a uint8 array, got {kind}')
-    if buf.size % _WORD_BYTES:
-        raise DecodeError(
-            f'mono payload length must be a multiple of 8 (64-bit words), got {buf.size} bytes'
-        )
-    return buf.view('<u8')
+    return payload_bytes(payload, 'mono', _WORD_BYTES).view('<u8')

@@ -1,0 +1,53 @@
+# Copyright 2026 asynet_ros contributors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""Argument checks shared by the decoders: payload bytes and sensor size."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from asynet_ros.decoders.errors import DecodeError
+
+__all__ = ['check_size', 'payload_bytes']
+
+
+def check_size(width: object, height: object) -> None:
+    """Raise unless width and height are positive ints."""
+    for name, value in (('width', width), ('height', height)):
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+            raise DecodeError(f'{name} must be a positive int, got {value!r}')
+
+
+def payload_bytes(payload: object, encoding: str, word_bytes: int) -> np.ndarray:
+    """The payload as contiguous uint8, a whole number of ``word_bytes``-byte words."""
+    if isinstance(payload, (bytes, bytearray, memoryview)):
+        buf = np.frombuffer(payload, dtype=np.uint8)
+    elif isinstance(payload, np.ndarray):
+        if payload.dtype != np.uint8 or payload.ndim != 1:
+            raise DecodeError(
+                f'{encoding} payload array must be 1-D uint8, got {payload.ndim}-D {payload.dtype}'
+            )
+        buf = np.ascontiguousarray(payload)
+    else:
+        kind = type(payload).__name__
+        raise DecodeError(f'{encoding} payload must be bytes or a uint8 array, got {kind}')
+    if buf.size % word_bytes:
+        raise DecodeError(
+            f'{encoding} payload length must be '
+            + ('even (16-bit words)' if word_bytes == 2 else f'a multiple of {word_bytes} '
+               f'({8 * word_bytes}-bit words)')
+            + f', got {buf.size} bytes'
+        )  # fmt: skip
+    return buf

@@ -53,7 +53,7 @@ from asynet_core.engine.engine import AsyncSparseVGG
 from asynet_core.engine.layers import AsyncConvBNReLU, AsyncLinearHead
 from asynet_core.engine.state import LayerStats
 
-__all__ = ['MODES', 'LayerFlops', 'sparse_flops', 'update_flops']
+__all__ = ['MODES', 'LayerFlops', 'dense_flops', 'sparse_flops', 'update_flops']
 
 MODES = ('async_sparse', 'async_dense', 'batch_sparse', 'batch_dense')
 
@@ -112,6 +112,23 @@ def _dense(net: AsyncSparseVGG, changed: torch.Tensor) -> list[LayerFlops]:
             changed = F.max_pool2d(changed, 3, 2)
             out.append(LayerFlops(layer.name, 'pool', 9 * int(changed.sum()) * layer.channels))
     return out + _head_linear(net.head)
+
+
+def dense_flops(net: AsyncSparseVGG, changed: torch.Tensor | None = None) -> int:
+    """Total dense FLOPs of recomputing what ``changed`` reaches (``None``: every site).
+
+    Args:
+        net: the converted network.
+        changed: ``[H, W]`` bool or 0/1 mask of the input sites that change; ``None`` gives the
+            ``batch_dense`` count of a full recompute. With a mask this is ``async_dense``, the
+            upper bound of an asynchronous update's cost that ignores sparsity.
+    """
+    h, w = net.config.input_size
+    if changed is None:
+        mask = torch.ones(1, 1, h, w)
+    else:
+        mask = changed.reshape(1, 1, h, w).to(torch.float32)
+    return sum(f.flops for f in _dense(net, mask))
 
 
 def _batch_sparse(

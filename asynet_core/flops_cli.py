@@ -62,6 +62,7 @@ ARCH_DATASETS: dict[str, tuple[SensorSize, int]] = {
     'ncars': (SensorSize(120, 100), 2),
     'ncaltech101_det': (SensorSize(240, 180), 101),
     'gen1_det': (SensorSize(304, 240), 2),
+    'small_det': (SensorSize(304, 240), 2),
 }
 
 Update = tuple[torch.Tensor, torch.Tensor]

@@ -81,8 +81,8 @@ def _hand_batch_dense(arch: str) -> list[tuple[str, str, int]]:
     yolo = h * w * (classes + 5 * 2)  # 2 boxes per cell
     return [
         *out,
-        ('linear_1', 'linear', 2 * hc * h * w * 1024),
-        ('linear_1/2', 'linear', 2 * 1024 * yolo),
+        ('linear_1', 'linear', 2 * hc * h * w * spec.fc_hidden),
+        ('linear_1/2', 'linear', 2 * spec.fc_hidden * yolo),
     ]
 
 

@@ -178,6 +178,19 @@ class AsyncTrunk(nn.Module):
             )
         return flat, v, np.ascontiguousarray(act)
 
+    def set_input(self, state: AsyncState, sites: Any, values: Any, active: Any = None) -> None:
+        """Write an input update into ``state`` without propagating it (call :meth:`resync`).
+
+        Arguments as :meth:`forward`; until the resync the deeper layers are stale.
+        """
+        flat, vals, act = self._check(sites, values, active)
+        index = torch.from_numpy(flat).to(state.input.values.device)
+        new = torch.from_numpy(vals).to(state.input.values)
+        mask = torch.from_numpy(act).to(state.input.active.device)
+        state.input.values[index] = new * mask.unsqueeze(1).to(new.dtype)
+        state.input.active[index] = mask
+        state.updates += 1
+
     def resync(self, state: AsyncState) -> tuple[torch.Tensor, torch.Tensor]:
         """Rebuild every layer's state from the current input with dense ops (exact).
 
@@ -293,6 +306,16 @@ class AsyncEngine:
         with torch.no_grad():
             self.resyncs += 1
             return self.net.resync(self.state)
+
+    def recompute(self, sites: Any, values: Any, active: Any = None) -> torch.Tensor:
+        """Apply an input update by a full dense recompute instead of propagating it.
+
+        Gives the output :meth:`update` gives (up to float rounding) at the cost of a dense
+        forward pass, which is cheaper when a large share of the input changes at once.
+        """
+        with torch.no_grad():
+            self.net.trunk.set_input(self.state, sites, values, active)
+            return self.resync()
 
     def output(self) -> torch.Tensor:
         """Current output."""

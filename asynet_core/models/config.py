@@ -100,6 +100,10 @@ ARCHS: dict[str, ArchSpec] = {
         'ncaltech101_det', 'detection', (191, 255), (*_BLOCKS_4, (256, 256)), 256, 1024
     ),
     'gen1_det': ArchSpec('gen1_det', 'detection', (223, 287), (*_BLOCKS_4, (256, 256)), 256, 1024),
+    # Not from the paper: a compact detector (about 2 M parameters, 8 MB) for Gen1-sized sensors
+    # at half resolution (304x240 -> 152x120 by the floor mapping), small enough to ship as the
+    # bundled demo model; grid 6x8.
+    'small_det': ArchSpec('small_det', 'detection', (120, 152), _BLOCKS_4, 128, 256),
 }
 
 

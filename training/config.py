@@ -108,12 +108,30 @@ class OptimConfig:
 
 
 @dataclass(frozen=True)
+class LossConfig:
+    """Weights of the YOLO loss terms (detection only; YOLOv1 values by default).
+
+    The terms are means (offset, shape, confidence over the objects; no-object over every other
+    box predictor of the grid), so with many cells per object a larger ``no_object`` weight than
+    YOLOv1's summed 0.5 keeps empty cells' objectness down.
+    """
+
+    coord: float = 5.0
+    no_object: float = 0.5
+
+    def __post_init__(self) -> None:
+        if self.coord <= 0 or self.no_object <= 0:
+            raise ConfigError('loss.coord and loss.no_object must be > 0')
+
+
+@dataclass(frozen=True)
 class TrainConfig:
     """A whole training run."""
 
     data: DataConfig
     model: ModelSection
     optim: OptimConfig = field(default_factory=OptimConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
     seed: int = 0
     device: str = 'auto'
     out_dir: str = 'runs/train'

@@ -108,7 +108,7 @@ def evaluate(checkpoint: Path, split: str, overrides: list[str], use_async: bool
     config: TrainConfig = from_mapping(TrainConfig, values)
     dataset = _dataset(config, split)
     samples = [dataset[i] for i in range(len(dataset))]
-    trainer = Trainer(loaded.model, loaded.config, dataset.sensor)
+    trainer = Trainer(loaded.model, loaded.config, dataset.sensor, config.loss)
     outputs = torch.cat([trainer.predict(_batch(trainer, samples[i : i + 32]))
                          for i in range(0, len(samples), 32)])  # fmt: skip
     task = _classification if loaded.config.task == 'classification' else _detection

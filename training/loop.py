@@ -34,6 +34,7 @@ from asynet_core.events import SensorSize
 from asynet_core.models import ModelConfig, to_sparse_input
 from asynet_core.representations import EventRepresentation, InputMapping, make_representation
 from asynet_core.spconv_compat import spconv_single_thread
+from training.config import LossConfig
 from training.loss import YoloLoss
 
 __all__ = ['Batch', 'LabelledSample', 'Trainer', 'collate', 'scale_boxes']
@@ -83,7 +84,14 @@ def collate(samples: Sequence[Any], rep: EventRepresentation) -> Batch:
 class Trainer:
     """Forward, loss and metrics of one model on batches (the loop around it is in train.py)."""
 
-    def __init__(self, model: nn.Module, config: ModelConfig, sensor: SensorSize) -> None:
+    def __init__(
+        self,
+        model: nn.Module,
+        config: ModelConfig,
+        sensor: SensorSize,
+        loss: LossConfig | None = None,
+    ) -> None:
+        loss = LossConfig() if loss is None else loss
         self.model = model
         self.train_model: nn.Module = model  # a DistributedDataParallel wrapper under torchrun
         self.config = config
@@ -91,7 +99,13 @@ class Trainer:
             config.representation, InputMapping(sensor, config.input_size)
         )
         self.yolo = (
-            YoloLoss(config.input_size, config.num_classes, config.num_boxes)
+            YoloLoss(
+                config.input_size,
+                config.num_classes,
+                config.num_boxes,
+                coord=loss.coord,
+                no_object=loss.no_object,
+            )
             if config.task == 'detection'
             else None
         )

@@ -115,7 +115,7 @@ def _start(config: TrainConfig, data: DataBundle, resume: Path | None, ddp: Dist
         model.parameters(), lr=config.optim.lr, weight_decay=config.optim.weight_decay
     )
     sched = torch.optim.lr_scheduler.MultiStepLR(opt, config.optim.milestones, config.optim.gamma)
-    run = _Run(Trainer(model, mc, data.sensor), opt, sched, mc)
+    run = _Run(Trainer(model, mc, data.sensor, config.loss), opt, sched, mc)
     if resume is not None:
         loaded = load_checkpoint(resume, arch=mc.arch, task=mc.task)
         model.load_state_dict(loaded.model.state_dict())

@@ -19,13 +19,15 @@ Two interchangeable backends implement the same functions: ``cpp`` (the compiled
 backend is chosen once at import: the environment variable ``ASYNET_BACKEND`` (``auto``, ``cpp`` or
 ``torch``; default ``auto``: the extension when it imports). ``ASYNET_REQUIRE_CPP=1`` turns a
 missing extension into an import error, so a broken build cannot hide behind the fallback (CI and
-``make test`` set it). Tensors on a non-CPU device always use the torch backend.
+``make test`` set it). Tensors on a non-CPU device always use the torch backend. The evt3 decoder
+(:func:`evt3_decode`) works on numpy arrays; its reference twin is numpy.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import sys
 from collections.abc import Iterator, Sequence
 from types import ModuleType
 from typing import Any
@@ -34,11 +36,20 @@ import numpy as np
 import torch
 
 from asynet_core import ops_ref
-from asynet_core.errors import BackendError, ConfigError
-from asynet_core.ops_ref import ConvWeights, LayerUpdate
+from asynet_core.errors import BackendError, ConfigError, EventFormatError
+from asynet_core.events import EVENT_DTYPE
+from asynet_core.ops_ref import (
+    EVT3_STATE_FIELDS,
+    EVT3_TRIGGER_DTYPE,
+    ConvWeights,
+    LayerUpdate,
+    evt3_initial_state,
+)
 
 __all__ = [
     'BACKENDS',
+    'EVT3_STATE_FIELDS',
+    'EVT3_TRIGGER_DTYPE',
     'ConvKernel',
     'ConvWeights',
     'LayerUpdate',
@@ -48,6 +59,8 @@ __all__ = [
     'backend',
     'conv_kernel',
     'event_queue_update',
+    'evt3_decode',
+    'evt3_initial_state',
     'histogram_update',
     'linear_update',
     'pool_kernel',
@@ -278,6 +291,34 @@ def event_queue_update(
         cells, values, active = _EXT.event_queue_update(*args)
         return cells, values, active
     return ops_ref.event_queue_update(*args)
+
+
+def evt3_decode(
+    words: np.ndarray, width: int, height: int, state: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Decode one packet of evt3 words (see :func:`asynet_core.ops_ref.evt3_decode`).
+
+    Returns:
+        (events of :data:`~asynet_core.events.EVENT_DTYPE`, triggers of
+        :data:`EVT3_TRIGGER_DTYPE`, the new state); ``state`` itself is not modified.
+
+    Raises:
+        EventFormatError: a word has an unknown type (no state changes).
+        ShapeError: ``words`` or ``state`` has the wrong dtype or shape.
+    """
+    ops_ref.check_evt3_args(words, state)
+    native = words.dtype == np.dtype('<u2') and sys.byteorder == 'little'
+    if _active != 'cpp' or _EXT is None or not native:
+        return ops_ref.evt3_decode(words, width, height, state)
+    try:
+        events, raw, new_state = _EXT.evt3_decode(
+            np.ascontiguousarray(words), width, height, np.ascontiguousarray(state)
+        )
+    except ValueError as err:  # the only ValueError left after the checks: an unknown word
+        raise EventFormatError(str(err)) from err
+    triggers = np.empty(len(raw), dtype=EVT3_TRIGGER_DTYPE)
+    triggers['p'], triggers['t'], triggers['id'] = raw[:, 0], raw[:, 1], raw[:, 2]
+    return events.view(EVENT_DTYPE), triggers, new_state
 
 
 def _initial_backend() -> None:

@@ -17,7 +17,8 @@
 This is the reference twin of the compiled extension: :mod:`asynet_core.ops` exposes the same
 functions and picks a backend once. Every map is ``[S + 1, C]`` with a zero, inactive sentinel
 row ``S``; tables come from :class:`asynet_core.engine.geometry.Geometry`. No function loops over
-sites or rules in Python.
+sites or rules in Python. The numpy evt3 decoder lives in :mod:`asynet_core.evt3_ref` and is
+re-exported here, so this module names every reference twin of the extension.
 """
 
 from __future__ import annotations
@@ -28,14 +29,31 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
+from asynet_core.evt3_ref import (
+    EVT3_ROLLOVER_TOLERANCE,
+    EVT3_STATE_FIELDS,
+    EVT3_TIME_PERIOD_US,
+    EVT3_TRIGGER_DTYPE,
+    check_evt3_args,
+    evt3_decode,
+    evt3_initial_state,
+)
+
 __all__ = [
+    'EVT3_ROLLOVER_TOLERANCE',
+    'EVT3_STATE_FIELDS',
+    'EVT3_TIME_PERIOD_US',
+    'EVT3_TRIGGER_DTYPE',
     'ConvKernel',
     'ConvWeights',
     'LayerUpdate',
     'PoolKernel',
     'TrunkRunner',
+    'check_evt3_args',
     'conv_update',
     'event_queue_update',
+    'evt3_decode',
+    'evt3_initial_state',
     'histogram_update',
     'linear_update',
     'pool_update',

@@ -93,3 +93,6 @@ def event_queue_update(
     added_p: npt.NDArray[np.int16],
     removed: _Index,
 ) -> tuple[_Index, npt.NDArray[np.float32], _Bool]: ...
+def evt3_decode(
+    words: npt.NDArray[np.uint16], width: int, height: int, state: _Index
+) -> tuple[np.ndarray, _Index, _Index]: ...

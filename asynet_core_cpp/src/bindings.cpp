@@ -18,11 +18,14 @@
 #include <pybind11/pybind11.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <cstring>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "asynet_core_cpp/checks.h"
+#include "asynet_core_cpp/evt3.h"
 #include "asynet_core_cpp/kernels.h"
 #include "asynet_core_cpp/py_layers.h"
 
@@ -173,6 +176,84 @@ py::tuple event_queue_update_py(
   return to_python(std::move(change), 2 * k);
 }
 
+// A 1-D C-contiguous native uint16 array (the Arg checker knows no unsigned dtypes).
+py::array evt3_words(const py::object & obj)
+{
+  const std::string where = "evt3_decode: words";
+  if (!py::isinstance<py::array>(obj)) {
+    throw py::type_error(
+            where + " must be a numpy array, got " +
+            std::string(py::str(py::type::of(obj).attr("__name__"))));
+  }
+  py::array a = py::reinterpret_borrow<py::array>(obj);
+  const py::dtype dt = a.dtype();
+  const char order = dt.byteorder();
+  if (dt.kind() != 'u' || dt.itemsize() != 2 || !(order == '=' || order == '<')) {
+    throw py::type_error(
+            where + " must have dtype uint16 (little-endian), got " + std::string(py::str(dt)));
+  }
+  if (a.ndim() != 1) {
+    throw py::value_error(where + " must have shape (?,), got " + shape_str(a));
+  }
+  if (!(a.flags() & py::array::c_style)) {
+    throw py::value_error(where + " must be C-contiguous");
+  }
+  return a;
+}
+
+std::string evt3_unknown_message(const uint8_t * words, const Evt3Scan & scan)
+{
+  uint16_t w;
+  std::memcpy(&w, words + 2 * scan.first_unknown, sizeof(w));
+  char text[160];
+  std::snprintf(
+    text, sizeof(text), "evt3 word %lld (0x%04x) has unknown type 0x%x (%lld unknown words in "
+    "the packet)", static_cast<long long>(scan.first_unknown), w, w >> 12,
+    static_cast<long long>(scan.unknown));
+  return text;
+}
+
+py::tuple evt3_decode_py(py::object words_o, int64_t width, int64_t height, py::object state_o)
+{
+  const char * fn = "evt3_decode";
+  py::array words = evt3_words(words_o);
+  py::array state_in = Arg{fn}(state_o, "state", "int64", {kEvt3StateSize});
+  const auto * bytes = static_cast<const uint8_t *>(words.data());
+  const int64_t n = words.shape(0);
+  Evt3Scan scan;
+  {
+    py::gil_scoped_release release;
+    scan = evt3_scan(bytes, n);
+  }
+  if (scan.first_unknown >= 0) {
+    throw py::value_error(evt3_unknown_message(bytes, scan));
+  }
+  Evt3State state;
+  std::memcpy(&state, state_in.data(), sizeof(state));
+  py::array_t<EventCD> events(static_cast<py::ssize_t>(scan.max_events));
+  EventCD * out = events.mutable_data();
+  std::vector<Evt3Trigger> triggers;
+  int64_t n_events = 0;
+  {
+    py::gil_scoped_release release;
+    n_events = evt3_decode(bytes, n, width, height, state, out, triggers);
+  }
+  std::vector<int64_t> flat;
+  flat.reserve(3 * triggers.size());
+  for (const Evt3Trigger & tr : triggers) {
+    flat.insert(flat.end(), {tr.p, tr.t, tr.id});
+  }
+  py::array_t<int64_t> state_out(kEvt3StateSize);
+  std::memcpy(state_out.mutable_data(), &state, sizeof(state));
+  py::object result = events;
+  if (n_events < scan.max_events) {
+    result = events[py::slice(0, static_cast<py::ssize_t>(n_events), 1)];
+  }
+  return py::make_tuple(
+    result, to_numpy(std::move(flat), {static_cast<py::ssize_t>(triggers.size()), 3}),
+    state_out);
+}
+
 }  // namespace
 }  // namespace asynet
 
@@ -180,6 +261,7 @@ py::tuple event_queue_update_py(
 // The kernels keep per-thread scratch but update caller-owned arrays: keep the GIL contract.
 PYBIND11_MODULE(_ext, m, py::mod_gil_used())
 {
+  PYBIND11_NUMPY_DTYPE(asynet::EventCD, x, y, p, t);
   m.doc() = R"pbdoc(
     Compiled layer updates of the asynchronous engine (private: use asynet_core.ops).
 
@@ -308,5 +390,22 @@ PYBIND11_MODULE(_ext, m, py::mod_gil_used())
     :param delta: their differences [n, C].
     :param w_site: weights per head site and channel [S, C, F].
     :rtype: None
+  )pbdoc");
+  m.def(
+    "evt3_decode", &asynet::evt3_decode_py, py::arg("words"), py::arg("width"),
+    py::arg("height"), py::arg("state"), R"pbdoc(
+    Decode one packet of Prophesee EVT 3.0 words, continuing the stream described by state.
+
+    The word types are checked before anything is decoded: an unknown type raises ValueError
+    naming the first such word, and no state changes. Events outside the sensor are dropped and
+    counted, as are events before the first TIME_HIGH + TIME_LOW (or before a row or vector base
+    is known).
+
+    :param words: the packet's words [n] (uint16, little-endian, C-contiguous).
+    :param width: sensor width; events with x >= width are dropped.
+    :param height: sensor height; events with y >= height are dropped.
+    :param state: decoder state [12] (int64, asynet_core.ops_ref.EVT3_STATE_FIELDS); not modified.
+    :rtype: tuple (events [m] EVENT_DTYPE with t in µs, triggers [k, 3] int64 (p, t, id),
+        new state [12] int64)
   )pbdoc");
 }

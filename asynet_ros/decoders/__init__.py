@@ -12,18 +12,42 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""Decoders of the ``event_camera_msgs`` payload encodings into :data:`EVENT_DTYPE` arrays.
+"""Decoders of event payloads and messages into :data:`~asynet_core.events.EVENT_DTYPE` arrays.
 
-* :class:`Evt3Decoder`: Prophesee EVT 3.0 (``evt3``), stateful across packets.
+``event_camera_msgs`` encodings (:func:`make_decoder` picks one by name, see :data:`ENCODINGS`):
+
+* :class:`Evt3Decoder`: Prophesee EVT 3.0 (``evt3``), stateful across packets; compiled when the
+  extension is built (:func:`asynet_core.ops.evt3_decode`).
 * :class:`MonoDecoder`: the deprecated 64-bit ``mono`` encoding, stateless.
+* :class:`LibcaerDecoder`: iniVation's uncompressed ``libcaer``, stateless.
+* :class:`LibcaerCmpDecoder`: iniVation's compressed ``libcaer_cmp``, stateful across messages.
 
-Both produce ``t`` in microseconds (int64) and drop events outside the sensor.
+``dvs_msgs/msg/EventArray`` messages: :func:`decode_event_array` reads the whole CDR message into
+an :class:`EventArrayView`.
+
+All produce ``t`` in microseconds (int64). The packet decoders drop events outside the sensor.
 """
 
 from __future__ import annotations
 
+from asynet_ros.decoders.dvs import EventArrayView, decode_event_array
 from asynet_ros.decoders.errors import DecodeError
 from asynet_ros.decoders.evt3 import TRIGGER_DTYPE, Evt3Decoder
+from asynet_ros.decoders.libcaer import LIBCAER_DTYPE, LibcaerCmpDecoder, LibcaerDecoder
 from asynet_ros.decoders.mono import MonoDecoder
+from asynet_ros.decoders.registry import ENCODINGS, PacketDecoder, make_decoder
 
-__all__ = ['TRIGGER_DTYPE', 'DecodeError', 'Evt3Decoder', 'MonoDecoder']
+__all__ = [
+    'ENCODINGS',
+    'LIBCAER_DTYPE',
+    'TRIGGER_DTYPE',
+    'DecodeError',
+    'EventArrayView',
+    'Evt3Decoder',
+    'LibcaerCmpDecoder',
+    'LibcaerDecoder',
+    'MonoDecoder',
+    'PacketDecoder',
+    'decode_event_array',
+    'make_decoder',
+]

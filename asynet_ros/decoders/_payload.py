@@ -12,7 +12,7 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""Argument checks shared by the decoders: payload bytes and sensor size."""
+"""Argument checks shared by the decoders: payload bytes, sensor size and time base."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ import numpy as np
 
 from asynet_ros.decoders.errors import DecodeError
 
-__all__ = ['check_size', 'payload_bytes']
+__all__ = ['check_size', 'check_time_base', 'payload_bytes']
 
 
 def check_size(width: object, height: object) -> None:
@@ -28,6 +28,15 @@ def check_size(width: object, height: object) -> None:
     for name, value in (('width', width), ('height', height)):
         if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
             raise DecodeError(f'{name} must be a positive int, got {value!r}')
+
+
+def check_time_base(time_base: object, encoding: str) -> int:
+    """``time_base`` as an int, checked to lie in ``[0, 2**63)`` ns."""
+    if isinstance(time_base, bool) or not isinstance(time_base, (int, np.integer)):
+        raise DecodeError(f'{encoding} time_base must be an int (ns), got {time_base!r}')
+    if not 0 <= int(time_base) < 1 << 63:
+        raise DecodeError(f'{encoding} time_base must be in [0, 2**63) ns, got {time_base}')
+    return int(time_base)
 
 
 def payload_bytes(payload: object, encoding: str, word_bytes: int) -> np.ndarray:

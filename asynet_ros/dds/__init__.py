@@ -1,0 +1,81 @@
+# Copyright 2026 asynet_ros contributors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""ROS 2 topics over plain Cyclone DDS, without ROS 2: types, QoS, raw CDR transport, playback.
+
+* :mod:`~asynet_ros.dds.types`: ``IdlStruct`` classes built from a rosbags typestore, with the
+  rmw_cyclonedds names (``rt/a/b``, ``pkg::msg::dds_::Name_``).
+* :mod:`~asynet_ros.dds.transport`: :class:`DdsGraph`, :class:`RawPublisher` and
+  :class:`RawSubscription`, which move ``serialize_cdr`` bytes unchanged.
+* :mod:`~asynet_ros.dds.qos`: the ROS QoS presets; :mod:`~asynet_ros.dds.config`: domain id and
+  a loopback-only Cyclone configuration.
+* :mod:`~asynet_ros.dds.play`: the ``asynet-play`` bag player.
+
+Written against cyclonedds (Python) 11.0.x, whose private raw write/take calls it uses.
+"""
+
+from __future__ import annotations
+
+from asynet_ros.dds.config import (
+    MAX_DOMAIN_ID,
+    domain_id_from_env,
+    loopback_config,
+    use_loopback,
+    write_loopback_config,
+)
+from asynet_ros.dds.errors import BagError, TopicNameError, TransportError, TypeMappingError
+from asynet_ros.dds.qos import DEFAULT, EVENTS_DRIVER, LATCHED, SENSOR_DATA, QosProfile
+from asynet_ros.dds.transport import (
+    CYCLONEDDS_TESTED,
+    DdsGraph,
+    RawPublisher,
+    RawSample,
+    RawSubscription,
+)
+from asynet_ros.dds.types import (
+    dds_topic_to_ros,
+    dds_type_name,
+    from_idl,
+    idl_type,
+    ros_topic_to_dds,
+    to_idl,
+)
+
+__all__ = [
+    'CYCLONEDDS_TESTED',
+    'DEFAULT',
+    'EVENTS_DRIVER',
+    'LATCHED',
+    'MAX_DOMAIN_ID',
+    'SENSOR_DATA',
+    'BagError',
+    'DdsGraph',
+    'QosProfile',
+    'RawPublisher',
+    'RawSample',
+    'RawSubscription',
+    'TopicNameError',
+    'TransportError',
+    'TypeMappingError',
+    'dds_topic_to_ros',
+    'dds_type_name',
+    'domain_id_from_env',
+    'from_idl',
+    'idl_type',
+    'loopback_config',
+    'ros_topic_to_dds',
+    'to_idl',
+    'use_loopback',
+    'write_loopback_config',
+]

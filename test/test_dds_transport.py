@@ -1,0 +1,370 @@
+# Copyright 2026 asynet_ros contributors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""The Cyclone DDS transport on loopback, and the errors of asynet-play.
+
+Bag playback in a child process, reliable and latched exchanges, QoS and configuration. Every
+test talks over the loopback interface only (unicast discovery, see ``asynet_ros.dds.config``),
+on a random domain id per run, and waits for discovery by polling matched endpoints rather than
+sleeping.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from rosbags.rosbag2 import Reader, StoragePlugin, Writer
+
+from asynet_core.errors import ConfigError
+from asynet_ros.dds import (
+    DEFAULT,
+    EVENTS_DRIVER,
+    LATCHED,
+    SENSOR_DATA,
+    DdsGraph,
+    QosProfile,
+    TopicNameError,
+    TransportError,
+    TypeMappingError,
+    domain_id_from_env,
+    loopback_config,
+    use_loopback,
+)
+from asynet_ros.dds.play import main as play_main
+from asynet_ros.dds.play import qos_for
+from asynet_ros.interfaces import typestore
+from dds_helpers import (
+    DATA,
+    HELPER,
+    collect,
+    finish,
+    loopback_env,
+    random_domain_id,
+    read_line,
+    spawn,
+)
+
+BAGS = DATA / 'bags'
+EVENT_PACKET = 'event_camera_msgs/msg/EventPacket'
+DETECTIONS = 'vision_msgs/msg/Detection2DArray'
+LABEL_INFO = 'vision_msgs/msg/LabelInfo'
+# A BEST_EFFORT reader deep enough to hold a whole test bag untaken.
+EVENTS_READER = QosProfile(reliable=False, transient_local=False, depth=1000)
+
+
+@pytest.fixture(scope='module')
+def domain_id() -> int:
+    return random_domain_id()
+
+
+@pytest.fixture(scope='module')
+def env(tmp_path_factory: pytest.TempPathFactory, domain_id: int) -> Iterator[dict[str, str]]:
+    """Loopback Cyclone config for this process (before any participant) and its children."""
+    child_env = loopback_env(tmp_path_factory.mktemp('dds'), domain_id)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv('CYCLONEDDS_URI', child_env['CYCLONEDDS_URI'])
+        patch.setenv('ROS_DOMAIN_ID', str(domain_id))
+        yield child_env
+
+
+@pytest.fixture
+def graph(env: dict[str, str], domain_id: int) -> Iterator[DdsGraph]:
+    with DdsGraph(domain_id) as result:
+        yield result
+
+
+def bag_messages(bag: Path) -> list[bytes]:
+    if not bag.is_dir():
+        pytest.skip(f'real bag {bag} absent (../shared/data not checked out)')
+    with Reader(bag) as reader:
+        return [bytes(raw) for _, _, raw in reader.messages()]
+
+
+def bag_positions(received: list[bytes], sent: list[bytes]) -> list[int]:
+    """Index in ``sent`` of each received message (-1: equal to none of them)."""
+    index = {data: i for i, data in enumerate(sent)}
+    assert len(index) == len(sent), 'the bag holds duplicate messages'
+    return [index.get(data, -1) for data in received]
+
+
+def play_args(bag: Path, domain_id: int, *extra: str) -> list[str]:
+    return ['-m', 'asynet_ros.dds.play', str(bag), '--domain-id', str(domain_id),
+            '--wait-subscribers', '10', '--start-delay', '0.5', *extra]  # fmt: skip
+
+
+# --- exchanges with a child process -------------------------------------------------------------
+
+
+def test_playing_the_evt3_bag_delivers_its_bytes_in_order(
+    graph: DdsGraph, env: dict[str, str], domain_id: int
+) -> None:
+    sent = bag_messages(BAGS / 'metavision_evt3')
+    sub = graph.subscription('/event_camera/events', EVENT_PACKET, EVENTS_READER)
+    proc = spawn(play_args(BAGS / 'metavision_evt3', domain_id, '--rate', '0'), env)
+    assert sub.wait_for_matched(1, 10.0), 'the player never matched'
+    received = collect(sub, len(sent), proc)
+    code, out, err = finish(proc)
+    assert code == 0, err
+    summary = json.loads(out.strip().splitlines()[-1])
+    assert summary['messages'] == len(sent) == 517
+    assert summary['bytes'] == sum(map(len, sent))
+    assert summary['topics'] == {'/event_camera/events': 517}
+    positions = bag_positions(received, sent)
+    assert -1 not in positions, 'a received message differs from every bag message'
+    assert positions == sorted(set(positions))  # order kept, no duplicates
+    assert len(received) >= 0.9 * len(sent), f'best effort lost too much: {len(received)}/517'
+
+
+def test_the_legacy_event_array_bag_is_published_as_event_packet(
+    graph: DdsGraph, env: dict[str, str], domain_id: int
+) -> None:
+    sent = bag_messages(BAGS / 'legacy_mono')
+    sub = graph.subscription('/event_camera/events', EVENT_PACKET, EVENTS_READER)
+    proc = spawn(play_args(BAGS / 'legacy_mono', domain_id, '--rate', '0'), env)
+    assert sub.wait_for_matched(1, 10.0)
+    received = collect(sub, len(sent), proc)
+    code, _, err = finish(proc)
+    assert code == 0, err
+    assert received == sent
+    packet = graph.typestore.deserialize_cdr(received[0], EVENT_PACKET)
+    assert packet.encoding == 'mono'
+
+
+def detection_array(ts: Any, i: int) -> Any:
+    t = ts.types
+    header = t['std_msgs/msg/Header'](
+        stamp=t['builtin_interfaces/msg/Time'](sec=i, nanosec=1000 * i), frame_id='événements'
+    )
+    pose = t['geometry_msgs/msg/PoseWithCovariance'](
+        pose=t['geometry_msgs/msg/Pose'](
+            position=t['geometry_msgs/msg/Point'](x=0.0, y=0.0, z=0.0),
+            orientation=t['geometry_msgs/msg/Quaternion'](x=0.0, y=0.0, z=0.0, w=1.0),
+        ),
+        covariance=np.arange(36, dtype=np.float64),
+    )
+    detections = [
+        t['vision_msgs/msg/Detection2D'](
+            header=header,
+            results=[
+                t['vision_msgs/msg/ObjectHypothesisWithPose'](
+                    hypothesis=t['vision_msgs/msg/ObjectHypothesis'](class_id='car', score=0.5),
+                    pose=pose,
+                )
+            ],
+            bbox=t['vision_msgs/msg/BoundingBox2D'](
+                center=t['vision_msgs/msg/Pose2D'](
+                    position=t['vision_msgs/msg/Point2D'](x=10.0 + k, y=20.0), theta=0.0
+                ),
+                size_x=4.0,
+                size_y=6.0,
+            ),
+            id=str(k),
+        )
+        for k in range(i % 4)
+    ]
+    return t[DETECTIONS](header=header, detections=detections)
+
+
+def label_info(ts: Any) -> Any:
+    t = ts.types
+    header = t['std_msgs/msg/Header'](
+        stamp=t['builtin_interfaces/msg/Time'](sec=1, nanosec=2), frame_id='camera'
+    )
+    classes = [t['vision_msgs/msg/VisionClass'](class_id=i, class_name=n)
+               for i, n in enumerate(['car', 'piéton', '🚲'])]  # fmt: skip
+    return t[LABEL_INFO](header=header, class_map=classes, threshold=0.25)
+
+
+@pytest.fixture
+def detection_bag(tmp_path: Path) -> tuple[Path, list[bytes]]:
+    """An MCAP bag with 20 Detection2DArray messages (1 ms apart) and an unplayed LabelInfo."""
+    ts = typestore()
+    path = tmp_path / 'detections'
+    sent = [bytes(ts.serialize_cdr(detection_array(ts, i), DETECTIONS)) for i in range(20)]
+    with Writer(path, version=8, storage_plugin=StoragePlugin.MCAP) as writer:
+        dets = writer.add_connection('/detections', DETECTIONS, typestore=ts)
+        labels = writer.add_connection('/labels', LABEL_INFO, typestore=ts)
+        writer.write(labels, 1_000_000, bytes(ts.serialize_cdr(label_info(ts), LABEL_INFO)))
+        for i, raw in enumerate(sent):
+            writer.write(dets, 2_000_000 + i * 1_000_000, raw)
+    return path, sent
+
+
+def test_a_reliable_detection_stream_arrives_complete(
+    graph: DdsGraph, env: dict[str, str], domain_id: int, detection_bag: tuple[Path, list[bytes]]
+) -> None:
+    path, sent = detection_bag
+    sub = graph.subscription('/detections', DETECTIONS, QosProfile(True, False, 100))
+    proc = spawn(play_args(path, domain_id, '--topic', '/detections', '--rate', '1'), env)
+    assert sub.wait_for_matched(1, 10.0)
+    received = collect(sub, len(sent), proc)
+    code, out, err = finish(proc)
+    assert code == 0, err
+    assert json.loads(out)['topics'] == {'/detections': 20}
+    assert received == sent  # RELIABLE: all of them, in order, byte for byte
+
+
+def test_a_late_joiner_gets_the_latched_label_info(
+    graph: DdsGraph, env: dict[str, str], domain_id: int
+) -> None:
+    cdr = bytes(graph.typestore.serialize_cdr(label_info(graph.typestore), LABEL_INFO))
+    args = [str(HELPER), '--domain-id', str(domain_id), '--topic', '/asynet/label_info',
+            '--type', LABEL_INFO, '--qos', 'LATCHED', '--hex', cdr.hex()]  # fmt: skip
+    proc = spawn(args, env)
+    received: list[bytes] = []
+    user_data: list[bytes] = []
+    try:
+        published = read_line(proc, 15.0) == 'published'
+        if published:
+            sub = graph.subscription('/asynet/label_info', LABEL_INFO, LATCHED)  # joins late
+            if sub.wait_for_matched(1, 10.0):
+                user_data = sub.matched_user_data()
+                received = collect(sub, 1, timeout_s=10.0)
+    finally:
+        code, _, err = finish(proc)
+    assert published, f'the publishing helper failed: {err}'
+    assert code == 0, err
+    assert received == [cdr]
+    assert user_data == [f'typehash={graph.typestore.hash_rihs01(LABEL_INFO)};'.encode()]
+
+
+# --- in-process behaviour, QoS and configuration ------------------------------------------------
+
+
+def test_publish_and_take_in_process_strip_the_padding(graph: DdsGraph) -> None:
+    ts = graph.typestore
+    pub = graph.publisher('/local/detections', DETECTIONS, DEFAULT)
+    sub = graph.subscription('/local/detections', DETECTIONS, DEFAULT)
+    assert pub.wait_for_matched(1, 5.0)
+    assert sub.wait_for_matched(1, 5.0)
+    payloads = []
+    for n in range(4):  # every length mod 4: the options field carries the pad count
+        msg = detection_array(ts, 1)
+        msg.detections[0].id = 'x' * n  # the last field
+        payloads.append(bytes(ts.serialize_cdr(msg, DETECTIONS)))
+    assert sorted(len(p) % 4 for p in payloads) == [0, 1, 2, 3]
+    for payload in payloads:
+        pub.publish(memoryview(payload))
+    samples = []
+    while len(samples) < len(payloads) and sub.wait(2.0):
+        samples += sub.take_samples(16)
+    assert [s.data for s in samples] == payloads
+    assert all(s.source_timestamp_ns > 0 for s in samples)
+    assert not sub.wait(0.0)
+    assert sub.take() == []
+
+
+def test_qos_presets_match_ros() -> None:
+    assert (SENSOR_DATA.reliable, SENSOR_DATA.transient_local, SENSOR_DATA.depth) == (
+        False, False, 5)  # fmt: skip
+    assert (EVENTS_DRIVER.reliable, EVENTS_DRIVER.transient_local, EVENTS_DRIVER.depth) == (
+        False, False, 1000)  # fmt: skip
+    assert (DEFAULT.reliable, DEFAULT.transient_local, DEFAULT.depth) == (True, False, 10)
+    assert (LATCHED.reliable, LATCHED.transient_local, LATCHED.depth) == (True, True, 1)
+    assert qos_for(EVENT_PACKET) is EVENTS_DRIVER
+    assert qos_for('event_array_msgs/msg/EventArray') is EVENTS_DRIVER
+    assert qos_for(LABEL_INFO) is LATCHED
+    assert qos_for(DETECTIONS) is DEFAULT
+    with pytest.raises(ConfigError, match='QoS depth must be >= 1'):
+        QosProfile(reliable=True, transient_local=False, depth=0)
+
+
+def test_loopback_config_is_unicast_on_lo(tmp_path: Path) -> None:
+    ns = {'c': 'https://cdds.io/config'}
+    root = ET.fromstring(loopback_config())
+    domain = root.find('c:Domain', ns)
+    assert domain is not None
+    assert domain.find('c:General/c:Interfaces/c:NetworkInterface', ns).get('name') == 'lo'
+    assert domain.findtext('c:General/c:AllowMulticast', namespaces=ns) == 'false'
+    assert domain.findtext('c:Discovery/c:ParticipantIndex', namespaces=ns) == 'auto'
+    assert domain.findtext('c:Discovery/c:MaxAutoParticipantIndex', namespaces=ns) == '32'
+    assert domain.find('c:Discovery/c:Peers/c:Peer', ns).get('address') == '127.0.0.1'
+    env: dict[str, str] = {}
+    uri = use_loopback(tmp_path / 'cyclone.xml', env)
+    assert env == {'CYCLONEDDS_URI': uri}
+    assert uri.startswith('file://')
+    assert (tmp_path / 'cyclone.xml').read_text(encoding='utf-8') == loopback_config()
+    with pytest.raises(ConfigError, match='max_participant_index must be in'):
+        loopback_config(max_participant_index=500)
+
+
+def test_the_domain_id_comes_from_ros_domain_id(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv('ROS_DOMAIN_ID', '42')
+    assert domain_id_from_env() == 42
+    assert domain_id_from_env(7) == 7
+    monkeypatch.delenv('ROS_DOMAIN_ID')
+    assert domain_id_from_env() == 0
+    monkeypatch.setenv('ROS_DOMAIN_ID', 'abc')
+    with pytest.raises(ConfigError, match=r"ROS_DOMAIN_ID='abc' is not an integer"):
+        domain_id_from_env()
+    with pytest.raises(ConfigError, match=r'domain id 300 is outside \[0, 232\]'):
+        domain_id_from_env(300)
+
+
+def test_endpoint_errors_name_the_topic_and_type(graph: DdsGraph) -> None:
+    with pytest.raises(TypeMappingError, match="unknown message type 'nope_msgs/msg/Nope'"):
+        graph.publisher('/x', 'nope_msgs/msg/Nope')
+    with pytest.raises(TopicNameError, match="invalid ROS topic name 'x'"):
+        graph.subscription('x', LABEL_INFO)
+    graph.publisher('/typed', LABEL_INFO)
+    with pytest.raises(TransportError, match=f'topic /typed already has type {LABEL_INFO}'):
+        graph.subscription('/typed', DETECTIONS)
+    pub = graph.publisher('/raw', LABEL_INFO)
+    with pytest.raises(TransportError, match=r'/raw \[vision_msgs/msg/LabelInfo\].*not a plain'):
+        pub.publish(b'\x07\x00\x00\x00payload')
+
+
+# --- asynet-play errors (no DDS needed) ---------------------------------------------------------
+
+
+def test_play_reports_a_missing_bag(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert play_main([str(tmp_path / 'nothing')]) == 1
+    assert 'asynet-play: error: no bag at' in capsys.readouterr().err
+
+
+def test_play_lists_the_topics_when_one_is_unknown(capsys: pytest.CaptureFixture[str]) -> None:
+    bag = BAGS / 'metavision_evt3'
+    if not bag.is_dir():
+        pytest.skip(f'real bag {bag} absent (../shared/data not checked out)')
+    assert play_main([str(bag), '--topic', '/nope']) == 1
+    err = capsys.readouterr().err
+    assert 'topic(s) /nope not in the bag' in err
+    assert f'available: /event_camera/events [{EVENT_PACKET}]' in err
+
+
+def test_play_reports_a_corrupt_bag(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bag = BAGS / 'metavision_evt3'
+    if not bag.is_dir():
+        pytest.skip(f'real bag {bag} absent (../shared/data not checked out)')
+    broken = tmp_path / 'broken'
+    broken.mkdir()
+    shutil.copy(bag / 'metadata.yaml', broken / 'metadata.yaml')
+    (broken / 'test_events_1.db3').write_bytes(b'not a sqlite database' * 100)
+    assert play_main([str(broken), '--rate', '0']) == 1
+    err = capsys.readouterr().err
+    assert 'asynet-play: error: cannot open bag' in err
+    assert 'file is not a database' in err
+
+
+def test_play_rejects_a_negative_rate() -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        play_main(['bag', '--rate', '-1'])
+    assert exit_info.value.code == 2

@@ -1,0 +1,308 @@
+# Copyright 2026 asynet_ros contributors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""``asynet-events``: look at event recordings, and make synthetic ones.
+
+::
+
+    asynet-events stats PATH [--topic T]      # a rosbag2 folder (sqlite3 / mcap) or an event file
+    asynet-events synth OUT [--seconds 2] [--seed 0] [--storage sqlite3|mcap]
+
+``stats`` decodes every event and prints JSON: ``messages, events, on, off, sum_x, sum_y,
+t_first_ns, t_last_ns, width, height, encoding`` (times are the decoded event times, µs, times
+1000). Event files: Prophesee ``.dat``, EVT 3.0 ``.raw`` (``% `` header), N-Caltech101 /
+N-MNIST ``.bin`` and event ``.npy`` files.
+
+``synth`` writes a rosbag2 of moving shapes as ``event_camera_msgs/EventPacket`` (``evt3``,
+304x240, 1 ms packets) on ``/event_camera/events``, with their boxes as Gen1 labels
+(``OUT/labels_bbox.npy``, sensor time in µs) for ``asynet-replay --labels``. The scene is made of
+200 ms segments drawn like the ``synthetic_det`` training recordings (2 shapes, circle or square,
+20 000 events, labels every 50 ms).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from asynet_core.errors import AsynetError
+from asynet_core.events import SensorSize, concatenate_events
+from asynet_ros.bag import EventBag
+from asynet_ros.decoders import Evt3Decoder, make_decoder
+
+__all__ = ['event_stats', 'main', 'write_synthetic_bag']
+
+_SEGMENT_US = 200_000
+_SEGMENT_EVENTS = 20_000
+_LABEL_EVERY_US = 50_000
+
+
+class _Totals:
+    def __init__(self) -> None:
+        self.messages = self.events = self.on = self.off = self.sum_x = self.sum_y = 0
+        self.t_first: int | None = None
+        self.t_last: int | None = None
+
+    def add(self, events: np.ndarray) -> None:
+        self.messages += 1
+        if not len(events):
+            return
+        self.events += len(events)
+        on = int(np.count_nonzero(events['p']))
+        self.on, self.off = self.on + on, self.off + len(events) - on
+        self.sum_x += int(events['x'].sum(dtype=np.int64))
+        self.sum_y += int(events['y'].sum(dtype=np.int64))
+        if self.t_first is None:
+            self.t_first = int(events['t'][0])
+        self.t_last = int(events['t'][-1])
+
+    def to_dict(self, width: int, height: int, encoding: str) -> dict[str, Any]:
+        return {
+            'messages': self.messages,
+            'events': self.events,
+            'on': self.on,
+            'off': self.off,
+            'sum_x': self.sum_x,
+            'sum_y': self.sum_y,
+            't_first_ns': _ns(self.t_first),
+            't_last_ns': _ns(self.t_last),
+            'width': width,
+            'height': height,
+            'encoding': encoding,
+        }
+
+
+def _ns(t_us: int | None) -> int | None:
+    return None if t_us is None else t_us * 1000
+
+
+def event_stats(path: str | Path, topic: str | None = None) -> dict[str, Any]:
+    """The ``stats`` figures of a bag or an event file.
+
+    Raises:
+        BagError: a bad bag or topic. DecodeError / DatasetError: a bad event file.
+        ValueError: an unknown file type.
+    """
+    p = Path(path)
+    if p.is_dir() or p.suffix in ('.db3', '.mcap'):
+        return _bag_stats(p, topic)
+    return _file_stats(p)
+
+
+def _bag_stats(path: Path, topic: str | None) -> dict[str, Any]:
+    totals, width, height, encoding = _Totals(), 0, 0, ''
+    decoders: dict[str, Any] = {}
+    with EventBag(path) as bag:
+        for _, msg in bag.event_messages(topic):
+            width, height, encoding = msg.width, msg.height, msg.encoding
+            if msg.events is not None:
+                totals.add(msg.events)
+                continue
+            decoder = decoders.setdefault(msg.encoding, make_decoder(msg.encoding))
+            totals.add(decoder.decode(msg.payload, msg.width, msg.height, msg.time_base_ns))
+    return totals.to_dict(width, height, encoding)
+
+
+def _file_stats(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        raise FileNotFoundError(f'{path} does not exist')
+    suffix = path.suffix.lower()
+    if suffix == '.raw':
+        events, sensor = read_evt3_raw(path)
+        totals = _Totals()
+        totals.add(events)
+        return totals.to_dict(sensor.width, sensor.height, 'evt3')
+    from training import formats  # optional: the dataset file formats live with training
+
+    width = height = 0
+    if suffix == '.dat':
+        events, header = formats.read_dat(path)
+        width, height = int(header.get('width', 0) or 0), int(header.get('height', 0) or 0)
+    elif suffix == '.bin':
+        events = formats.read_ncaltech_bin(path)
+    elif suffix == '.npy':
+        events = formats.read_est_npy(path)
+    else:
+        raise ValueError(f'{path}: unknown event file type {suffix!r}; known: .dat .bin .npy .raw')
+    totals = _Totals()
+    totals.add(events)
+    if not (width and height) and len(events):  # formats without a size: the extent seen
+        width, height = int(events['x'].max()) + 1, int(events['y'].max()) + 1
+    return totals.to_dict(width, height, suffix[1:])
+
+
+def read_evt3_raw(path: Path) -> tuple[np.ndarray, SensorSize]:
+    """Events of a Prophesee RAW file in EVT 3.0 (``% key value`` header up to ``% end``)."""
+    data = path.read_bytes()
+    width = height = 0
+    pos = 0
+    while data.startswith(b'%', pos):
+        end = data.index(b'\n', pos)
+        line = data[pos:end].decode('ascii', 'replace')[1:].strip()
+        pos = end + 1
+        for key, value in (
+            kv.split('=', 1) for kv in line.replace(' ', ';').split(';') if '=' in kv
+        ):
+            if key == 'width':
+                width = int(value)
+            elif key == 'height':
+                height = int(value)
+        if line.startswith('geometry'):
+            w, h = line.split()[1].split('x')
+            width, height = int(w), int(h)
+        if line == 'end':
+            break
+    if not (width and height):
+        raise ValueError(f'{path}: the RAW header gives no sensor size (format/geometry line)')
+    payload = np.frombuffer(data, dtype=np.uint8, offset=pos)
+    payload = payload[: payload.size - payload.size % 2]
+    return Evt3Decoder().decode(payload, width, height), SensorSize(width, height)
+
+
+def write_synthetic_bag(
+    out: str | Path,
+    *,
+    seconds: float = 2.0,
+    seed: int = 0,
+    storage: str = 'sqlite3',
+    packet_us: int = 1000,
+    topic: str = '/event_camera/events',
+    frame_id: str = 'event_camera',
+) -> dict[str, Any]:
+    """Write the synthetic evt3 bag and its labels; return a summary.
+
+    Raises:
+        ValueError: a non-positive duration or packet length, or an unknown storage.
+        FileExistsError: ``out`` exists.
+    """
+    from rosbags.rosbag2 import StoragePlugin, Writer
+
+    from asynet_ros.encoders import Evt3Encoder
+    from asynet_ros.interfaces import typestore
+    from training.formats import BBOX_DTYPE, write_gen1_bbox
+    from training.synthetic.shapes import SHAPE_CLASSES, make_detection_sample
+
+    if seconds <= 0 or packet_us <= 0:
+        raise ValueError(f'seconds and packet_us must be > 0, got {seconds}, {packet_us}')
+    plugins = {'sqlite3': StoragePlugin.SQLITE3, 'mcap': StoragePlugin.MCAP}
+    if storage not in plugins:
+        raise ValueError(f'unknown storage {storage!r}; valid: {sorted(plugins)}')
+    out = Path(out)
+    if out.exists():
+        raise FileExistsError(f'{out} exists')
+    sensor = SensorSize(304, 240)
+    rng = np.random.default_rng(seed)
+    shape_ids = [SHAPE_CLASSES.index('circle'), SHAPE_CLASSES.index('square')]
+    chunks, labels = [], []
+    label_times = _LABEL_EVERY_US * np.arange(1, _SEGMENT_US // _LABEL_EVERY_US + 1)
+    for k in range(max(round(seconds * 1e6 / _SEGMENT_US), 1)):
+        picks = rng.integers(0, 2, size=2)
+        events, boxes = make_detection_sample(
+            sensor, 2, _SEGMENT_EVENTS, label_times, rng, class_ids=[shape_ids[i] for i in picks]
+        )
+        offset = k * _SEGMENT_US
+        events['t'] += offset
+        boxes['t'] += offset
+        boxes['class_id'] = [shape_ids.index(c) for c in boxes['class_id']]
+        chunks.append(events)
+        labels.append(boxes)
+    events = concatenate_events(chunks)
+    ts = typestore()
+    msgtype = 'event_camera_msgs/msg/EventPacket'
+    encoder = Evt3Encoder()
+    start_ns = 1_700_000_000 * 10**9
+    edges = np.arange(0, int(events['t'][-1]) + packet_us + 1, packet_us)
+    cuts = np.searchsorted(events['t'], edges[1:], side='left')
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with Writer(out, version=8, storage_plugin=plugins[storage]) as writer:
+        conn = writer.add_connection(topic, msgtype, typestore=ts)
+        lo = 0
+        for seq, hi in enumerate(cuts):
+            part = events[lo:hi]
+            lo = hi
+            if not len(part):
+                continue
+            payload = np.frombuffer(encoder.encode(part), dtype=np.uint8)
+            stamp = start_ns + int(part['t'][0]) * 1000
+            header = ts.types['std_msgs/msg/Header'](
+                stamp=ts.types['builtin_interfaces/msg/Time'](
+                    sec=stamp // 10**9, nanosec=stamp % 10**9
+                ),
+                frame_id=frame_id,
+            )
+            msg = ts.types[msgtype](
+                header=header,
+                height=sensor.height,
+                width=sensor.width,
+                seq=seq,
+                time_base=0,
+                encoding='evt3',
+                is_bigendian=False,
+                events=payload,
+            )
+            writer.write(conn, stamp, bytes(ts.serialize_cdr(msg, msgtype)))
+    all_labels = np.concatenate(labels).astype(BBOX_DTYPE)
+    write_gen1_bbox(out / 'labels_bbox.npy', all_labels)
+    return {
+        'bag': str(out),
+        'events': len(events),
+        'labels': len(all_labels),
+        'seconds': float(events['t'][-1]) / 1e6,
+        'classes': ['circle', 'square'],
+    }
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog='asynet-events', description=__doc__.split('\n\n')[0])
+    sub = p.add_subparsers(dest='command', required=True)
+    s = sub.add_parser('stats', help='event counts and sums of a bag or event file')
+    s.add_argument('path', type=Path)
+    s.add_argument('--topic', help='event topic (default: the only one)')
+    w = sub.add_parser('synth', help='write a synthetic evt3 bag with labels')
+    w.add_argument('out', type=Path)
+    w.add_argument('--seconds', type=float, default=2.0)
+    w.add_argument('--seed', type=int, default=0)
+    w.add_argument('--storage', choices=('sqlite3', 'mcap'), default='sqlite3')
+    w.add_argument('--packet-us', type=int, default=1000)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console entry point."""
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == 'stats':
+            result = event_stats(args.path, args.topic)
+        else:
+            result = write_synthetic_bag(
+                args.out,
+                seconds=args.seconds,
+                seed=args.seed,
+                storage=args.storage,
+                packet_us=args.packet_us,
+            )
+    except (AsynetError, OSError, ValueError) as err:
+        print(f'asynet-events: error: {err}', file=sys.stderr)
+        return 2
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

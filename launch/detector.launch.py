@@ -1,0 +1,88 @@
+# Copyright 2026 asynet_ros contributors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""Launch the asynet_ros detector as a lifecycle node, configured and activated on start.
+
+Usage: ``ros2 launch asynet_ros detector.launch.py [checkpoint:=/path/model.pt]
+[input_topic:=/event_camera/events] [params_file:=/path/detector.yaml] [autostart:=false]``.
+"""
+
+import os
+
+from ament_index_python.packages import get_package_share_directory
+from launch import LaunchDescription
+from launch.actions import DeclareLaunchArgument, EmitEvent, RegisterEventHandler
+from launch.conditions import IfCondition
+from launch.events import matches_action
+from launch.substitutions import LaunchConfiguration
+from launch_ros.actions import LifecycleNode
+from launch_ros.event_handlers import OnStateTransition
+from launch_ros.events.lifecycle import ChangeState
+from lifecycle_msgs.msg import Transition
+
+
+def generate_launch_description():
+    """Declare the arguments, start the node, then configure and activate it."""
+    share = get_package_share_directory('asynet_ros')
+    args = [
+        DeclareLaunchArgument(
+            'params_file',
+            default_value=os.path.join(share, 'config', 'detector.yaml'),
+            description='parameter file of the node',
+        ),
+        DeclareLaunchArgument(
+            'checkpoint', default_value='', description='checkpoint (.pt); empty: bundled demo'
+        ),
+        DeclareLaunchArgument('input_topic', default_value='/event_camera/events'),
+        DeclareLaunchArgument('namespace', default_value=''),
+        DeclareLaunchArgument('autostart', default_value='true'),
+    ]
+    node = LifecycleNode(
+        package='asynet_ros',
+        executable='detector',
+        name='asynet_detector',
+        namespace=LaunchConfiguration('namespace'),
+        output='screen',
+        parameters=[
+            LaunchConfiguration('params_file'),
+            {
+                'checkpoint': LaunchConfiguration('checkpoint'),
+                'input_topic': LaunchConfiguration('input_topic'),
+            },
+        ],
+    )
+    autostart = IfCondition(LaunchConfiguration('autostart'))
+    configure = EmitEvent(
+        event=ChangeState(
+            lifecycle_node_matcher=matches_action(node),
+            transition_id=Transition.TRANSITION_CONFIGURE,
+        ),
+        condition=autostart,
+    )
+    activate = RegisterEventHandler(
+        OnStateTransition(
+            target_lifecycle_node=node,
+            goal_state='inactive',
+            entities=[
+                EmitEvent(
+                    event=ChangeState(
+                        lifecycle_node_matcher=matches_action(node),
+                        transition_id=Transition.TRANSITION_ACTIVATE,
+                    )
+                )
+            ],
+        ),
+        condition=autostart,
+    )
+    return LaunchDescription([*args, node, activate, configure])

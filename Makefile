@@ -3,7 +3,8 @@
 #   make test   create .venv if needed, colcon build + colcon test (pytest: unit, ruff, mypy, ament
 #               linters), print colcon test-result; fails on any failure and when no test ran
 #   make lint   ruff check + mypy --strict asynet_core
-#   make demo   FLOPs and async-vs-recompute benchmark figures on synthetic events, written to out/
+#   make demo   write a synthetic evt3 bag of moving shapes, replay it through the bundled demo
+#               detector; summary on stdout, report.json, outputs bag and replay.gif in out/demo/
 #   make clean  remove build outputs and caches (keeps .venv; `make distclean` removes it too)
 #
 # Every recipe is one bash script (-euo pipefail) with the venv's bin first on PATH.
@@ -72,10 +73,14 @@ lint: $(STAMP)
 	python -m mypy --strict asynet_core || rc=1
 	exit $$rc
 
+DEMO := out/demo
+
 demo: $(STAMP)
-	mkdir -p out
-	asynet-flops --arch ncars --window 25000 --update-events 1 --samples 2 --json out/flops_ncars.json
-	asynet-bench --arch ncars --update-events 1,100 --window 25000 --json out/bench.json
+	rm -rf $(DEMO) && mkdir -p $(DEMO)
+	asynet-events synth $(DEMO)/bag --seconds 2 --seed 0 > $(DEMO)/synth.json
+	asynet-events stats $(DEMO)/bag
+	asynet-replay $(DEMO)/bag --out $(DEMO)/replay --labels $(DEMO)/bag/labels_bbox.npy --gif
+	echo "demo: annotated replay in $(DEMO)/replay/replay.gif, report in $(DEMO)/replay/report.json"
 
 clean:
 	rm -rf build install log out .mypy_cache .ruff_cache .pytest_cache .hypothesis ./*.egg-info

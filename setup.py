@@ -112,14 +112,25 @@ setup(
         'tensorboard',
         'pycocotools',
         'rosbags',
+        'cyclonedds>=11.0,<11.1',  # the raw DDS path uses its private _clayer
+        'pillow',
     ],
     # colcon test runs pytest only when pytest is declared here.
-    extras_require={'test': ['pytest', 'hypothesis', 'ruff', 'mypy']},
+    # evt3 and expelliarmus are the decoders benchmarks/decode_evt3.py measures against.
+    extras_require={
+        'test': ['pytest', 'hypothesis', 'ruff', 'mypy', 'evt3', 'expelliarmus'],
+    },
     entry_points={
         'console_scripts': [
             'asynet-flops = training.flops:main',
             'asynet-bench = asynet_benchmarks.async_vs_recompute:main',
             'asynet-train = training.train:main',
+            'asynet-events = asynet_ros.cli.events:main',
+            'asynet-detect = asynet_ros.cli.detect:main',
+            'asynet-replay = asynet_ros.cli.replay:main',
+            'asynet-play = asynet_ros.dds.play:main',
+            'asynet-bag2dataset = asynet_ros.cli.bag2dataset:main',
+            'detector = asynet_ros.node:main',
         ],
     },
 )

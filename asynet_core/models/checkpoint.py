@@ -27,6 +27,7 @@ architecture parameters) and never runs pickled code.
 
 from __future__ import annotations
 
+import errno
 import os
 import pickle
 from collections import OrderedDict
@@ -155,6 +156,9 @@ def _first_line(err: BaseException) -> str:
     return f'{type(err).__name__}: {lines[0] if lines else ""}'.rstrip(': ')
 
 
+_ACCESS_ERRNOS = (errno.EACCES, errno.EPERM, errno.ENOENT, errno.EISDIR, errno.EIO)
+
+
 def _read_payload(path: Path, map_location: torch.device) -> Any:
     try:
         return torch.load(path, map_location=map_location, weights_only=True)
@@ -167,7 +171,9 @@ def _read_payload(path: Path, map_location: torch.device) -> Any:
             f'it holds pickled code or objects other than tensors and plain containers ({detail})'
         ) from err
     except OSError as err:
-        raise CheckpointError(f'cannot read checkpoint {path}: {err}') from err
+        if err.errno in _ACCESS_ERRNOS:
+            raise CheckpointError(f'cannot read checkpoint {path}: {err}') from err
+        raise _corrupt(path, err) from err  # e.g. EINVAL: a seek past the end of a cut file
     except Exception as err:  # bad bytes: RuntimeError, EOFError, KeyError, ... from torch.load
         raise _corrupt(path, err) from err
 

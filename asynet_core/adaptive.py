@@ -21,13 +21,13 @@ predicts both in seconds as ``seconds_per_flop * flops``:
 
 * recompute: the ``batch_dense`` FLOPs of the network, its seconds per FLOP measured at start by
   timing recomputes of the empty state;
-* asynchronous: the ``async_dense`` FLOPs of the changed sites (the 3x3 dilation of the changed
-  sites at every layer, an upper bound that ignores sparsity), its seconds per FLOP learned as an
-  exponential average of the measured updates, separately for each power-of-two bucket of the
-  number of changed sites (sparsity makes the true cost per counted FLOP depend on it).
+* asynchronous: ``n_changed`` times the ``async_dense`` FLOPs of one changed site (what its
+  3x3 dilations reach through the layers, ignoring sparsity), capped at a full recompute; its
+  seconds per FLOP learned as an exponential average of the measured updates, separately for
+  each power-of-two bucket of ``n_changed`` (sparsity and overlapping reaches make the true cost
+  per counted FLOP depend on it).
 
-The first update each way is not learned from (it builds caches). Below a full recompute's
-FLOPs, the cheap bound ``n_changed * flops_of_one_site`` stands in for the mask count.
+The first update each way is not learned from (it builds caches).
 """
 
 from __future__ import annotations
@@ -108,44 +108,43 @@ class AdaptiveUpdater:
     def async_flops(self, sites: np.ndarray) -> int:
         """FLOPs model of an asynchronous update of ``sites`` ``[N, 2]``.
 
-        ``N * flops_of_one_site`` while that is below a full recompute (cheap, no mask), else the
-        ``async_dense`` count of the changed-site mask (overlapping reaches counted once).
+        ``min(N * flops_of_one_site, batch_dense)``: each changed site reaches at most what the
+        centre site reaches, and no update recomputes more than every site. It ignores overlaps
+        between the reaches of neighbouring sites; the seconds per FLOP learned per bucket of
+        ``N`` absorbs that (a mask-exact ``async_dense`` count cost 2-3 ms per update, as much
+        as a small update itself).
         """
-        bound = len(sites) * self.site_flops
-        if bound <= self.full_flops:
-            return bound
-        mask = torch.zeros(self._size, dtype=torch.bool)
-        index = torch.from_numpy(np.asarray(sites, dtype=np.int64))
-        mask[index[:, 0], index[:, 1]] = True
-        return dense_flops(self.engine.net, mask)
+        return min(len(sites) * self.site_flops, self.full_flops)
 
-    def predict(self, sites: np.ndarray) -> dict[str, float]:
-        """Predicted seconds of updating ``sites`` ``[N, 2]`` each way."""
+    def predict(self, sites: np.ndarray, flops: int | None = None) -> dict[str, float]:
+        """Predicted seconds of updating ``sites`` ``[N, 2]`` each way.
+
+        ``flops``: :meth:`async_flops` of ``sites`` when already known.
+        """
         recompute_rate = self.seconds_per_flop['recompute'] or 1.0
         async_rate = self._async_rate(len(sites)) or recompute_rate
-        return {
-            'async': async_rate * self.async_flops(sites),
-            'recompute': recompute_rate * self.full_flops,
-        }
+        flops = self.async_flops(sites) if flops is None else flops
+        return {'async': async_rate * flops, 'recompute': recompute_rate * self.full_flops}
 
-    def choose(self, sites: np.ndarray) -> str:
+    def choose(self, sites: np.ndarray, flops: int | None = None) -> str:
         """The way the next update of ``sites`` goes."""
         if self.mode != 'adaptive':
             return self.mode
-        cost = self.predict(sites)
+        cost = self.predict(sites, flops)
         return 'async' if cost['async'] <= cost['recompute'] else 'recompute'
 
     def update(self, sites: Any, values: Any, active: Any = None) -> torch.Tensor:
         """Apply the update the chosen way; learn from its duration; return the output."""
         sites_np = np.asarray(sites)
-        way = self.choose(sites_np)
+        flops = self.async_flops(sites_np) if self.mode == 'adaptive' else 0
+        way = self.choose(sites_np, flops)
         start = self.clock()
         if way == 'async':
             out = self.engine.update(sites_np, values, active)
         else:
             out = self.engine.recompute(sites_np, values, active)
         elapsed = self.clock() - start
-        self._learn(way, sites_np, elapsed)
+        self._learn(way, len(sites_np), flops, elapsed)
         self.counts[way] += 1
         self.last_mode = way
         return out
@@ -158,16 +157,16 @@ class AdaptiveUpdater:
         nearest = min(self._async_rates, key=lambda b: (abs(b - bucket), b))
         return self._async_rates[nearest]
 
-    def _learn(self, way: str, sites: np.ndarray, elapsed: float) -> None:
-        if self.mode != 'adaptive' or len(sites) == 0:
+    def _learn(self, way: str, n_sites: int, async_flops: int, elapsed: float) -> None:
+        if self.mode != 'adaptive' or n_sites == 0:
             return
         if not self._warm[way]:
             self._warm[way] = True
             return
-        flops = self.full_flops if way == 'recompute' else self.async_flops(sites)
+        flops = self.full_flops if way == 'recompute' else async_flops
         rate = elapsed / max(flops, 1)
         if way == 'async':
-            bucket = _bucket(len(sites))
+            bucket = _bucket(n_sites)
             old_rate = self._async_rates.get(bucket)
             self._async_rates[bucket] = _smooth(old_rate, rate, self.smoothing)
         self.seconds_per_flop[way] = _smooth(self.seconds_per_flop[way], rate, self.smoothing)

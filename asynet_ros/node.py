@@ -14,10 +14,9 @@
 
 """The ROS 2 lifecycle node: a thin rclpy adapter over :class:`asynet_ros.pipeline.Pipeline`.
 
-Subscribes to raw CDR event messages (the same decoding path as rosbag2 and DDS) with
-sensor-data QoS, feeds them to a :class:`LiveRunner` and publishes the serialised results:
-``~/detections`` or ``~/classification``, ``~/label_info`` (transient local), an optional
-``~/debug_image`` and ``/diagnostics``. Parameters are declared from :mod:`asynet_ros.params`.
+Subscribes to raw CDR event messages (sensor-data QoS; the decoding path of rosbag2 and DDS),
+feeds a :class:`LiveRunner`, publishes serialised ``~/detections`` or ``~/classification``,
+``~/label_info`` (transient local), ``~/debug_image`` and ``/diagnostics``. Parameters: params.py.
 """
 
 from __future__ import annotations
@@ -37,7 +36,7 @@ from asynet_ros import bundled_checkpoint, messages, params, publishing
 from asynet_ros.bag import cdr_to_event_message
 from asynet_ros.interfaces import typestore
 from asynet_ros.live import LiveRunner
-from asynet_ros.pipeline import Pipeline, Result, training_window
+from asynet_ros.pipeline import Pipeline, Result, limit_torch_threads, training_window
 
 _OK, _FAIL = TransitionCallbackReturn.SUCCESS, TransitionCallbackReturn.FAILURE
 
@@ -87,6 +86,7 @@ class DetectorNode(LifecycleNode):
         """Load the checkpoint, build the pipeline and the publishers."""
         v = self.values()
         try:
+            limit_torch_threads()
             path = v['checkpoint'] or str(bundled_checkpoint())
             loaded = load_checkpoint(path, map_location=v['device'])
             config = params.pipeline_config(v, training_window(loaded.extra))

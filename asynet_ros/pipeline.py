@@ -60,7 +60,14 @@ from asynet_ros.decoders import ENCODINGS, DecodeError, make_decoder
 from asynet_ros.event_message import DVS_ENCODING, EventMessage
 from asynet_ros.ratelimit import RateLimitedLog
 
-__all__ = ['Counters', 'Pipeline', 'PipelineConfig', 'Result', 'training_window']
+__all__ = [
+    'Counters',
+    'Pipeline',
+    'PipelineConfig',
+    'Result',
+    'limit_torch_threads',
+    'training_window',
+]
 
 _LOG = logging.getLogger('asynet_ros.pipeline')
 
@@ -525,6 +532,17 @@ class Pipeline:
             scores=det.scores.numpy().astype(np.float32),
             labels=det.labels.numpy().astype(np.int64),
         )
+
+
+def limit_torch_threads(threads: int = 1) -> None:
+    """Run torch ops on ``threads`` threads (process-wide; the entry points call it).
+
+    The engine's hot path is single-threaded C++ and the torch ops around it (YOLO decoding,
+    softmax) are tiny; with more torch threads than idle cores, OpenMP's spin-waiting made each
+    such op cost 10-15 ms on a loaded 2-core machine instead of microseconds.
+    """
+    if torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
 
 
 def training_window(extra: dict[str, Any]) -> tuple[int | None, int | None]:

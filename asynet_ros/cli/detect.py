@@ -46,7 +46,13 @@ from asynet_ros.bag import cdr_to_event_message
 from asynet_ros.cli.options import add_pipeline_options, pipeline_config
 from asynet_ros.event_message import EVENT_ARRAY_TYPE, EVENT_PACKET_TYPES
 from asynet_ros.live import DROP_POLICIES, LiveRunner
-from asynet_ros.pipeline import Pipeline, PipelineConfig, Result, training_window
+from asynet_ros.pipeline import (
+    Pipeline,
+    PipelineConfig,
+    Result,
+    limit_torch_threads,
+    training_window,
+)
 from asynet_ros.ratelimit import RateLimitedLog
 
 __all__ = ['DdsDetector', 'main']
@@ -207,6 +213,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _pipeline(args: argparse.Namespace) -> Pipeline:
+    limit_torch_threads()
     path = args.checkpoint or bundled_checkpoint()
     loaded = load_checkpoint(path)
     window_events, window_us = training_window(loaded.extra)

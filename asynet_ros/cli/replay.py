@@ -63,7 +63,7 @@ from asynet_core.models import load_checkpoint
 from asynet_ros import bundled_checkpoint, messages, visual
 from asynet_ros.bag import EventBag
 from asynet_ros.cli.options import add_pipeline_options, pipeline_config
-from asynet_ros.pipeline import Pipeline, Result, training_window
+from asynet_ros.pipeline import Pipeline, Result, limit_torch_threads, training_window
 
 __all__ = ['ReplayReport', 'main', 'replay']
 
@@ -169,6 +169,7 @@ def replay(
         FileExistsError: ``out/outputs`` exists already.
     """
     out = Path(out)
+    limit_torch_threads()
     loaded = load_checkpoint(checkpoint)
     if config is None:
         from asynet_ros.pipeline import PipelineConfig
@@ -220,7 +221,10 @@ def _run(
             offered_qos_profiles=[_qos(True, True, 1)],
         )
         first = True
-        bar = tqdm(total=count, unit='msg', desc='replay', disable=not progress, file=sys.stderr)
+        bar = tqdm(
+            total=count, unit='msg', desc='replay', disable=not progress, file=sys.stderr,
+            mininterval=1.0,
+        )  # fmt: skip
         for timestamp, msg in bag.event_messages(topic):
             if first:
                 info = messages.label_info(

@@ -26,13 +26,14 @@ stdin closes (or 30 s pass), so a test can join late and read the latched sample
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import random
 import select
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 from asynet_ros.dds import DdsGraph, RawSubscription, qos, use_loopback
@@ -54,6 +55,26 @@ def loopback_env(tmp_dir: Path, domain_id: int) -> dict[str, str]:
     use_loopback(tmp_dir / 'cyclonedds_loopback.xml', env)
     env['ROS_DOMAIN_ID'] = str(domain_id)
     return env
+
+
+@contextlib.contextmanager
+def loopback_session(tmp_dir: Path, domain_id: int) -> Iterator[dict[str, str]]:
+    """This process and its children on the loopback config and ``domain_id``.
+
+    Enter before the first participant of the process; yields the children's environment.
+    """
+    child_env = loopback_env(tmp_dir, domain_id)
+    keys = ('CYCLONEDDS_URI', 'ROS_DOMAIN_ID')
+    saved = {key: os.environ.get(key) for key in keys}
+    os.environ.update({key: child_env[key] for key in keys})
+    try:
+        yield child_env
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def spawn(args: Sequence[str], env: dict[str, str]) -> subprocess.Popen[str]:

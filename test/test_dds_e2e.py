@@ -31,7 +31,7 @@ from asynet_ros import bundled_checkpoint
 from asynet_ros.dds import qos
 from asynet_ros.dds.transport import DdsGraph
 from asynet_ros.interfaces import typestore
-from dds_helpers import DATA, collect, loopback_env, random_domain_id, spawn
+from dds_helpers import DATA, collect, loopback_session, random_domain_id, spawn
 
 BAG = DATA / 'bags' / 'metavision_evt3'
 DETECTIONS = '/asynet_detector/detections'
@@ -44,10 +44,8 @@ def domain_id() -> int:
 
 @pytest.fixture(scope='module')
 def env(tmp_path_factory: pytest.TempPathFactory, domain_id: int) -> Iterator[dict[str, str]]:
-    child_env = loopback_env(tmp_path_factory.mktemp('dds_e2e'), domain_id)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv('CYCLONEDDS_URI', child_env['CYCLONEDDS_URI'])
-        patch.setenv('ROS_DOMAIN_ID', str(domain_id))
+    """Loopback Cyclone config for this process (before any participant) and its children."""
+    with loopback_session(tmp_path_factory.mktemp('dds_e2e'), domain_id) as child_env:
         yield child_env
 
 

@@ -56,7 +56,7 @@ from dds_helpers import (
     HELPER,
     collect,
     finish,
-    loopback_env,
+    loopback_session,
     random_domain_id,
     read_line,
     spawn,
@@ -78,10 +78,7 @@ def domain_id() -> int:
 @pytest.fixture(scope='module')
 def env(tmp_path_factory: pytest.TempPathFactory, domain_id: int) -> Iterator[dict[str, str]]:
     """Loopback Cyclone config for this process (before any participant) and its children."""
-    child_env = loopback_env(tmp_path_factory.mktemp('dds'), domain_id)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv('CYCLONEDDS_URI', child_env['CYCLONEDDS_URI'])
-        patch.setenv('ROS_DOMAIN_ID', str(domain_id))
+    with loopback_session(tmp_path_factory.mktemp('dds'), domain_id) as child_env:
         yield child_env
 
 

@@ -21,7 +21,11 @@ from pathlib import Path
 import asynet_ros
 from asynet_core.models import load_checkpoint
 from training.evaluate import evaluate
-from training.synthetic import SHAPE_CLASSES, write_synthetic_classification
+from training.synthetic import (
+    SHAPE_CLASSES,
+    write_synthetic_classification,
+    write_synthetic_detection,
+)
 
 MODELS = Path(asynet_ros.__file__).resolve().parent / 'models'
 
@@ -40,4 +44,20 @@ def test_synthetic_cls_checkpoint_classifies_fresh_samples(tmp_path: Path) -> No
     report = evaluate(checkpoint, 'test', [f'data.root={tmp_path}'], use_async=True, steps=4)
     assert report['samples'] == 30
     assert report['accuracy'] >= 0.9
+    assert report['async_agreement'] == 1.0
+
+
+def test_synthetic_det_checkpoint_detects_fresh_shapes(tmp_path: Path) -> None:
+    checkpoint = MODELS / 'synthetic_det.pt'
+    loaded = load_checkpoint(checkpoint, arch='small_det', task='detection')
+    assert loaded.config.class_names == ('circle', 'square')
+    assert (
+        'python training/train.py --config config/train/synthetic_det.yaml' in loaded.extra['note']
+    )
+    assert checkpoint.stat().st_size < 10 * 2**20  # small enough to ship
+    write_synthetic_detection(tmp_path, layout='gen1', num_train=1, num_val=1, num_test=10,
+                              seed=1234)  # fmt: skip
+    report = evaluate(checkpoint, 'test', [f'data.root={tmp_path}'], use_async=True, steps=3)
+    assert report['samples'] == 40
+    assert report['voc_map50'] >= 0.4  # 0.60 on the 100-window test split of its config
     assert report['async_agreement'] == 1.0

@@ -85,9 +85,8 @@ def test_play_detect_subscribe(env: dict[str, str], domain_id: int) -> None:
         finally:
             detector.send_signal(signal.SIGINT)
             out, err = detector.communicate(timeout=30)
-            if player is not None:
-                player.wait(timeout=30)
-    assert player.returncode == 0, player.stderr.read() if player.stderr else ''
+            played = player.communicate(timeout=30) if player is not None else ('', '')
+    assert player.returncode == 0, played[1]
     summary = json.loads(out.strip().splitlines()[-1])
     assert summary['events'] > 0, err
     msgs = [ts.deserialize_cdr(raw, 'vision_msgs/msg/Detection2DArray') for raw in received]

@@ -31,6 +31,7 @@ from asynet_core.events import SensorSize
 from training.config import DataConfig
 from training.datasets import Gen1, NCaltech101, NCaltech101Bin, NCaltech101Detection, NCars
 from training.synthetic import (
+    GEN1_SHAPE_CLASSES,
     SHAPE_CLASSES,
     write_synthetic_classification,
     write_synthetic_detection,
@@ -84,4 +85,7 @@ def build_data(config: DataConfig, seed: int = 0) -> DataBundle:
               'max_shift': config.shift_px, 'strict': config.strict}  # fmt: skip
     train = reader(root, 'train', augment=config.augment, rng=seed, **common)
     val = reader(root, 'val', **common)
-    return DataBundle(train, val, train.sensor, tuple(train.classes), task)
+    names = tuple(train.classes)
+    if config.dataset == 'synthetic_det':  # shapes written under Gen1's car / pedestrian ids
+        names = GEN1_SHAPE_CLASSES
+    return DataBundle(train, val, train.sensor, names, task)

@@ -45,6 +45,7 @@ from training.synthetic.shapes import (
     make_detection_sample,
 )
 from training.synthetic.writers import (
+    GEN1_SHAPE_CLASSES,
     _sample_rng,
     main,
     write_synthetic_classification,
@@ -55,6 +56,7 @@ from training.synthetic.writers import (
 __all__ = [
     'CLS_LAYOUTS',
     'DET_LAYOUTS',
+    'GEN1_SHAPE_CLASSES',
     'SHAPE_CLASSES',
     '_sample_rng',
     'main',

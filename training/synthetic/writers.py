@@ -48,6 +48,7 @@ from training.synthetic.shapes import (
 )
 
 __all__ = [
+    'GEN1_SHAPE_CLASSES',
     'main',
     'write_synthetic_classification',
     'write_synthetic_detection',
@@ -70,7 +71,8 @@ _DEFAULT_SENSOR = {
     'gen1': SensorSize(304, 240),
     'ncaltech101_det': SensorSize(240, 180),
 }
-_GEN1_DEFAULT_CLASSES = ('circle', 'square')  # class_id 0 (car) and 1 (pedestrian)
+#: Shapes of a synthetic Gen1-layout dataset: class_id 0 (Gen1's car) and 1 (pedestrian).
+GEN1_SHAPE_CLASSES = ('circle', 'square')
 _GEN1_NUM_CLASSES = 2
 _NCALTECH_BIN_LIMIT = SensorSize(256, 240)  # x, y are bytes; y = 240 marks a time overflow
 
@@ -261,7 +263,7 @@ def write_synthetic_ncars(
 
 def _det_classes(layout: str, classes: Sequence[str] | None) -> tuple[tuple[str, ...], np.ndarray]:
     if layout == 'gen1':
-        names = _check_classes(_GEN1_DEFAULT_CLASSES if classes is None else classes)
+        names = _check_classes(GEN1_SHAPE_CLASSES if classes is None else classes)
         if len(names) > _GEN1_NUM_CLASSES:
             raise DatasetConfigError(
                 f"layout 'gen1' has {_GEN1_NUM_CLASSES} class ids (car, pedestrian), got "

@@ -26,7 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from asynet_core.errors import EventFormatError, ShapeError
-from asynet_core.events import EVENT_DTYPE
+from asynet_core.events import EVENT_DTYPE, MAX_COORD
 
 __all__ = [
     'EVT3_ROLLOVER_TOLERANCE',
@@ -34,6 +34,7 @@ __all__ = [
     'EVT3_TIME_PERIOD_US',
     'EVT3_TRIGGER_DTYPE',
     'check_evt3_args',
+    'evt3_clip_size',
     'evt3_decode',
     'evt3_initial_state',
 ]
@@ -93,7 +94,8 @@ def evt3_decode(
 
     Args:
         words: ``[n]`` uint16 little-endian evt3 words (see :mod:`asynet_ros.decoders.evt3`).
-        width: events with ``x >= width`` are dropped (and counted).
+        width: events with ``x >= width`` are dropped (and counted); a width above 65536 acts
+            as 65536 (see :func:`evt3_clip_size`).
         height: events with ``y >= height`` are dropped (and counted).
         state: ``int64 [12]`` the state after the previous packet (see
             :data:`EVT3_STATE_FIELDS`; :func:`evt3_initial_state` for a new stream); not modified.
@@ -107,6 +109,7 @@ def evt3_decode(
         ShapeError: ``words`` or ``state`` has the wrong dtype or shape.
     """
     check_evt3_args(words, state)
+    width, height = evt3_clip_size(width, height)
     types = (words >> 12).astype(np.int64)
     data = (words & 0xFFF).astype(np.int64)
     _check_evt3_types(types, words)
@@ -138,6 +141,17 @@ def check_evt3_args(words: object, state: object) -> None:
     shape = (len(EVT3_STATE_FIELDS),)
     if not (isinstance(state, np.ndarray) and state.dtype == np.int64 and state.shape == shape):
         raise ShapeError(f'evt3_decode: state must be int64 {shape}, got {_describe(state)}')
+
+
+def evt3_clip_size(width: int, height: int) -> tuple[int, int]:
+    """``(width, height)`` clipped to ``[0, 65536]``.
+
+    Vector words advance the base column without bound, so a column may pass 65535; with a wider
+    sensor it would wrap in the ``uint16`` field instead of being dropped. The clipped sizes also
+    fit the compiled decoder's int64 arguments.
+    """
+    limit = MAX_COORD + 1
+    return min(max(int(width), 0), limit), min(max(int(height), 0), limit)
 
 
 def _describe(a: object) -> str:

@@ -38,6 +38,7 @@ import torch
 from asynet_core import ops_ref
 from asynet_core.errors import BackendError, ConfigError, EventFormatError
 from asynet_core.events import EVENT_DTYPE
+from asynet_core.evt3_ref import evt3_clip_size
 from asynet_core.ops_ref import (
     EVT3_STATE_FIELDS,
     EVT3_TRIGGER_DTYPE,
@@ -310,6 +311,7 @@ def evt3_decode(
     native = words.dtype == np.dtype('<u2') and sys.byteorder == 'little'
     if _active != 'cpp' or _EXT is None or not native:
         return ops_ref.evt3_decode(words, width, height, state)
+    width, height = evt3_clip_size(width, height)  # no uint16 wrap, no int64 overflow
     try:
         events, raw, new_state = _EXT.evt3_decode(
             np.ascontiguousarray(words), width, height, np.ascontiguousarray(state)

@@ -70,6 +70,7 @@ __all__ = [
 ]
 
 _LOG = logging.getLogger('asynet_ros.pipeline')
+_MAX_SIDE = 1 << 16  # event coordinates are uint16
 
 
 @dataclass(frozen=True)
@@ -312,6 +313,16 @@ class Pipeline:
         chunks = self._chunks(stream, coalesce=True)
         return [self._update(stream, chunk, msgs[-1], first_t) for chunk in chunks]
 
+    def skip(self, msgs: list[EventMessage]) -> None:
+        """Decode messages a live queue dropped and discard their events (no update, no output).
+
+        Decoders keep state across messages (evt3 sends the high bits of the time only every
+        4096 µs): without this, the message after a dropped one could decode to times that step
+        back and reset the stream. Bad messages are counted as in :meth:`process`.
+        """
+        for msg in msgs:
+            self._decode(msg)
+
     def _ingest(self, msg: EventMessage) -> tuple[_Stream, int] | None:
         """Decode and order a message's events into the pending buffer; (stream, first t)."""
         self.counters.messages += 1
@@ -349,12 +360,12 @@ class Pipeline:
                 f'{self.counters.unknown_encoding})',
             )
             return None
-        if not (_is_int(msg.width) and _is_int(msg.height) and msg.width > 0 and msg.height > 0):
+        if not all(_is_int(v) and 0 < v <= _MAX_SIDE for v in (msg.width, msg.height)):
             self.counters.bad_sensor_size += 1
             self.log.warning(
                 'size',
-                f'dropped message: sensor size {msg.width!r}x{msg.height!r} is not positive '
-                f'(counter bad_sensor_size={self.counters.bad_sensor_size})',
+                f'dropped message: sensor size {msg.width!r}x{msg.height!r} is not in '
+                f'[1, {_MAX_SIDE}] (counter bad_sensor_size={self.counters.bad_sensor_size})',
             )
             return None
         sensor = SensorSize(int(msg.width), int(msg.height))

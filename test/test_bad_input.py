@@ -94,7 +94,7 @@ CASES = {
     'zero sensor size': (
         lambda enc: EventMessage(0, 'cam', 0, H, 'evt3', payload=b''),
         'bad_sensor_size',
-        'sensor size 0x240 is not positive',
+        'sensor size 0x240 is not in [1, 65536]',
     ),
     'coordinates out of range': (
         lambda enc: _evt3(_events(50, 6000, 1), enc, width=200),

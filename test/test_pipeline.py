@@ -164,7 +164,7 @@ def test_bad_messages_are_counted_and_the_stream_goes_on(
     assert "unknown encoding 'evt4'" in text
     assert 'counter unknown_encoding=1' in text
     assert 'counter decode_errors=1' in text
-    assert 'sensor size 0x240 is not positive' in text
+    assert 'sensor size 0x240 is not in [1, 65536]' in text
     assert 'dropped 10 events outside the 304x240 sensor' in text
 
 

@@ -41,6 +41,8 @@ def check_time_base(time_base: object, encoding: str) -> int:
 
 def payload_bytes(payload: object, encoding: str, word_bytes: int) -> np.ndarray:
     """The payload as contiguous uint8, a whole number of ``word_bytes``-byte words."""
+    if isinstance(payload, memoryview) and not payload.c_contiguous:
+        payload = payload.tobytes()  # np.frombuffer needs a contiguous buffer
     if isinstance(payload, (bytes, bytearray, memoryview)):
         buf = np.frombuffer(payload, dtype=np.uint8)
     elif isinstance(payload, np.ndarray):

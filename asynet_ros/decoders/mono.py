@@ -16,8 +16,9 @@
 
 Each event is one little-endian 64-bit word: polarity bit 63, y bits 62..48 (15 bits), x bits
 47..32 (16 bits), dt bits 31..0 in nanoseconds. The event time is ``time_base + dt`` ns; the
-decoder returns ``t = (time_base + dt) // 1000`` in **microseconds** (floor). The format has no
-cross-packet state; the decoder keeps only a counter of dropped out-of-range events.
+decoder returns ``t = (time_base + dt) // 1000`` in **microseconds** (floor), computed without
+overflow for any ``time_base`` below 2**63 ns. The format has no cross-packet state; the decoder
+keeps only a counter of dropped out-of-range events.
 """
 
 from __future__ import annotations
@@ -25,8 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from asynet_core.events import EVENT_DTYPE
-from asynet_ros.decoders._payload import check_size, payload_bytes
-from asynet_ros.decoders.errors import DecodeError
+from asynet_ros.decoders._payload import check_size, check_time_base, payload_bytes
 
 __all__ = ['MonoDecoder']
 
@@ -64,28 +64,24 @@ class MonoDecoder:
 
         Raises:
             DecodeError: the payload is not bytes / 1-D uint8, its length is not a multiple of 8,
-                the sensor size is not positive or ``time_base`` is negative.
+                the sensor size is not positive or ``time_base`` is not an int in
+                ``[0, 2**63)`` ns.
         """
-        _check_args(width, height, time_base)
+        check_size(width, height)
+        base_us, base_rest_ns = divmod(check_time_base(time_base, 'mono'), _NS_PER_US)
         words = _as_words(payload).astype(np.uint64)
         events = np.empty(words.size, dtype=EVENT_DTYPE)
         events['p'] = (words >> np.uint64(63)).astype(np.int16)
         events['y'] = ((words >> np.uint64(48)) & np.uint64(0x7FFF)).astype(np.uint16)
         events['x'] = ((words >> np.uint64(32)) & np.uint64(0xFFFF)).astype(np.uint16)
         dt_ns = (words & np.uint64(0xFFFFFFFF)).astype(np.int64)
-        events['t'] = (np.int64(time_base) + dt_ns) // _NS_PER_US
+        events['t'] = base_us + (base_rest_ns + dt_ns) // _NS_PER_US  # no int64 overflow
         inside = (events['x'] < width) & (events['y'] < height)
         dropped = events.size - int(np.count_nonzero(inside))
         if dropped == 0:
             return events
         self.dropped_out_of_range += dropped
         return events[inside]
-
-
-def _check_args(width: object, height: object, time_base: int) -> None:
-    check_size(width, height)
-    if not 0 <= int(time_base) < 1 << 63:
-        raise DecodeError(f'mono time_base must be in [0, 2**63) ns, got {time_base}')
 
 
 def _as_words(payload: object) -> np.ndarray:

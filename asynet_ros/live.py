@@ -20,7 +20,11 @@ backlog is processed with :meth:`Pipeline.process_batch`, one update for all of 
 from arrival to output stays bounded at any event rate (together with the adaptive update mode).
 When the queue is full, the policy decides which message is dropped: ``oldest`` (default: the
 freshest data matters most for perception) or ``newest``; both are counted in
-``dropped_queue_full``. Dropped messages were never accepted, so nothing accepted is lost.
+``dropped_queue_full``. Dropped messages were never accepted, so nothing accepted is lost. Their
+payloads still go through the stream's decoder (:meth:`Pipeline.skip`, events discarded) before
+or after the next batch, in arrival order, because decoders keep state across messages: evt3
+sends the high bits of the time only every 4096 us, so a dropped packet holding them would make
+the next events seem to step back in time and reset the stream.
 """
 
 from __future__ import annotations
@@ -88,6 +92,9 @@ class LiveRunner:
         self.stats = LiveStats()
         self.log = RateLimitedLog(logger or _LOG)
         self._queue: collections.deque[tuple[float, EventMessage]] = collections.deque()
+        # dropped messages still to decode, the newest queue_size of them (for evt3 enough when
+        # they span a 4096 us TIME_HIGH period, e.g. the default 16 packets of 1 ms)
+        self._skipped: collections.deque[EventMessage] = collections.deque(maxlen=queue_size)
         self._cv = threading.Condition()
         self._stop = False
         self._thread: threading.Thread | None = None
@@ -103,8 +110,9 @@ class LiveRunner:
                 self.stats.dropped_queue_full += 1
                 if self.drop == 'newest':
                     accepted = False
+                    self._skipped.append(msg)
                 else:
-                    self._queue.popleft()
+                    self._skipped.append(self._queue.popleft()[1])
                 self.log.warning(
                     'queue',
                     f'queue full ({self.queue_size} messages): dropped the {self.drop} message '
@@ -134,6 +142,7 @@ class LiveRunner:
         self._thread = None
         with self._cv:
             self._queue.clear()
+            self._skipped.clear()
 
     def pending(self) -> int:
         """Messages waiting in the queue."""
@@ -158,23 +167,29 @@ class LiveRunner:
                 if self._stop:
                     return
                 batch = list(self._queue)
+                skipped = list(self._skipped)
                 self._queue.clear()
+                self._skipped.clear()
                 self._busy = True
             try:
-                self._run(batch)
+                self._run(batch, skipped)
             finally:
                 with self._cv:
                     self._busy = False
 
-    def _run(self, batch: list[tuple[float, EventMessage]]) -> None:
+    def _run(self, batch: list[tuple[float, EventMessage]], skipped: list[EventMessage]) -> None:
         self.stats.batches += 1
         msgs = [m for _, m in batch]
         try:
+            if self.drop == 'oldest':  # dropped before the batch arrived
+                self._skip(skipped)
             if len(msgs) == 1:
                 results = self.pipeline.process(msgs[0])
             else:
                 self.stats.backlog_batches += 1
                 results = self.pipeline.process_batch(msgs)
+            if self.drop == 'newest':  # rejected while the batch filled the queue
+                self._skip(skipped)
         except Exception as err:  # keep the node alive whatever a message did
             self.stats.errors += 1
             self.log.warning(
@@ -184,3 +199,9 @@ class LiveRunner:
         arrived = batch[-1][0]
         for result in results:
             self.publish(result, time.perf_counter() - arrived)
+
+    def _skip(self, msgs: list[EventMessage]) -> None:
+        """Keep the decoders in step over dropped messages (pipelines without ``skip``: no-op)."""
+        skip = getattr(self.pipeline, 'skip', None)
+        if msgs and skip is not None:
+            skip(msgs)

@@ -29,6 +29,7 @@ every second. It prints a JSON summary (messages, outputs, latency percentiles, 
 from __future__ import annotations
 
 import argparse
+import collections
 import json
 import logging
 import signal
@@ -58,6 +59,8 @@ from asynet_ros.ratelimit import RateLimitedLog
 __all__ = ['DdsDetector', 'main']
 
 _LOG = logging.getLogger('asynet_ros.detect')
+#: Output latencies kept for the summary's percentiles (the latest ones; ~17 min at 100 Hz).
+LATENCY_SAMPLES = 100_000
 
 
 class DdsDetector:
@@ -97,7 +100,8 @@ class DdsDetector:
         self.message_type = message_type
         self.frame_id = frame_id
         self.debug_image = debug_image
-        self.latencies_s: list[float] = []
+        # the latest outputs' latencies: a list would grow by one float per output, forever
+        self.latencies_s: collections.deque[float] = collections.deque(maxlen=LATENCY_SAMPLES)
         self.log = RateLimitedLog(_LOG)
         self.rejected = 0
         base = f'/{node_name.strip("/")}'
@@ -171,7 +175,7 @@ class DdsDetector:
         self._send(*out)
 
     def summary(self) -> dict[str, Any]:
-        """Messages, outputs, latency percentiles (ms) and drops."""
+        """Messages, outputs, latency percentiles (ms, latest outputs) and drops."""
         lat = np.asarray(self.latencies_s) * 1e3
         stats = self.runner.stats
         return {

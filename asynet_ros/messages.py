@@ -39,6 +39,7 @@ __all__ = [
     'CLASSIFICATION',
     'DETECTION_ARRAY',
     'DIAGNOSTIC_ARRAY',
+    'EVENT_PACKET',
     'IMAGE',
     'LABEL_INFO',
     'MessageFactory',
@@ -46,6 +47,7 @@ __all__ = [
     'classification',
     'detection_array',
     'diagnostics',
+    'event_packet',
     'header',
     'image',
     'label_info',
@@ -92,6 +94,35 @@ class RosbagsFactory:
     def uint8_array(self, data: np.ndarray) -> Any:
         """The data as a flat uint8 numpy array (how rosbags holds ``uint8[]``)."""
         return np.ascontiguousarray(data, dtype=np.uint8).reshape(-1)
+
+
+EVENT_PACKET = 'event_camera_msgs/msg/EventPacket'
+
+
+def event_packet(
+    f: MessageFactory,
+    stamp_ns: int,
+    frame_id: str,
+    size: tuple[int, int],
+    encoding: str,
+    payload: bytes | np.ndarray,
+    *,
+    seq: int = 0,
+    time_base_ns: int = 0,
+) -> Any:
+    """``event_camera_msgs/EventPacket`` of an encoded payload; ``size`` is (width, height)."""
+    data = np.frombuffer(payload, dtype=np.uint8) if isinstance(payload, bytes) else payload
+    return f.make(
+        EVENT_PACKET,
+        header=header(f, stamp_ns, frame_id),
+        height=size[1],
+        width=size[0],
+        seq=seq,
+        time_base=time_base_ns,
+        encoding=encoding,
+        is_bigendian=False,
+        events=f.uint8_array(data),
+    )
 
 
 def output_type(task: str) -> str:

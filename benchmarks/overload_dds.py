@@ -73,7 +73,7 @@ from typing import Any
 import numpy as np
 
 from asynet_core.events import SensorSize
-from asynet_ros import bundled_checkpoint
+from asynet_ros import bundled_checkpoint, messages
 from asynet_ros.dds import qos
 from asynet_ros.dds.config import use_loopback
 from asynet_ros.dds.transport import DdsGraph, RawPublisher, RawSubscription
@@ -187,19 +187,9 @@ def make_pool(rate: float, seed: int = 0) -> PacketPool:
 
 
 def _serialise(ts: Any, payload: bytes, seq: int) -> bytes:
-    t = ts.types
-    header = t['std_msgs/msg/Header'](
-        stamp=t['builtin_interfaces/msg/Time'](sec=0, nanosec=0), frame_id=FRAME_ID
-    )
-    msg = t[PACKET](
-        header=header,
-        height=SENSOR.height,
-        width=SENSOR.width,
-        seq=seq,
-        time_base=0,
-        encoding='evt3',
-        is_bigendian=False,
-        events=np.frombuffer(payload, dtype=np.uint8),
+    size = (SENSOR.width, SENSOR.height)
+    msg = messages.event_packet(
+        messages.RosbagsFactory(ts), 0, FRAME_ID, size, 'evt3', payload, seq=seq
     )
     return bytes(ts.serialize_cdr(msg, PACKET))
 

@@ -194,3 +194,12 @@ def test_rclpy_node_lifecycle() -> None:
         node.destroy_node()
     finally:
         rclpy.shutdown()
+
+
+def test_event_packet(ts: object) -> None:
+    f = messages.RosbagsFactory(ts)
+    msg = messages.event_packet(f, 3 * 10**9 + 7, 'cam', (640, 480), 'evt3', b'\x01\x02', seq=9)
+    back = _roundtrip(ts, msg, messages.EVENT_PACKET)
+    assert (back.width, back.height, back.encoding, back.seq) == (640, 480, 'evt3', 9)
+    assert (back.header.stamp.sec, back.header.stamp.nanosec) == (3, 7)
+    assert bytes(back.events) == b'\x01\x02'

@@ -43,6 +43,7 @@ import numpy as np
 
 from asynet_core.errors import AsynetError
 from asynet_core.events import SensorSize, concatenate_events
+from asynet_ros import messages
 from asynet_ros.bag import EventBag
 from asynet_ros.decoders import Evt3Decoder, make_decoder
 
@@ -224,8 +225,9 @@ def write_synthetic_bag(
         labels.append(boxes)
     events = concatenate_events(chunks)
     ts = typestore()
-    msgtype = 'event_camera_msgs/msg/EventPacket'
+    msgtype = messages.EVENT_PACKET
     encoder = Evt3Encoder()
+    factory = messages.RosbagsFactory(ts)
     start_ns = 1_700_000_000 * 10**9
     edges = np.arange(0, int(events['t'][-1]) + packet_us + 1, packet_us)
     cuts = np.searchsorted(events['t'], edges[1:], side='left')
@@ -238,23 +240,10 @@ def write_synthetic_bag(
             lo = hi
             if not len(part):
                 continue
-            payload = np.frombuffer(encoder.encode(part), dtype=np.uint8)
             stamp = start_ns + int(part['t'][0]) * 1000
-            header = ts.types['std_msgs/msg/Header'](
-                stamp=ts.types['builtin_interfaces/msg/Time'](
-                    sec=stamp // 10**9, nanosec=stamp % 10**9
-                ),
-                frame_id=frame_id,
-            )
-            msg = ts.types[msgtype](
-                header=header,
-                height=sensor.height,
-                width=sensor.width,
-                seq=seq,
-                time_base=0,
-                encoding='evt3',
-                is_bigendian=False,
-                events=payload,
+            size = (sensor.width, sensor.height)
+            msg = messages.event_packet(
+                factory, stamp, frame_id, size, 'evt3', encoder.encode(part), seq=seq
             )
             writer.write(conn, stamp, bytes(ts.serialize_cdr(msg, msgtype)))
     all_labels = np.concatenate(labels).astype(BBOX_DTYPE)

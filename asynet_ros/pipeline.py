@@ -32,7 +32,10 @@ to :meth:`Pipeline.process`, which:
 A message that cannot be used is counted and logged (rate-limited) and dropped whole; the stream
 goes on with the next one and nothing accepted before is lost. A change of sensor size restarts
 the stream for the new size. Times: events carry sensor ``t`` in microseconds; results carry the
-ROS header stamp in nanoseconds, ``stamp_ns = message stamp + (t_last - t_first_of_message)``.
+ROS header stamp in nanoseconds, ``stamp_ns = message stamp + (t_last - t_first_of_message)``,
+never earlier than the previous output's: header stamps (host time when the driver read the
+packet) and sensor time do not advance exactly together, so the raw sum can step back by a
+fraction of a millisecond between packets, and subscribers expect non-decreasing stamps.
 """
 
 from __future__ import annotations
@@ -200,6 +203,7 @@ class _Stream:
     pending: list[np.ndarray] = field(default_factory=list)
     pending_events: int = 0
     next_update_t_us: int | None = None
+    last_stamp_ns: int = 0
 
 
 class Pipeline:
@@ -506,7 +510,8 @@ class Pipeline:
         else:
             self.counters.recomputes += 1
         t_last = int(chunk['t'][-1])
-        stamp = msg.stamp_ns + max(t_last - first_t, 0) * 1000
+        stamp = max(msg.stamp_ns + max(t_last - first_t, 0) * 1000, stream.last_stamp_ns)
+        stream.last_stamp_ns = stamp
         mapping: InputMapping = stream.rep.mapping
         head = (stamp, msg.frame_id, t_last, len(stream.window), mode)
         result = self._result(out, head, mapping, start)

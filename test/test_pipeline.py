@@ -231,3 +231,17 @@ def test_training_window_from_checkpoint_extra() -> None:
 def test_config_errors(kwargs: dict[str, object], match: str) -> None:
     with pytest.raises(ConfigError, match=match):
         PipelineConfig(**kwargs)  # type: ignore[arg-type]
+
+
+def test_stamps_never_step_back_when_header_and_sensor_clocks_disagree(
+    rng: np.random.Generator,
+) -> None:
+    pipe = _pipeline()
+    first = _events(300, 0, rng, span_us=4000)  # 4 ms of sensor time
+    second = _events(300, 4000, rng, span_us=100)
+    a = pipe.process(_msg(first, stamp_ns=10**18))[0]
+    b = pipe.process(_msg(second, stamp_ns=10**18 + 3_000_000))[0]  # header only 3 ms later
+    assert a.stamp_ns == 10**18 + (int(first['t'][-1]) - int(first['t'][0])) * 1000
+    raw = 10**18 + 3_000_000 + (int(second['t'][-1]) - int(second['t'][0])) * 1000
+    assert raw < a.stamp_ns  # the plain sum would step back
+    assert b.stamp_ns == a.stamp_ns

@@ -27,7 +27,10 @@ predicts both in seconds as ``seconds_per_flop * flops``:
   each power-of-two bucket of ``n_changed`` (sparsity and overlapping reaches make the true cost
   per counted FLOP depend on it).
 
-The first update each way is not learned from (it builds caches).
+The first update each way is not learned from (it builds caches), nor an asynchronous update
+that ran the engine's scheduled resync; a measurement counts for at most 4x the current
+estimate, and after 64 recomputes in a row one asynchronous update re-measures, so one stall
+cannot lock the choice.
 """
 
 from __future__ import annotations
@@ -46,6 +49,10 @@ from asynet_core.flops import dense_flops
 __all__ = ['UPDATE_MODES', 'AdaptiveUpdater', 'UpdateMode']
 
 UpdateMode = Literal['async', 'recompute', 'adaptive']
+#: After this many recomputes in a row, one asynchronous update re-measures its cost.
+EXPLORE_EVERY = 64
+#: A measurement counts for at most this many times the current estimate.
+OUTLIER_FACTOR = 4.0
 UPDATE_MODES: tuple[str, ...] = ('async', 'recompute', 'adaptive')
 
 
@@ -91,6 +98,7 @@ class AdaptiveUpdater:
         self.seconds_per_flop: dict[str, float | None] = {'async': None, 'recompute': None}
         self._async_rates: dict[int, float] = {}  # seconds per FLOP by bucket of changed sites
         self._warm = {'async': False, 'recompute': False}
+        self._streak = 0  # recomputes in a row
         self.counts = {'async': 0, 'recompute': 0}
         self.last_mode = 'async'
         if mode == 'adaptive' and calibrate:
@@ -138,13 +146,18 @@ class AdaptiveUpdater:
         sites_np = np.asarray(sites)
         flops = self.async_flops(sites_np) if self.mode == 'adaptive' else 0
         way = self.choose(sites_np, flops)
-        start = self.clock()
+        if way == 'recompute' and self.mode == 'adaptive':
+            self._streak += 1
+            if self._streak >= EXPLORE_EVERY:  # re-measure the other way now and then
+                way, self._streak = 'async', 0
+        resyncs, start = self.engine.resyncs, self.clock()
         if way == 'async':
             out = self.engine.update(sites_np, values, active)
         else:
             out = self.engine.recompute(sites_np, values, active)
         elapsed = self.clock() - start
-        self._learn(way, len(sites_np), flops, elapsed)
+        if way == 'recompute' or self.engine.resyncs == resyncs:  # a scheduled resync: no sample
+            self._learn(way, len(sites_np), flops, elapsed)
         self.counts[way] += 1
         self.last_mode = way
         return out
@@ -177,4 +190,7 @@ def _bucket(n: int) -> int:
 
 
 def _smooth(old: float | None, new: float, weight: float) -> float:
-    return new if old is None else old + weight * (new - old)
+    if old is None:
+        return new
+    new = min(new, OUTLIER_FACTOR * old)  # one stall (GC, preemption) must not stick
+    return old + weight * (new - old)

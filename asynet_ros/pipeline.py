@@ -297,7 +297,7 @@ class Pipeline:
         taken = self._ingest(msg)
         if taken is None:
             return []
-        stream, first_t = taken
+        stream, first_t, _ = taken
         chunks = self._chunks(stream, coalesce)
         return [self._update(stream, chunk, msg, first_t) for chunk in chunks]
 
@@ -313,9 +313,9 @@ class Pipeline:
             taken = self._ingest(msg) or taken
         if taken is None:
             return []
-        stream, first_t = taken
+        stream, first_t, last = taken  # stamped by the newest message accepted
         chunks = self._chunks(stream, coalesce=True)
-        return [self._update(stream, chunk, msgs[-1], first_t) for chunk in chunks]
+        return [self._update(stream, chunk, last, first_t) for chunk in chunks]
 
     def skip(self, msgs: list[EventMessage]) -> None:
         """Decode messages a live queue dropped and discard their events (no update, no output).
@@ -325,10 +325,14 @@ class Pipeline:
         back and reset the stream. Bad messages are counted as in :meth:`process`.
         """
         for msg in msgs:
-            self._decode(msg)
+            self._decode(msg)  # a message of another size decodes into a throw-away stream
 
-    def _ingest(self, msg: EventMessage) -> tuple[_Stream, int] | None:
-        """Decode and order a message's events into the pending buffer; (stream, first t)."""
+    def _ingest(self, msg: EventMessage) -> tuple[_Stream, int, EventMessage] | None:
+        """Decode and order a message's events into the pending buffer.
+
+        Returns (stream, first event time, the message), ``None`` when rejected. A message of
+        another sensor size restarts the stream only once it proved usable.
+        """
         self.counters.messages += 1
         decoded = self._decode(msg)
         if decoded is None:
@@ -337,11 +341,13 @@ class Pipeline:
         if not len(events):
             self.counters.empty_messages += 1
             return None
+        if stream is not self._stream:
+            self._install(stream)
         stream, events = self._order(stream, events)
         self.counters.events += len(events)
         stream.pending.append(events)
         stream.pending_events += len(events)
-        return stream, int(events['t'][0])
+        return stream, int(events['t'][0]), msg
 
     def flush(self, msg: EventMessage | None = None) -> list[Result]:
         """Apply events held back by the update policy (end of a bag); at most one output."""
@@ -354,7 +360,10 @@ class Pipeline:
         return [self._update(stream, chunk, ref, int(chunk['t'][0]))]
 
     def _decode(self, msg: EventMessage) -> tuple[_Stream, np.ndarray] | None:
-        """The stream for the message's sensor and its events (``None``: rejected)."""
+        """The stream for the message's sensor and its events (``None``: rejected).
+
+        For another sensor size the stream is a new one, not yet installed.
+        """
         if msg.encoding != DVS_ENCODING and msg.encoding not in ENCODINGS:
             self.counters.unknown_encoding += 1
             self.log.warning(
@@ -375,15 +384,7 @@ class Pipeline:
         sensor = SensorSize(int(msg.width), int(msg.height))
         stream = self._stream
         if stream is None or stream.sensor != sensor:
-            if stream is not None:
-                self.counters.sensor_changes += 1
-                self.log.warning(
-                    'sensor_change',
-                    f'sensor size changed from {stream.sensor.width}x{stream.sensor.height} to '
-                    f'{sensor.width}x{sensor.height}: stream restarted (counter '
-                    f'sensor_changes={self.counters.sensor_changes})',
-                )
-            stream = self._new_stream(sensor, {})
+            stream = self._make_stream(sensor, {})
         if msg.encoding == DVS_ENCODING:
             checked = self._checked_dvs(msg, sensor)
             return None if checked is None else (stream, checked)
@@ -426,15 +427,27 @@ class Pipeline:
             f'(counter dropped_out_of_range={self.counters.dropped_out_of_range})',
         )
 
-    def _new_stream(self, sensor: SensorSize, decoders: dict[str, Any]) -> _Stream:
+    def _make_stream(self, sensor: SensorSize, decoders: dict[str, Any]) -> _Stream:
         mc = self.model_config
         rep = make_representation(mc.representation, InputMapping(sensor, mc.input_size))
         window = SlidingWindow(
             window_events=self.config.window_events, window_us=self.config.window_us
         )
+        return _Stream(sensor, window, rep, rep.init_state(), decoders)
+
+    def _install(self, stream: _Stream) -> None:
+        """Make ``stream`` the current one; the engine starts empty."""
+        old = self._stream
+        if old is not None and old.sensor != stream.sensor:
+            self.counters.sensor_changes += 1
+            self.log.warning(
+                'sensor_change',
+                f'sensor size changed from {old.sensor.width}x{old.sensor.height} to '
+                f'{stream.sensor.width}x{stream.sensor.height}: stream restarted (counter '
+                f'sensor_changes={self.counters.sensor_changes})',
+            )
         self.updater.engine.reset()
-        self._stream = _Stream(sensor, window, rep, rep.init_state(), decoders)
-        return self._stream
+        self._stream = stream
 
     def _order(self, stream: _Stream, events: np.ndarray) -> tuple[_Stream, np.ndarray]:
         """Sort within the message; clamp small steps back, reset on large ones."""
@@ -453,7 +466,8 @@ class Pipeline:
                     f'restart): stream state reset (counter time_resets='
                     f'{self.counters.time_resets})',
                 )
-                stream = self._new_stream(stream.sensor, stream.decoders)
+                stream = self._make_stream(stream.sensor, stream.decoders)
+                self._install(stream)
             else:
                 late = t < last
                 self.counters.clamped_events += int(np.count_nonzero(late))
@@ -489,11 +503,15 @@ class Pipeline:
         pending_t = concatenate_events(stream.pending)['t']
         if stream.next_update_t_us is None:
             stream.next_update_t_us = int(pending_t[0]) + every_us
-        cuts: list[int] = []
-        while pending_t[-1] >= stream.next_update_t_us:
-            cuts.append(int(np.searchsorted(pending_t, stream.next_update_t_us, side='left')))
-            stream.next_update_t_us += every_us
-        return sorted({c for c in cuts if c > 0})
+        first = stream.next_update_t_us
+        if pending_t[-1] < first:
+            return []
+        # boundaries first + k * every_us at or before each event; a cut wherever that count
+        # grows (one cut however many boundaries a gap between two events spans)
+        reached = np.maximum((pending_t - first) // every_us + 1, 0)
+        stream.next_update_t_us = first + int(reached[-1]) * every_us
+        cuts = np.flatnonzero(np.diff(reached) > 0) + 1
+        return [int(c) for c in cuts]
 
     def _update(
         self, stream: _Stream, chunk: np.ndarray, msg: EventMessage, first_t: int
@@ -529,10 +547,10 @@ class Pipeline:
         keys = ('stamp_ns', 'frame_id', 't_us', 'window_events', 'mode')
         common: dict[str, Any] = dict(zip(keys, head, strict=True))
         if mc.task == 'classification':
-            probs = torch.softmax(out.reshape(-1).float(), 0).numpy().astype(np.float32)
+            probs = torch.softmax(out.reshape(-1).float(), 0).cpu().numpy().astype(np.float32)
             return Result(**common, compute_s=self.clock() - start, probabilities=probs)
         det = postprocess(
-            out.reshape(1, *out.shape[-3:]),
+            out.reshape(1, *out.shape[-3:]).cpu(),
             mc.input_size,
             mc.num_classes,
             mc.num_boxes,

@@ -125,3 +125,33 @@ def test_bad_arguments() -> None:
         AdaptiveUpdater(engine, 'fast')
     with pytest.raises(ConfigError, match='smoothing must be in'):
         AdaptiveUpdater(engine, 'async', smoothing=0.0)
+
+
+def test_one_stall_does_not_lock_the_choice_on_recompute() -> None:
+    clock = _Clock()
+    engine = _engine(torch.float32)
+    updater = AdaptiveUpdater(engine, 'adaptive', calibrate=False, clock=clock, smoothing=0.5)
+    cost = {'update': 0.001, 'recompute': 0.010}  # async is 10x cheaper here
+    for name in cost:
+        original = getattr(engine, name)
+
+        def timed(*args: object, _f: object = original, _name: str = name) -> torch.Tensor:
+            clock.now += cost[_name]
+            return _f(*args)  # type: ignore[operator,no-any-return]
+
+        setattr(engine, name, timed)
+    h, w = engine.net.config.input_size
+    sites, values = np.array([[h // 2, w // 2]]), np.ones((1, 2), np.float32)
+    updater.seconds_per_flop['recompute'] = 0.010 / updater.full_flops
+    updater._warm['recompute'] = True
+    for i in range(5):
+        updater.update(sites, values * (i + 1))
+    assert updater.last_mode == 'async'
+    cost['update'] = 0.5  # one stall
+    updater.update(sites, values * 7)
+    cost['update'] = 0.001
+    modes = []
+    for i in range(300):
+        updater.update(sites, values * (i + 8))
+        modes.append(updater.last_mode)
+    assert modes[-50:].count('async') >= 45

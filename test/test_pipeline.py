@@ -245,3 +245,32 @@ def test_stamps_never_step_back_when_header_and_sensor_clocks_disagree(
     raw = 10**18 + 3_000_000 + (int(second['t'][-1]) - int(second['t'][0])) * 1000
     assert raw < a.stamp_ns  # the plain sum would step back
     assert b.stamp_ns == a.stamp_ns
+
+
+def test_a_rejected_message_of_another_size_keeps_the_stream(rng: np.random.Generator) -> None:
+    pipe = _pipeline()
+    pipe.process(_msg(_events(1500, 0, rng)))
+    bad = EventMessage(0, 'cam', 640, 480, DVS_ENCODING, events=None)  # no events: rejected
+    assert pipe.process(bad) == []
+    empty = _msg(_events(0, 0, rng), sensor=SensorSize(640, 480))
+    assert pipe.process(empty) == []
+    assert pipe.sensor == SENSOR
+    assert pipe.counters.sensor_changes == 0
+    assert len(pipe.window_events()) == 1500  # nothing accepted was lost
+
+
+def test_batch_is_stamped_by_its_newest_accepted_message(rng: np.random.Generator) -> None:
+    pipe = _pipeline()
+    good = _msg(_events(300, 0, rng), stamp_ns=5 * 10**9)
+    rejected = EventMessage(9 * 10**12, 'other', 304, 240, 'evt2', payload=b'\x00\x00')
+    (out,) = pipe.process_batch([good, rejected])
+    assert out.frame_id == 'cam'
+    assert out.stamp_ns < 6 * 10**9
+
+
+def test_time_policy_crosses_a_long_gap_at_once(rng: np.random.Generator) -> None:
+    pipe = _pipeline(update_every_us=10)
+    pipe.process(_msg(_events(50, 0, rng, span_us=100)))
+    later = _events(50, 50_000_000, rng, span_us=100)  # 50 s later: 5 million boundaries
+    outs = pipe.process(_msg(later))
+    assert 1 <= len(outs) <= 11

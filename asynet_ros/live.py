@@ -20,11 +20,11 @@ backlog is processed with :meth:`Pipeline.process_batch`, one update for all of 
 from arrival to output stays bounded at any event rate (together with the adaptive update mode).
 When the queue is full, the policy decides which message is dropped: ``oldest`` (default: the
 freshest data matters most for perception) or ``newest``; both are counted in
-``dropped_queue_full``. Dropped messages were never accepted, so nothing accepted is lost. Their
-payloads still go through the stream's decoder (:meth:`Pipeline.skip`, events discarded) before
-or after the next batch, in arrival order, because decoders keep state across messages: evt3
-sends the high bits of the time only every 4096 us, so a dropped packet holding them would make
-the next events seem to step back in time and reset the stream.
+``dropped_queue_full``; their events never reach the window, while nothing that reached it is
+lost. Their payloads still go through the stream's decoder (:meth:`Pipeline.skip`, events
+discarded) before or after the next batch, in arrival order, because decoders keep state across
+messages: evt3 sends the high bits of the time only every 4096 us, so a dropped packet holding
+them would make the next events seem to step back in time and reset the stream.
 """
 
 from __future__ import annotations
@@ -57,6 +57,8 @@ class LiveStats:
     backlog_batches: int = 0
     max_queue: int = 0
     errors: int = 0
+    publish_errors: int = 0
+    discarded_at_stop: int = 0
 
 
 class LiveRunner:
@@ -125,22 +127,29 @@ class LiveRunner:
         return accepted
 
     def start(self) -> None:
-        """Start the worker thread."""
-        if self._thread is not None:
-            return
-        self._stop = False
-        self._thread = threading.Thread(target=self._work, name='asynet-pipeline', daemon=True)
-        self._thread.start()
+        """Start the worker thread (one at most: a worker still finishing a batch is kept)."""
+        with self._cv:
+            self._stop = False
+            if self._thread is not None and self._thread.is_alive():
+                return
+            self._thread = threading.Thread(target=self._work, name='asynet-pipeline', daemon=True)
+            self._thread.start()
 
     def stop(self, timeout_s: float = 5.0) -> None:
-        """Stop the worker after the batch in progress; queued messages are discarded."""
+        """Stop the worker after the batch in progress; queued messages are discarded.
+
+        They are counted in ``discarded_at_stop``.
+        """
         with self._cv:
             self._stop = True
             self._cv.notify()
-        if self._thread is not None:
-            self._thread.join(timeout_s)
-        self._thread = None
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout_s)
+            if not thread.is_alive():
+                self._thread = None
         with self._cv:
+            self.stats.discarded_at_stop += len(self._queue)
             self._queue.clear()
             self._skipped.clear()
 
@@ -173,6 +182,9 @@ class LiveRunner:
                 self._busy = True
             try:
                 self._run(batch, skipped)
+            except Exception as err:  # a publisher failing must not end the worker
+                self.stats.errors += 1
+                self.log.warning('error', f'worker error: {type(err).__name__}: {err}')
             finally:
                 with self._cv:
                     self._busy = False
@@ -198,7 +210,12 @@ class LiveRunner:
             return
         arrived = batch[-1][0]
         for result in results:
-            self.publish(result, time.perf_counter() - arrived)
+            try:
+                self.publish(result, time.perf_counter() - arrived)
+            except Exception as err:  # e.g. a publisher destroyed at shutdown
+                self.stats.errors += 1
+                self.stats.publish_errors += 1
+                self.log.warning('publish', f'publishing failed: {type(err).__name__}: {err}')
 
     def _skip(self, msgs: list[EventMessage]) -> None:
         """Keep the decoders in step over dropped messages (pipelines without ``skip``: no-op)."""

@@ -242,15 +242,16 @@ def diagnostics(
     extra: dict[str, Any] | None = None,
     hardware_id: str = '',
 ) -> Any:
-    """``diagnostic_msgs/DiagnosticArray`` with one status: the counters, WARN if any dropped."""
+    """``diagnostic_msgs/DiagnosticArray`` with one status: the counters and ``extra`` values.
+
+    WARN when input was dropped (decoding, size, range, a full queue), a worker error happened
+    or the stream was reset by time going back; the counts are cumulative.
+    """
     values = {**counters.to_dict(), **(extra or {})}
-    dropped = (
-        counters.decode_errors
-        + counters.unknown_encoding
-        + counters.bad_sensor_size
-        + counters.dropped_out_of_range
-    )
-    level, text = (1, 'input dropped (see counters)') if dropped else (0, 'ok')
+    problems = ('decode_errors', 'unknown_encoding', 'bad_sensor_size', 'dropped_out_of_range',
+                'time_resets', 'dropped_queue_full', 'errors')  # fmt: skip
+    warn = any(int(values.get(key, 0) or 0) for key in problems)
+    level, text = (1, 'input dropped or stream reset (see counters)') if warn else (0, 'ok')
     pairs = [
         f.make('diagnostic_msgs/msg/KeyValue', key=str(k), value=str(v)) for k, v in values.items()
     ]

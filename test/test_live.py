@@ -107,3 +107,42 @@ def test_bad_settings() -> None:
         LiveRunner(None, print, drop='middle')  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match='queue_size must be an int >= 1'):
         LiveRunner(None, print, queue_size=0)  # type: ignore[arg-type]
+
+
+def test_a_failing_publisher_is_counted_and_the_worker_lives_on() -> None:
+    fake, published = _FakePipeline(), []
+    fake.release.set()
+
+    def publish(result: Any, latency: float) -> None:
+        if result == 1:
+            raise RuntimeError('publisher destroyed')
+        published.append(result)
+
+    runner = LiveRunner(fake, publish, queue_size=3)  # type: ignore[arg-type]
+    runner.start()
+    try:
+        for seq in (1, 2):
+            runner.offer(_msg(seq))
+            assert runner.wait_idle(5.0)
+    finally:
+        runner.stop()
+    assert published == [2]
+    assert runner.stats.publish_errors == 1
+
+
+def test_stop_counts_discarded_and_restart_keeps_one_worker() -> None:
+    runner, fake, _ = _runner('oldest')
+    runner.start()
+    runner.offer(_msg(0))
+    assert fake.started.wait(5.0)
+    runner.offer(_msg(1))
+    runner.stop(timeout_s=0.05)  # the worker is still inside message 0
+    assert runner.stats.discarded_at_stop == 1
+    runner.start()  # must not start a second worker beside the busy one
+    fake.release.set()
+    runner.offer(_msg(2))
+    assert runner.wait_idle(5.0)
+    runner.stop()
+    names = [t.name for t in threading.enumerate() if t.name == 'asynet-pipeline']
+    assert names == []
+    assert fake.calls == [('one', [0]), ('one', [2])]

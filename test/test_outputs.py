@@ -100,7 +100,7 @@ def test_label_info_image_and_diagnostics(ts: object) -> None:
     diag = _roundtrip(ts, messages.diagnostics(f, 'det', counters, 5), messages.DIAGNOSTIC_ARRAY)
     status = diag.status[0]
     assert status.level == 1
-    assert status.message == 'input dropped (see counters)'
+    assert status.message == 'input dropped or stream reset (see counters)'
     assert {kv.key: kv.value for kv in status.values}['decode_errors'] == '1'
 
 

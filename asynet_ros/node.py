@@ -14,9 +14,9 @@
 
 """The ROS 2 lifecycle node: a thin rclpy adapter over :class:`asynet_ros.pipeline.Pipeline`.
 
-Subscribes to raw CDR event messages (sensor-data QoS; the decoding path of rosbag2 and DDS),
-feeds a :class:`LiveRunner`, publishes serialised ``~/detections`` or ``~/classification``,
-``~/label_info`` (transient local), ``~/debug_image`` and ``/diagnostics``. Parameters: params.py.
+Raw CDR events in (sensor-data QoS; the rosbag2 and DDS decoding path), a :class:`LiveRunner`,
+serialised ``~/detections`` or ``~/classification``, ``~/label_info``, ``~/debug_image`` and
+``/diagnostics`` out. Parameters: :mod:`asynet_ros.params`.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from typing import Any
 
 import rclpy
 from rcl_interfaces.msg import ParameterDescriptor, SetParametersResult
+from rclpy.executors import ExternalShutdownException
 from rclpy.lifecycle import LifecycleNode, State, TransitionCallbackReturn
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
 
@@ -39,6 +40,10 @@ from asynet_ros.live import LiveRunner
 from asynet_ros.pipeline import Pipeline, Result, limit_torch_threads, training_window
 
 _OK, _FAIL = TransitionCallbackReturn.SUCCESS, TransitionCallbackReturn.FAILURE
+_THRESHOLDS = ('score_threshold', 'iou_threshold', 'max_detections')
+_LATCHED = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
+                      durability=DurabilityPolicy.TRANSIENT_LOCAL)  # fmt: skip
+_QOS = {'default': 10, 'latched': _LATCHED, 'sensor': qos_profile_sensor_data}
 
 
 def _msg_class(name: str) -> Any:
@@ -51,84 +56,80 @@ class DetectorNode(LifecycleNode):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__('asynet_detector', **kwargs)
-        for spec in params.PARAMETERS:
-            self.declare_parameter(
-                spec.name, spec.default, ParameterDescriptor(description=spec.description)
-            )
+        for spec in params.PARAMETERS:  # types are checked by params.check (1 for 1.0 is fine)
+            descriptor = ParameterDescriptor(description=spec.description, dynamic_typing=True)
+            self.declare_parameter(spec.name, spec.default, descriptor)
         self.add_on_set_parameters_callback(self._on_set)
         self.ts = typestore()
         self.factory = messages.RosbagsFactory(self.ts)
         self.runner: LiveRunner | None = None
-        self.sub: Any = None
         self.pubs: dict[str, Any] = {}
+        self.sub: Any = None  # and the timer: only while active
         self.timer: Any = None
 
-    def values(self) -> dict[str, Any]:
-        """Current parameter values by name."""
+    def values(self) -> dict[str, Any]:  # noqa: D102 (current parameter values by name)
         return {p.name: self.get_parameter(p.name).value for p in params.PARAMETERS}
 
     def _on_set(self, changes: list[Any]) -> SetParametersResult:
-        for change in changes:
+        ours = [c for c in changes if c.name in params.defaults()]  # others: use_sim_time, ...
+        for change in ours:
             reason = params.check(change.name, change.value)
             if reason is not None:
                 self.get_logger().warning(f'rejected parameter change: {reason}')
                 return SetParametersResult(successful=False, reason=reason)
-        if self.runner is not None:
-            dynamic = {c.name: c.value for c in changes if c.name in params.DYNAMIC}
-            keys = ('score_threshold', 'iou_threshold', 'max_detections')
-            update = {k: v for k, v in dynamic.items() if k in keys}
-            if update:
-                pipeline = self.runner.pipeline
-                pipeline.config = pipeline.config.replace(**update)
+        update = {c.name: c.value for c in ours if c.name in _THRESHOLDS}
+        if update and self.runner is not None:
+            pipeline = self.runner.pipeline
+            pipeline.config = pipeline.config.replace(**update)  # one swap of a frozen object
+            now = self.get_clock().now().nanoseconds
+            self._send(*publishing.label_info(self.factory, pipeline, now, ''))
         return SetParametersResult(successful=True)
 
     def on_configure(self, state: State) -> TransitionCallbackReturn:
-        """Load the checkpoint, build the pipeline and the publishers."""
+        """Check the parameters, load the checkpoint, build the pipeline and the publishers."""
         v = self.values()
         try:
+            reasons = [r for r in (params.check(k, x) for k, x in v.items()) if r is not None]
+            if reasons:
+                raise ValueError('; '.join(reasons))
             limit_torch_threads()
             path = v['checkpoint'] or str(bundled_checkpoint())
             loaded = load_checkpoint(path, map_location=v['device'])
             config = params.pipeline_config(v, training_window(loaded.extra))
-            pipeline = Pipeline(loaded.model, loaded.config, config, logger=None)
-        except (AsynetError, OSError, ValueError) as err:
-            self.get_logger().error(f'configure failed: {err}')
+            pipeline = Pipeline(loaded.model, loaded.config, config)
+            table = publishing.node_publishers(pipeline.task).items()
+            self.pubs = {k: self.create_lifecycle_publisher(_msg_class(t), topic, _QOS[q])
+                         for k, (t, topic, q) in table}  # fmt: skip
+        except Exception as err:  # rclpy would turn it into ERROR, unlogged
+            self.get_logger().error(f'configure failed: {type(err).__name__}: {err}')
+            self.on_cleanup(state)
             return _FAIL
         self.runner = LiveRunner(
             pipeline, self._publish, queue_size=v['queue_size'], drop=v['drop_policy']
         )
-        out_type = messages.output_type(pipeline.task)
-        name = 'detections' if pipeline.task == 'detection' else 'classification'
-        latched = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
-                             durability=DurabilityPolicy.TRANSIENT_LOCAL)  # fmt: skip
-        table = {'out': (out_type, f'~/{name}', 10),
-                 'labels': (messages.LABEL_INFO, '~/label_info', latched),
-                 'image': (messages.IMAGE, '~/debug_image', 2),
-                 'diag': (messages.DIAGNOSTIC_ARRAY, '/diagnostics', 10)}  # fmt: skip
-        self.pubs = {
-            key: self.create_lifecycle_publisher(_msg_class(kind), topic, qos)
-            for key, (kind, topic, qos) in table.items()
-        }
-        self.out_type = out_type
         self.get_logger().info(f'configured: {path} ({pipeline.task}), {config}')
         return _OK
 
     def on_activate(self, state: State) -> TransitionCallbackReturn:
-        """Start the worker, subscribe, publish the label info."""
+        """Enable the publishers, publish the label info, subscribe, start the worker."""
         v = self.values()
-        if self.runner is None:
+        if self.runner is None or super().on_activate(state) != _OK:
             return _FAIL
-        self.msgtype = v['message_type']
-        self.sub = self.create_subscription(
-            _msg_class(self.msgtype), v['input_topic'], self._on_events, qos_profile_sensor_data,
-            raw=True,
-        )  # fmt: skip
-        self.runner.start()
-        result = super().on_activate(state)
-        now = self.get_clock().now().nanoseconds
-        self._send(*publishing.label_info(self.factory, self.runner.pipeline, now, v['frame_id']))
-        self.timer = self.create_timer(v['diagnostics_period_s'], self._diagnostics)
-        return result
+        try:
+            now = self.get_clock().now().nanoseconds
+            pipeline = self.runner.pipeline
+            self._send(*publishing.label_info(self.factory, pipeline, now, v['frame_id']))
+            self.msgtype = v['message_type']
+            self.sub = self.create_subscription(_msg_class(self.msgtype), v['input_topic'],
+                                                self._on_events, qos_profile_sensor_data,
+                                                raw=True)  # fmt: skip
+            self.timer = self.create_timer(v['diagnostics_period_s'], self._diagnostics)
+            self.runner.start()
+        except Exception as err:  # as in on_configure
+            self.get_logger().error(f'activate failed: {type(err).__name__}: {err}')
+            self.on_deactivate(state)
+            return _FAIL
+        return _OK
 
     def on_deactivate(self, state: State) -> TransitionCallbackReturn:
         """Unsubscribe and stop the worker (the pipeline and its state are kept)."""
@@ -144,7 +145,7 @@ class DetectorNode(LifecycleNode):
     def on_cleanup(self, state: State) -> TransitionCallbackReturn:
         """Release the model, the queue and the publishers."""
         for pub in self.pubs.values():
-            self.destroy_publisher(pub)
+            self.destroy_lifecycle_publisher(pub)
         self.pubs, self.runner = {}, None
         return _OK
 
@@ -172,12 +173,10 @@ class DetectorNode(LifecycleNode):
                 self._send(*out)
 
     def _diagnostics(self) -> None:
-        if self.runner is not None:
-            now, runner = self.get_clock().now().nanoseconds, self.runner
-            out = publishing.diagnostics(
-                self.factory, self.get_name(), runner.pipeline, runner.stats, now
-            )
-            self._send(*out)
+        if (runner := self.runner) is not None:
+            now = self.get_clock().now().nanoseconds
+            self._send(*publishing.diagnostics(self.factory, self.get_name(), runner.pipeline,
+                                               runner.stats, now))  # fmt: skip
 
     def _send(self, key: str, msgtype: str, msg: Any) -> None:
         pub = self.pubs.get(key)
@@ -191,9 +190,10 @@ def main(args: list[str] | None = None) -> int:
     node = DetectorNode()
     try:
         rclpy.spin(node)
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, ExternalShutdownException):
         pass
     finally:
+        node.on_shutdown(None)  # type: ignore[arg-type]
         node.destroy_node()
         rclpy.try_shutdown()
     return 0

@@ -27,7 +27,7 @@ from typing import Any
 from asynet_ros import messages, visual
 from asynet_ros.pipeline import Pipeline, Result
 
-__all__ = ['OUTPUT_TOPICS', 'diagnostics', 'label_info', 'result_outputs']
+__all__ = ['OUTPUT_TOPICS', 'diagnostics', 'label_info', 'node_publishers', 'result_outputs']
 
 #: Topic (relative to the node) of each output key, by task for ``out``.
 OUTPUT_TOPICS = {
@@ -39,6 +39,16 @@ OUTPUT_TOPICS = {
 }
 
 Output = tuple[str, str, Any]
+
+
+def node_publishers(task: str) -> dict[str, tuple[str, str, str]]:
+    """Output key -> (message type, topic, QoS kind: ``default``, ``latched`` or ``sensor``)."""
+    return {
+        'out': (messages.output_type(task), f'~/{OUTPUT_TOPICS[task]}', 'default'),
+        'labels': (messages.LABEL_INFO, f'~/{OUTPUT_TOPICS["labels"]}', 'latched'),
+        'image': (messages.IMAGE, f'~/{OUTPUT_TOPICS["image"]}', 'sensor'),
+        'diag': (messages.DIAGNOSTIC_ARRAY, OUTPUT_TOPICS['diag'], 'default'),
+    }
 
 
 def result_outputs(

@@ -22,8 +22,7 @@ import os
 
 from ament_index_python.packages import get_package_share_directory
 from launch import LaunchDescription
-from launch.actions import DeclareLaunchArgument, EmitEvent, RegisterEventHandler
-from launch.conditions import IfCondition
+from launch.actions import DeclareLaunchArgument, EmitEvent, OpaqueFunction, RegisterEventHandler
 from launch.events import matches_action
 from launch.substitutions import LaunchConfiguration
 from launch_ros.actions import LifecycleNode
@@ -31,9 +30,53 @@ from launch_ros.event_handlers import OnStateTransition
 from launch_ros.events.lifecycle import ChangeState
 from lifecycle_msgs.msg import Transition
 
+#: Launch arguments that override the parameter file, but only when given (non-empty).
+OVERRIDES = ('checkpoint', 'input_topic')
+
+
+def _node_and_transitions(context):
+    """The node, and (autostart) the configure event and an activate-once-configured handler."""
+    overrides = {}
+    for name in OVERRIDES:
+        value = LaunchConfiguration(name).perform(context)
+        if value:
+            overrides[name] = value
+    node = LifecycleNode(
+        package='asynet_ros',
+        executable='detector',
+        name='asynet_detector',
+        namespace=LaunchConfiguration('namespace').perform(context),
+        output='screen',
+        parameters=[LaunchConfiguration('params_file').perform(context), overrides],
+    )
+    if LaunchConfiguration('autostart').perform(context).lower() not in ('true', '1', 'yes'):
+        return [node]
+    matcher = matches_action(node)
+    activate = RegisterEventHandler(
+        OnStateTransition(
+            target_lifecycle_node=node,
+            start_state='configuring',  # not a later deactivate, which must stay inactive
+            goal_state='inactive',
+            entities=[
+                EmitEvent(
+                    event=ChangeState(
+                        lifecycle_node_matcher=matcher,
+                        transition_id=Transition.TRANSITION_ACTIVATE,
+                    )
+                )
+            ],
+        )
+    )
+    configure = EmitEvent(
+        event=ChangeState(
+            lifecycle_node_matcher=matcher, transition_id=Transition.TRANSITION_CONFIGURE
+        )
+    )
+    return [node, activate, configure]
+
 
 def generate_launch_description():
-    """Declare the arguments, start the node, then configure and activate it."""
+    """Declare the arguments; start the node, then configure and activate it."""
     share = get_package_share_directory('asynet_ros')
     args = [
         DeclareLaunchArgument(
@@ -42,47 +85,14 @@ def generate_launch_description():
             description='parameter file of the node',
         ),
         DeclareLaunchArgument(
-            'checkpoint', default_value='', description='checkpoint (.pt); empty: bundled demo'
+            'checkpoint',
+            default_value='',
+            description="checkpoint (.pt); empty: the parameter file's (bundled demo if empty)",
         ),
-        DeclareLaunchArgument('input_topic', default_value='/event_camera/events'),
+        DeclareLaunchArgument(
+            'input_topic', default_value='', description="event topic; empty: the file's"
+        ),
         DeclareLaunchArgument('namespace', default_value=''),
         DeclareLaunchArgument('autostart', default_value='true'),
     ]
-    node = LifecycleNode(
-        package='asynet_ros',
-        executable='detector',
-        name='asynet_detector',
-        namespace=LaunchConfiguration('namespace'),
-        output='screen',
-        parameters=[
-            LaunchConfiguration('params_file'),
-            {
-                'checkpoint': LaunchConfiguration('checkpoint'),
-                'input_topic': LaunchConfiguration('input_topic'),
-            },
-        ],
-    )
-    autostart = IfCondition(LaunchConfiguration('autostart'))
-    configure = EmitEvent(
-        event=ChangeState(
-            lifecycle_node_matcher=matches_action(node),
-            transition_id=Transition.TRANSITION_CONFIGURE,
-        ),
-        condition=autostart,
-    )
-    activate = RegisterEventHandler(
-        OnStateTransition(
-            target_lifecycle_node=node,
-            goal_state='inactive',
-            entities=[
-                EmitEvent(
-                    event=ChangeState(
-                        lifecycle_node_matcher=matches_action(node),
-                        transition_id=Transition.TRANSITION_ACTIVATE,
-                    )
-                )
-            ],
-        ),
-        condition=autostart,
-    )
-    return LaunchDescription([*args, node, activate, configure])
+    return LaunchDescription([*args, OpaqueFunction(function=_node_and_transitions)])

@@ -59,6 +59,11 @@ class DurabilityPolicy(enum.Enum):
 @dataclass
 class ParameterDescriptor:
     description: str = ''
+    dynamic_typing: bool = False
+
+
+class ExternalShutdownException(Exception):  # noqa: N818 (rclpy's name)
+    pass
 
 
 @dataclass
@@ -187,6 +192,9 @@ class LifecycleNode:
     def destroy_publisher(self, pub: Publisher) -> None:
         self.publishers.remove(pub)
 
+    def destroy_lifecycle_publisher(self, pub: Publisher) -> None:
+        self.destroy_publisher(pub)
+
     def destroy_node(self) -> None:
         pass
 
@@ -237,6 +245,8 @@ def installed() -> Iterator[None]:
     qos.ReliabilityPolicy = ReliabilityPolicy  # type: ignore[attr-defined]
     qos.DurabilityPolicy = DurabilityPolicy  # type: ignore[attr-defined]
     qos.qos_profile_sensor_data = QoSProfile(5, ReliabilityPolicy.BEST_EFFORT)  # type: ignore[attr-defined]
+    executors = types.ModuleType('rclpy.executors')
+    executors.ExternalShutdownException = ExternalShutdownException  # type: ignore[attr-defined]
     rcl = types.ModuleType('rcl_interfaces')
     rcl_msg = types.ModuleType('rcl_interfaces.msg')
     rcl_msg.ParameterDescriptor = ParameterDescriptor  # type: ignore[attr-defined]
@@ -245,6 +255,7 @@ def installed() -> Iterator[None]:
         'rclpy': rclpy,
         'rclpy.lifecycle': lifecycle,
         'rclpy.qos': qos,
+        'rclpy.executors': executors,
         'rcl_interfaces': rcl,
         'rcl_interfaces.msg': rcl_msg,
         'vision_msgs.msg': _messages_module(['Detection2DArray', 'Classification', 'LabelInfo']),

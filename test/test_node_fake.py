@@ -129,3 +129,22 @@ def test_cleanup_releases_and_a_restart_gives_the_same_outputs(packets: list[byt
         second = _run_once(node, packets[:30])
     assert len(first) == 30
     assert second == first  # byte-identical messages, stamps included
+
+
+def test_other_parameters_pass_and_an_int_for_a_float_is_accepted() -> None:
+    with fake_rclpy.installed():
+        node = _node()
+        sim = node.set_parameters([fake_rclpy.Parameter('use_sim_time', True)])[0]  # type: ignore[attr-defined]
+        assert sim.successful  # not ours: left to rclpy
+        one = node.set_parameters([fake_rclpy.Parameter('diagnostics_period_s', 2)])[0]  # type: ignore[attr-defined]
+        assert one.successful
+        assert node.trigger_configure() == fake_rclpy.TransitionCallbackReturn.SUCCESS  # type: ignore[attr-defined]
+
+
+def test_configure_refuses_a_bad_value_given_at_startup() -> None:
+    with fake_rclpy.installed():
+        node = _node()
+        node._params['queue_size'] = 0  # type: ignore[attr-defined]  # as a bad launch override
+        assert node.trigger_configure() == fake_rclpy.TransitionCallbackReturn.FAILURE  # type: ignore[attr-defined]
+        assert node.runner is None  # type: ignore[attr-defined]
+        assert node.publishers == []  # type: ignore[attr-defined]

@@ -109,7 +109,7 @@ def test_label_info_image_and_diagnostics(ts: object) -> None:
 
 def test_detector_yaml_lists_every_parameter_with_a_valid_value() -> None:
     data = yaml.safe_load((ROOT / 'config' / 'detector.yaml').read_text(encoding='utf-8'))
-    values = data['asynet_detector']['ros__parameters']
+    values = data['/**/asynet_detector']['ros__parameters']
     assert sorted(values) == sorted(params.defaults())
     for name, value in values.items():
         assert params.check(name, value) is None, name
@@ -157,6 +157,7 @@ def test_launch_file_parses_and_names_the_executable() -> None:
     names = {n.name for n in tree.body if isinstance(n, ast.FunctionDef)}
     assert 'generate_launch_description' in names
     assert "executable='detector'" in source
+    assert "start_state='configuring'" in source  # a manual deactivate is not undone
 
 
 def test_launch_description_builds_with_ros() -> None:

@@ -150,3 +150,22 @@ def test_corrupt_bag_is_a_bag_error(tmp_path: Path) -> None:
     db.write_bytes(db.read_bytes()[:4096])
     with pytest.raises(BagError, match='bag'):
         events_cli.event_stats(bag)
+
+
+def test_replay_honours_thresholds_alone_and_flushes_the_tail(tmp_path: Path) -> None:
+    bag = tmp_path / 'synth'
+    events_cli.write_synthetic_bag(bag, seconds=0.2, seed=2)  # one 200 ms segment: 20 000 events
+    out = tmp_path / 'r'
+    args = [str(bag), '--out', str(out), '--no-progress', '--frames', '0']
+    assert (
+        replay_cli.main([*args, '--score-threshold', '1.0', '--update-every-events', '1500']) == 0
+    )
+    report = json.loads((out / 'report.json').read_text())
+    assert report['events'] == 20_000
+    assert report['outputs'] == 14  # 13 x 1500 and the 500-event tail at the end of the bag
+    ts = typestore()
+    with Reader(out / 'outputs') as reader:
+        msgs = [ts.deserialize_cdr(raw, c.msgtype) for c, _, raw in reader.messages()
+                if c.topic == '/asynet/detections']  # fmt: skip
+    assert len(msgs) == 14
+    assert all(len(m.detections) == 0 for m in msgs)  # nothing scores 1.0

@@ -220,10 +220,7 @@ def _pipeline(args: argparse.Namespace) -> Pipeline:
     limit_torch_threads()
     path = args.checkpoint or bundled_checkpoint()
     loaded = load_checkpoint(path)
-    window_events, window_us = training_window(loaded.extra)
-    if args.window_events is None and args.window_us is None:
-        args.window_events, args.window_us = window_events, window_us
-    config: PipelineConfig = pipeline_config(args)
+    config: PipelineConfig = pipeline_config(args, training_window(loaded.extra))
     return Pipeline(loaded.model, loaded.config, config)
 
 

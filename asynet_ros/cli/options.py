@@ -41,14 +41,22 @@ def add_pipeline_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument('--resync-every', type=int, default=1000)
 
 
-def pipeline_config(args: argparse.Namespace, default_window_events: int = 25_000) -> Any:
-    """A validated :class:`PipelineConfig` from the parsed options."""
-    window_events = args.window_events
-    if window_events is None and args.window_us is None:
-        window_events = default_window_events
+def pipeline_config(
+    args: argparse.Namespace, trained: tuple[int | None, int | None] = (25_000, None)
+) -> Any:
+    """A validated :class:`PipelineConfig` from the parsed options.
+
+    Args:
+        args: the parsed options.
+        trained: (window_events, window_us) the checkpoint was trained with, used when neither
+            ``--window-events`` nor ``--window-us`` is given.
+    """
+    window_events, window_us = args.window_events, args.window_us
+    if window_events is None and window_us is None:
+        window_events, window_us = trained
     return PipelineConfig(
         window_events=window_events,
-        window_us=args.window_us,
+        window_us=window_us,
         update_every_events=args.update_every_events,
         update_every_us=args.update_every_us,
         mode=args.mode,

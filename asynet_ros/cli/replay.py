@@ -181,7 +181,9 @@ def replay(
     with EventBag(bag_path) as bag:
         chosen = bag.pick_topic(topic)
         report = ReplayReport(str(bag_path), chosen.name, str(checkpoint), pipeline.task)
-        results = _run(bag, chosen.name, chosen.count, pipeline, out, report, frames, progress)
+        keep = labels is not None  # the results are kept only to score them
+        results = _run(bag, chosen.name, chosen.count, pipeline, out, report, frames, progress,
+                       keep)  # fmt: skip
     report.counters = pipeline.counters.to_dict()
     report.updates, report.outputs = pipeline.counters.updates, pipeline.counters.outputs
     if labels is not None:
@@ -203,6 +205,7 @@ def _run(
     report: ReplayReport,
     frames: int,
     progress: bool,
+    keep_results: bool,
 ) -> tuple[list[Result], list[np.ndarray]]:
     ts = bag.typestore
     factory = messages.RosbagsFactory(ts)
@@ -220,13 +223,24 @@ def _run(
             typestore=ts,
             offered_qos_profiles=[_qos(True, True, 1)],
         )
-        first = True
         bar = tqdm(
             total=count, unit='msg', desc='replay', disable=not progress, file=sys.stderr,
             mininterval=1.0,
         )  # fmt: skip
+
+        def emit(outputs: list[Result], seconds: float) -> None:
+            for result in outputs:
+                report.latencies_s.append(seconds)
+                keep.offer(report.outputs, pipeline, result)
+                report.outputs += 1
+                if keep_results:
+                    results.append(result)
+                ros_msg = messages.result_message(factory, result, pipeline.class_names)
+                writer.write(conn, result.stamp_ns, bytes(ts.serialize_cdr(ros_msg, out_type)))
+
+        last = None
         for timestamp, msg in bag.event_messages(topic):
-            if first:
+            if last is None:
                 info = messages.label_info(
                     factory,
                     pipeline.class_names,
@@ -237,20 +251,21 @@ def _run(
                 writer.write(
                     info_conn, timestamp, bytes(ts.serialize_cdr(info, messages.LABEL_INFO))
                 )
-                first = False
+            last = msg
             start = time.perf_counter()
             outputs = pipeline.process(msg)
-            done = time.perf_counter()
-            report.seconds += done - start
+            seconds = time.perf_counter() - start
+            report.seconds += seconds
             report.messages += 1
             report.events = pipeline.counters.events
-            for result in outputs:
-                report.latencies_s.append(done - start)
-                keep.offer(len(results), pipeline, result)
-                results.append(result)
-                ros_msg = messages.result_message(factory, result, pipeline.class_names)
-                writer.write(conn, result.stamp_ns, bytes(ts.serialize_cdr(ros_msg, out_type)))
+            emit(outputs, seconds)
             bar.update(1)
+        if last is not None:  # the end of the bag: apply what the update policy held back
+            start = time.perf_counter()
+            outputs = pipeline.flush(last)
+            seconds = time.perf_counter() - start
+            report.seconds += seconds
+            emit(outputs, seconds)
         bar.close()
     return results, keep.frames
 
@@ -324,12 +339,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.checkpoint is None:
             args.checkpoint = bundled_checkpoint()
-        config = None
-        if any(getattr(args, k) is not None for k in ('window_events', 'window_us')) or (
-            args.update_every_events or args.update_every_us or args.mode != 'adaptive'
-        ):
-            loaded_window = training_window(load_checkpoint(args.checkpoint).extra)
-            config = pipeline_config(args, loaded_window[0] or 25_000)
+        trained = training_window(load_checkpoint(args.checkpoint).extra)
+        config = pipeline_config(args, trained)
         summary = replay(
             args.bag,
             args.checkpoint,

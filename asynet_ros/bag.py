@@ -89,6 +89,14 @@ class EventBag:
             self._reader.open()
         except Exception as err:  # rosbags raises several unrelated types for bad bags
             raise BagError(f'cannot open bag {self.path}: {err}') from err
+        for conn in self._reader.connections:  # rosbags takes metadata values as they come
+            if not (isinstance(conn.topic, str) and isinstance(conn.msgtype, str)
+                    and isinstance(conn.msgcount, int)):  # fmt: skip
+                self._reader.close()
+                raise BagError(
+                    f'bag {self.path}: corrupt metadata.yaml (topic {conn.topic!r}, type '
+                    f'{conn.msgtype!r}, message count {conn.msgcount!r})'
+                )
 
     def __enter__(self) -> EventBag:
         return self

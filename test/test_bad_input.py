@@ -23,6 +23,7 @@ checkpoints, configs) fail with a typed error that names the file.
 from __future__ import annotations
 
 import logging
+import re
 from pathlib import Path
 
 import numpy as np
@@ -268,3 +269,16 @@ def test_training_config_unknown_key_and_wrong_type(tmp_path: Path) -> None:
 )
 def test_runtime_parameter_rejected_with_reason(name: str, value: object, reason: str) -> None:
     assert params.check(name, value) == reason
+
+
+def test_bag_with_a_null_message_count(bag: Path, tmp_path: Path) -> None:
+    broken = tmp_path / 'bag'
+    broken.mkdir()
+    for f in bag.iterdir():
+        (broken / f.name).write_bytes(f.read_bytes())
+    meta = broken / 'metadata.yaml'
+    pattern = r'- message_count: \d+\n(\s+)topic_metadata'
+    text = re.sub(pattern, r'- message_count: null\n\1topic_metadata', meta.read_text())
+    meta.write_text(text)
+    with pytest.raises(BagError, match=r'corrupt metadata\.yaml'):
+        EventBag(broken)

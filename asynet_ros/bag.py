@@ -46,6 +46,9 @@ from asynet_ros.interfaces import typestore
 __all__ = ['BagError', 'BagTopic', 'EventBag', 'bag_dir', 'cdr_to_event_message']
 
 
+_EMPTY_STORAGE_HINT = ' (set storage_identifier in metadata.yaml to sqlite3 or mcap)'
+
+
 class BagError(AsynetError, ValueError):
     """A bag is missing, unreadable or corrupt, or lacks the requested topic."""
 
@@ -88,7 +91,8 @@ class EventBag:
             self._reader = Reader(self.path)
             self._reader.open()
         except Exception as err:  # rosbags raises several unrelated types for bad bags
-            raise BagError(f'cannot open bag {self.path}: {err}') from err
+            hint = _EMPTY_STORAGE_HINT if "Storage plugin ''" in str(err) else ''
+            raise BagError(f'cannot open bag {self.path}: {err}{hint}') from err
         for conn in self._reader.connections:  # rosbags takes metadata values as they come
             if not (isinstance(conn.topic, str) and isinstance(conn.msgtype, str)
                     and isinstance(conn.msgcount, int)):  # fmt: skip

@@ -32,34 +32,27 @@ from __future__ import annotations
 
 import argparse
 import json
-import sqlite3
 import sys
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Sequence
+from contextlib import suppress
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rosbags.rosbag2 import Reader, ReaderError
-
 from asynet_core.errors import AsynetError, ConfigError
+from asynet_ros.bag import EventBag
 from asynet_ros.dds.config import use_loopback
 from asynet_ros.dds.errors import BagError
 from asynet_ros.dds.qos import DEFAULT, EVENTS_DRIVER, LATCHED, QosProfile
 from asynet_ros.dds.transport import DdsGraph, RawPublisher
-from asynet_ros.interfaces import LEGACY_ALIASES, typestore
+from asynet_ros.event_message import EVENT_TYPES
+from asynet_ros.interfaces import LEGACY_ALIASES
 
 __all__ = ['PlayStats', 'main', 'play', 'qos_for']
 
-#: Types published with the event drivers' QoS.
-EVENT_TYPES = frozenset(
-    {'event_camera_msgs/msg/EventPacket', 'dvs_msgs/msg/EventArray', *LEGACY_ALIASES}
-)
 _LATCHED_TYPES = frozenset({'vision_msgs/msg/LabelInfo'})
 _ACK_TIMEOUT_S = 2.0
-_EMPTY_STORAGE_HINT = ' (set storage_identifier in metadata.yaml to sqlite3 or mcap)'
-_BAG_ERRORS = (ReaderError, OSError, sqlite3.Error, KeyError, ValueError)
 
 
 @dataclass
@@ -119,9 +112,11 @@ def play(
     """
     if rate < 0:
         raise ConfigError(f'rate must be >= 0 (0 = as fast as possible), got {rate}')
-    ts = typestore()
-    with _open(bag) as reader:
-        selected = _select(reader, ts, topics)
+    if not Path(bag).exists():
+        raise BagError(f'no bag at {bag}')
+    with EventBag(bag) as opened:
+        ts = opened.typestore
+        selected = _select(opened, ts, topics)
         with DdsGraph(domain_id, ts) as graph:
             publishers = {
                 topic: graph.publisher(topic, msgtype, qos_for(msgtype))
@@ -131,32 +126,15 @@ def play(
             time.sleep(start_delay_s)
             stats = PlayStats(topics=dict.fromkeys(selected, 0), domain_id=graph.domain_id)
             with suppress(KeyboardInterrupt):  # Ctrl-C ends a (looped) playback cleanly
-                _play(bag, reader, publishers, rate, loop, stats)
+                _play(opened, publishers, rate, loop, stats)
                 for publisher in publishers.values():  # let RELIABLE readers get the tail
                     publisher.wait_for_acks(_ACK_TIMEOUT_S)
             return stats
 
 
-@contextmanager
-def _open(bag: str | Path) -> Iterator[Reader]:
-    path = Path(bag)
-    if not path.exists():
-        raise BagError(f'no bag at {path}')
-    try:
-        reader = Reader(path)
-        reader.open()
-    except _BAG_ERRORS as err:
-        hint = _EMPTY_STORAGE_HINT if "Storage plugin ''" in str(err) else ''
-        raise BagError(f'cannot open bag {path}: {err}{hint}') from err
-    try:
-        yield reader
-    finally:
-        reader.close()
-
-
-def _select(reader: Reader, ts: Any, topics: Sequence[str] | None) -> dict[str, str]:
+def _select(bag: EventBag, ts: Any, topics: Sequence[str] | None) -> dict[str, str]:
     """Topic -> type published (legacy names mapped), for the requested or all known topics."""
-    available = {conn.topic: conn.msgtype for conn in reader.connections}
+    available = {topic.name: topic.msgtype for topic in bag.topics}
     listing = ', '.join(f'{t} [{m}]' for t, m in sorted(available.items())) or 'none'
     wanted = list(dict.fromkeys(topics)) if topics else sorted(available)
     missing = [t for t in wanted if t not in available]
@@ -183,38 +161,28 @@ def _wait_for_subscribers(publishers: dict[str, RawPublisher], timeout_s: float)
 
 
 def _play(
-    bag: str | Path,
-    reader: Reader,
+    bag: EventBag,
     publishers: dict[str, RawPublisher],
     rate: float,
     loop: bool,
     stats: PlayStats,
 ) -> None:
-    connections = [conn for conn in reader.connections if conn.topic in publishers]
     started = time.monotonic()
     while True:
         first_ns: int | None = None
         pass_start = time.monotonic()
-        for conn, stamp_ns, raw in _messages(bag, reader, connections):
+        for topic, _, stamp_ns, raw in bag.raw_messages(list(publishers)):
             first_ns = stamp_ns if first_ns is None else first_ns
             if rate > 0:
                 _sleep_until(pass_start + (stamp_ns - first_ns) * 1e-9 / rate)
-            publishers[conn.topic].publish(raw)
+            publishers[topic].publish(raw)
             stats.messages += 1
             stats.bytes += len(raw)
-            stats.topics[conn.topic] += 1
+            stats.topics[topic] += 1
             stats.seconds = time.monotonic() - started
         stats.loops += 1
         if not loop or first_ns is None:
             return
-
-
-def _messages(bag: str | Path, reader: Reader, connections: list[Any]) -> Iterator[Any]:
-    """The bag's messages in time order, read errors raised as :class:`BagError`."""
-    try:
-        yield from reader.messages(connections=connections)
-    except _BAG_ERRORS as err:
-        raise BagError(f'cannot read bag {bag}: {err}') from err
 
 
 def _sleep_until(deadline: float) -> None:

@@ -159,10 +159,12 @@ class DdsGraph:
 class _Endpoint:
     """What publishers and subscriptions share: names, QoS and a matched-count poll."""
 
-    def __init__(self, ros_topic: str, msgtype: str, qos: QosProfile) -> None:
+    def __init__(self, graph: DdsGraph, ros_topic: str, msgtype: str, qos: QosProfile) -> None:
         self.ros_topic = ros_topic
         self.msgtype = msgtype
         self.qos = qos
+        self._topic = graph.topic(ros_topic, msgtype)
+        self._cqos = qos.to_qos(graph.endpoint_user_data(msgtype))
 
     def _describe(self) -> str:
         return f'{self.ros_topic} [{self.msgtype}]'
@@ -232,11 +234,10 @@ class RawPublisher(_Endpoint):
     def __init__(
         self, graph: DdsGraph, ros_topic: str, msgtype: str, qos: QosProfile = DEFAULT
     ) -> None:
-        super().__init__(ros_topic, msgtype, qos)
-        topic = graph.topic(ros_topic, msgtype)
-        cqos = qos.to_qos(graph.endpoint_user_data(msgtype))
+        super().__init__(graph, ros_topic, msgtype, qos)
         self._writer = _create(
-            lambda: DataWriter(graph.participant, topic, qos=cqos), f'publisher {self._describe()}'
+            lambda: DataWriter(graph.participant, self._topic, qos=self._cqos),
+            f'publisher {self._describe()}',
         )
 
     def publish(self, cdr: bytes | bytearray | memoryview) -> None:
@@ -307,11 +308,9 @@ class RawSubscription(_Endpoint):
     def __init__(
         self, graph: DdsGraph, ros_topic: str, msgtype: str, qos: QosProfile = DEFAULT
     ) -> None:
-        super().__init__(ros_topic, msgtype, qos)
-        topic = graph.topic(ros_topic, msgtype)
-        cqos = qos.to_qos(graph.endpoint_user_data(msgtype))
+        super().__init__(graph, ros_topic, msgtype, qos)
         self._reader = _create(
-            lambda: DataReader(graph.participant, topic, qos=cqos),
+            lambda: DataReader(graph.participant, self._topic, qos=self._cqos),
             f'subscription {self._describe()}',
         )
         self._condition = ReadCondition(self._reader, _ANY_STATE)

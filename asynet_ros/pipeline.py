@@ -200,8 +200,7 @@ class _Stream:
     rep_state: Any
     decoders: dict[str, Any] = field(default_factory=dict)
     last_t_us: int | None = None
-    pending: list[np.ndarray] = field(default_factory=list)
-    pending_events: int = 0
+    pending: list[np.ndarray] = field(default_factory=list)  # never holds an empty array
     next_update_t_us: int | None = None
     last_stamp_ns: int = 0
 
@@ -346,16 +345,15 @@ class Pipeline:
         stream, events = self._order(stream, events)
         self.counters.events += len(events)
         stream.pending.append(events)
-        stream.pending_events += len(events)
         return stream, int(events['t'][0]), msg
 
     def flush(self, msg: EventMessage | None = None) -> list[Result]:
         """Apply events held back by the update policy (end of a bag); at most one output."""
         stream = self._stream
-        if stream is None or not stream.pending_events:
+        if stream is None or not stream.pending:
             return []
         chunk = concatenate_events(stream.pending)
-        stream.pending, stream.pending_events = [], 0
+        stream.pending = []
         ref = msg or EventMessage(0, '', stream.sensor.width, stream.sensor.height, 'evt3')
         return [self._update(stream, chunk, ref, int(chunk['t'][0]))]
 
@@ -478,29 +476,27 @@ class Pipeline:
 
     def _chunks(self, stream: _Stream, coalesce: bool) -> list[np.ndarray]:
         """Split the pending events into update steps by the update policy."""
-        cfg = self.config
-        if not stream.pending_events:
-            return []
-        every_n, every_us = cfg.update_every_events, cfg.update_every_us
-        if every_n is None and every_us is None:
-            cut = [stream.pending_events]
-        elif every_n is not None:
-            cut = list(range(every_n, stream.pending_events + 1, every_n))
-        else:
-            cut = self._time_cuts(stream, every_us or 1)
-        if not cut:
+        if not stream.pending:
             return []
         pending = concatenate_events(stream.pending)
+        every_n, every_us = self.config.update_every_events, self.config.update_every_us
+        if every_n is None and every_us is None:
+            cut = [len(pending)]
+        elif every_n is not None:
+            cut = list(range(every_n, len(pending) + 1, every_n))
+        else:
+            cut = self._time_cuts(stream, pending['t'], every_us or 1)
+        if not cut:
+            stream.pending = [pending]
+            return []
         if coalesce:
             cut = [cut[-1]]
         chunks = np.split(pending[: cut[-1]], cut[:-1])
         rest = pending[cut[-1] :]
         stream.pending = [rest] if len(rest) else []
-        stream.pending_events = len(rest)
         return chunks
 
-    def _time_cuts(self, stream: _Stream, every_us: int) -> list[int]:
-        pending_t = concatenate_events(stream.pending)['t']
+    def _time_cuts(self, stream: _Stream, pending_t: np.ndarray, every_us: int) -> list[int]:
         if stream.next_update_t_us is None:
             stream.next_update_t_us = int(pending_t[0]) + every_us
         first = stream.next_update_t_us

@@ -193,15 +193,15 @@ class LiveRunner:
         self.stats.batches += 1
         msgs = [m for _, m in batch]
         try:
-            if self.drop == 'oldest':  # dropped before the batch arrived
-                self._skip(skipped)
+            if self.drop == 'oldest' and skipped:  # dropped before the batch arrived
+                self.pipeline.skip(skipped)
             if len(msgs) == 1:
                 results = self.pipeline.process(msgs[0])
             else:
                 self.stats.backlog_batches += 1
                 results = self.pipeline.process_batch(msgs)
-            if self.drop == 'newest':  # rejected while the batch filled the queue
-                self._skip(skipped)
+            if self.drop == 'newest' and skipped:  # rejected while the batch filled the queue
+                self.pipeline.skip(skipped)
         except Exception as err:  # keep the node alive whatever a message did
             self.stats.errors += 1
             self.log.warning(
@@ -216,9 +216,3 @@ class LiveRunner:
                 self.stats.errors += 1
                 self.stats.publish_errors += 1
                 self.log.warning('publish', f'publishing failed: {type(err).__name__}: {err}')
-
-    def _skip(self, msgs: list[EventMessage]) -> None:
-        """Keep the decoders in step over dropped messages (pipelines without ``skip``: no-op)."""
-        skip = getattr(self.pipeline, 'skip', None)
-        if msgs and skip is not None:
-            skip(msgs)

@@ -33,6 +33,7 @@ class _FakePipeline:
         self.release = threading.Event()
         self.started = threading.Event()
         self.calls: list[tuple[str, list[int]]] = []
+        self.skipped: list[int] = []
 
     def process(self, msg: EventMessage) -> list[Any]:
         self._wait()
@@ -40,6 +41,9 @@ class _FakePipeline:
         if msg.seq < 0:
             raise RuntimeError('boom')
         return [msg.seq]
+
+    def skip(self, msgs: list[EventMessage]) -> None:
+        self.skipped.extend(m.seq for m in msgs)
 
     def process_batch(self, msgs: list[EventMessage]) -> list[Any]:
         self._wait()

@@ -19,6 +19,14 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 STAMP := $(VENV)/.installed
+# ROS 2 Jazzy from PyPI, the interface packages built from msg/, and (where ../shared/ros2 exists)
+# the launch kit no registry carries; each step reruns only when its inputs change.
+ROS_STAMP := $(VENV)/.ros-jazzy
+IFACES_STAMP := $(VENV)/.ros-interfaces
+LAUNCH_STAMP := $(VENV)/.ros-launch
+SHARED_ROS2 := $(realpath ../shared/ros2)
+MSG_FILES := $(wildcard msg/*/msg/*.msg)
+ROS_STAMPS := $(ROS_STAMP) $(IFACES_STAMP) $(if $(SHARED_ROS2),$(LAUNCH_STAMP))
 # Pinned: an unpinned torch (directly or via a range) resolves to GBs of CUDA wheels; this is the CPU one.
 TORCH := torch==2.13.0
 SPCONV := spconv==2.3.8
@@ -30,7 +38,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: install test lint demo clean distclean
 
-install: $(STAMP)
+install: $(STAMP) $(ROS_STAMPS)
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,9 +54,26 @@ $(STAMP): setup.py setup.cfg $(CPP_SOURCES) | $(VENV)/bin/python
 	$(BIN)/python -m pip install --no-build-isolation -e '.[test]'
 	touch $@
 
+$(ROS_STAMP): requirements/ros-jazzy.txt | $(VENV)/bin/python
+	# setuptools<80 again: colcon's ament_python builds need it.
+	$(BIN)/python -m pip install -r requirements/ros-jazzy.txt 'setuptools<80'
+	tools/install_ament_copyright.sh $(VENV)
+	touch $@
+
+$(IFACES_STAMP): $(MSG_FILES) tools/build_ros_interfaces.py $(ROS_STAMP)
+	$(BIN)/python tools/build_ros_interfaces.py --venv $(VENV)
+	touch $@
+
+# launch, launch_ros, launch_testing(_ros) wheels and composition_interfaces (launch_ros imports it).
+$(LAUNCH_STAMP): $(wildcard $(SHARED_ROS2)/wheels/*.whl) $(IFACES_STAMP)
+	$(BIN)/python -m pip install --no-deps $(SHARED_ROS2)/wheels/*.whl
+	$(BIN)/python tools/build_ros_interfaces.py --venv $(VENV) --only \
+		--extra $(SHARED_ROS2)/composition_interfaces
+	touch $@
+
 # The compiled backend must load in tests: a silent fallback to torch would hide a broken build.
 test: export ASYNET_REQUIRE_CPP := 1
-test: $(STAMP)
+test: $(STAMP) $(ROS_STAMPS)
 	mkdir -p build
 	# Old result files must not count towards this run.
 	colcon test-result --test-result-base build --delete-yes > /dev/null
@@ -75,7 +100,7 @@ lint: $(STAMP)
 
 DEMO := out/demo
 
-demo: $(STAMP)
+demo: $(STAMP) $(ROS_STAMPS)
 	rm -rf $(DEMO) && mkdir -p $(DEMO)
 	asynet-events synth $(DEMO)/bag --seconds 2 --seed 0 > $(DEMO)/synth.json
 	asynet-events stats $(DEMO)/bag

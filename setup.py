@@ -18,10 +18,10 @@ colcon (``colcon build``) and pip (``pip install -e '.[test]'``) both run this f
 resolved through ``realpath`` because ``colcon build --symlink-install`` runs it via a symlink.
 """
 
-import os
 from glob import glob
+import os
 
-from pybind11.setup_helpers import Pybind11Extension, build_ext
+from pybind11.setup_helpers import build_ext, Pybind11Extension
 from setuptools import find_packages, setup
 
 PACKAGE_NAME = 'asynet_ros'

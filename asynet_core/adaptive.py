@@ -35,8 +35,8 @@ cannot lock the choice.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
+import time
 from typing import Any, Literal
 
 import numpy as np

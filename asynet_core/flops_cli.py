@@ -28,11 +28,11 @@ mean over samples is printed and written as JSON.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable, Sequence
 import json
+from pathlib import Path
 import statistics
 import sys
-from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -40,9 +40,9 @@ import torch
 
 from asynet_core.engine import AsyncSparseVGG
 from asynet_core.events import SensorSize
-from asynet_core.flops import MODES, LayerFlops, update_flops
+from asynet_core.flops import LayerFlops, MODES, update_flops
 from asynet_core.models import ARCHS, ModelConfig, SparseVGG
-from asynet_core.representations import InputMapping, histogram
+from asynet_core.representations import histogram, InputMapping
 from asynet_core.synthetic import moving_edges
 
 __all__ = [

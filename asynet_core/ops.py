@@ -25,10 +25,10 @@ missing extension into an import error, so a broken build cannot hide behind the
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 import contextlib
 import os
 import sys
-from collections.abc import Iterator, Sequence
 from types import ModuleType
 from typing import Any
 
@@ -40,11 +40,11 @@ from asynet_core.errors import BackendError, ConfigError, EventFormatError
 from asynet_core.events import EVENT_DTYPE
 from asynet_core.evt3_ref import evt3_clip_size
 from asynet_core.ops_ref import (
+    ConvWeights,
+    evt3_initial_state,
     EVT3_STATE_FIELDS,
     EVT3_TRIGGER_DTYPE,
-    ConvWeights,
     LayerUpdate,
-    evt3_initial_state,
 )
 
 __all__ = [

@@ -30,13 +30,13 @@ import numpy as np
 import torch
 
 from asynet_core.evt3_ref import (
+    check_evt3_args,
+    evt3_decode,
+    evt3_initial_state,
     EVT3_ROLLOVER_TOLERANCE,
     EVT3_STATE_FIELDS,
     EVT3_TIME_PERIOD_US,
     EVT3_TRIGGER_DTYPE,
-    check_evt3_args,
-    evt3_decode,
-    evt3_initial_state,
 )
 
 __all__ = [

@@ -38,13 +38,13 @@ import torch
 from asynet_core import ops
 from asynet_core.errors import ConfigError, EventOrderError, ShapeError
 from asynet_core.events import (
-    SensorSize,
     check_event_array,
     check_in_sensor,
     check_polarity,
     check_time_order,
     concatenate_events,
     empty_events,
+    SensorSize,
 )
 from asynet_core.window import EventBuffer
 

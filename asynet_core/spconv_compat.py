@@ -27,11 +27,11 @@ than one
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 import contextlib
 import logging
-import warnings
-from collections.abc import Iterator
 from typing import Any
+import warnings
 
 import torch
 

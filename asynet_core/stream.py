@@ -33,9 +33,9 @@ from asynet_core.events import SensorSize
 from asynet_core.representations import (
     EventRepresentation,
     InputMapping,
+    make_representation,
     RepresentationState,
     SiteUpdate,
-    make_representation,
 )
 from asynet_core.window import SlidingWindow
 

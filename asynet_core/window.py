@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from asynet_core.errors import ConfigError, EventOrderError
-from asynet_core.events import EVENT_DTYPE, check_event_array, check_time_order, empty_events
+from asynet_core.events import check_event_array, check_time_order, empty_events, EVENT_DTYPE
 
 __all__ = ['EventBuffer', 'SlidingWindow', 'WindowChange']
 

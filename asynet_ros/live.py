@@ -30,11 +30,11 @@ them would make the next events seem to step back in time and reset the stream.
 from __future__ import annotations
 
 import collections
+from collections.abc import Callable
+from dataclasses import dataclass
 import logging
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
 
 from asynet_core.errors import ConfigError
 from asynet_ros.event_message import EventMessage

@@ -25,11 +25,11 @@ import importlib
 import sys
 from typing import Any
 
-import rclpy
 from rcl_interfaces.msg import ParameterDescriptor, SetParametersResult
+import rclpy
 from rclpy.executors import ExternalShutdownException
 from rclpy.lifecycle import LifecycleNode, State, TransitionCallbackReturn
-from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy, qos_profile_sensor_data
+from rclpy.qos import DurabilityPolicy, qos_profile_sensor_data, QoSProfile, ReliabilityPolicy
 
 from asynet_core.errors import AsynetError
 from asynet_core.models import load_checkpoint
@@ -37,7 +37,7 @@ from asynet_ros import bundled_checkpoint, messages, params, publishing
 from asynet_ros.bag import cdr_to_event_message
 from asynet_ros.interfaces import typestore
 from asynet_ros.live import LiveRunner
-from asynet_ros.pipeline import Pipeline, Result, limit_torch_threads, training_window
+from asynet_ros.pipeline import limit_torch_threads, Pipeline, Result, training_window
 
 _OK, _FAIL = TransitionCallbackReturn.SUCCESS, TransitionCallbackReturn.FAILURE
 _THRESHOLDS = ('score_threshold', 'iou_threshold', 'max_detections')

@@ -40,26 +40,26 @@ fraction of a millisecond between packets, and subscribers expect non-decreasing
 
 from __future__ import annotations
 
-import dataclasses
-import logging
-import time
 from collections.abc import Callable
+import dataclasses
 from dataclasses import dataclass, field
+import logging
 from pathlib import Path
+import time
 from typing import Any
 
 import numpy as np
 import torch
 
-from asynet_core.adaptive import UPDATE_MODES, AdaptiveUpdater
+from asynet_core.adaptive import AdaptiveUpdater, UPDATE_MODES
 from asynet_core.engine.engine import AsyncEngine
 from asynet_core.errors import ConfigError
-from asynet_core.events import SensorSize, concatenate_events, empty_events
-from asynet_core.models import ModelConfig, load_checkpoint
+from asynet_core.events import concatenate_events, empty_events, SensorSize
+from asynet_core.models import load_checkpoint, ModelConfig
 from asynet_core.models.yolo import postprocess
 from asynet_core.representations import InputMapping, make_representation
 from asynet_core.window import SlidingWindow
-from asynet_ros.decoders import ENCODINGS, DecodeError, make_decoder
+from asynet_ros.decoders import DecodeError, ENCODINGS, make_decoder
 from asynet_ros.event_message import DVS_ENCODING, EventMessage
 from asynet_ros.ratelimit import RateLimitedLog
 

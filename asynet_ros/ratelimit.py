@@ -16,9 +16,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 import logging
 import time
-from collections.abc import Callable
 
 __all__ = ['RateLimitedLog']
 

@@ -40,13 +40,13 @@ single-thread fp32 matmul rate as the compute yardstick. Everything runs with on
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
 import platform
 import statistics
 import sys
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
@@ -59,9 +59,9 @@ from asynet_core.flops_cli import ARCH_DATASETS, write_json
 from asynet_core.models import (
     ARCHS,
     DenseVGG,
+    load_sparse_weights_into_dense,
     ModelConfig,
     SparseVGG,
-    load_sparse_weights_into_dense,
     to_sparse_input,
 )
 from asynet_core.representations import Histogram, InputMapping, RepresentationState, SiteUpdate

@@ -37,14 +37,14 @@ Figures from one run are comparable; runs on different machines are not.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable, Sequence
 import json
+from pathlib import Path
 import platform
 import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np

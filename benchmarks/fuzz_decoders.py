@@ -47,19 +47,19 @@ when anything but events or DecodeErrors came out.
 from __future__ import annotations
 
 import argparse
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 import json
 import mmap
 import multiprocessing as mp
 import os
+from pathlib import Path
 import re
 import sys
 import tempfile
 import time
 import traceback
-from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -67,7 +67,7 @@ import numpy as np
 from asynet_core import ops, ops_ref
 from asynet_core.errors import EventFormatError
 from asynet_core.events import EVENT_DTYPE
-from asynet_ros.decoders import DecodeError, decode_event_array, make_decoder
+from asynet_ros.decoders import decode_event_array, DecodeError, make_decoder
 
 __all__ = ['Corpus', 'InputGenerator', 'build_corpus', 'main']
 
@@ -175,7 +175,7 @@ def _dvs_cdrs(chunks: list[np.ndarray]) -> list[np.ndarray]:
 
 def build_corpus(data: Path, seed: int) -> Corpus:
     """Real packets of the shared bags (and formats encoded from their events), else synthetic."""
-    from asynet_ros.encoders import Evt3Encoder, encode_libcaer, encode_libcaer_cmp, encode_mono
+    from asynet_ros.encoders import encode_libcaer, encode_libcaer_cmp, encode_mono, Evt3Encoder
 
     evt3_bag, mono_bag = data / 'bags' / 'metavision_evt3', data / 'bags' / 'legacy_mono'
     packets: dict[str, list[np.ndarray]] = {}

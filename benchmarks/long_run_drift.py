@@ -47,15 +47,15 @@ peak. Everything runs with one torch thread (spconv CPU is only exact single-thr
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable, Iterable, Iterator, Sequence
 import copy
+from dataclasses import asdict, dataclass, field
 import math
 import os
+from pathlib import Path
 import resource
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -63,14 +63,14 @@ import torch
 from torch import nn
 
 from asynet_core.engine import AsyncEngine
-from asynet_core.events import SensorSize, concatenate_events, empty_events
+from asynet_core.events import concatenate_events, empty_events, SensorSize
 from asynet_core.flops_cli import ARCH_DATASETS, write_json
 from asynet_core.models import ModelConfig, SparseVGG, to_sparse_input
 from asynet_core.representations import (
     EventRepresentation,
     InputMapping,
-    RepresentationState,
     make_representation,
+    RepresentationState,
 )
 from asynet_core.spconv_compat import spconv_single_thread
 from asynet_core.stream import apply_site_update

@@ -54,10 +54,13 @@ from __future__ import annotations
 
 import argparse
 import bisect
+from collections.abc import Iterator
 import contextlib
+from dataclasses import dataclass, field
 import json
 import math
 import os
+from pathlib import Path
 import signal
 import struct
 import subprocess
@@ -65,9 +68,6 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -213,7 +213,7 @@ def sustainable_rate(
     import torch
 
     from asynet_core.models import load_checkpoint
-    from asynet_ros.pipeline import Pipeline, PipelineConfig, limit_torch_threads, training_window
+    from asynet_ros.pipeline import limit_torch_threads, Pipeline, PipelineConfig, training_window
 
     loaded = load_checkpoint(checkpoint)
     window_events, window_us = training_window(loaded.extra)

@@ -27,13 +27,13 @@ thread count (spconv is always single-threaded on CPU, see environment.md), and 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Sequence
+from dataclasses import dataclass
 import json
+from pathlib import Path
 import platform
 import sys
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -41,9 +41,9 @@ import torch
 
 from asynet_core.events import SensorSize
 from asynet_core.flops_cli import ARCH_DATASETS
-from asynet_core.models import ModelConfig, build_model
+from asynet_core.models import build_model, ModelConfig
 from asynet_core.synthetic import moving_edges
-from training.loop import Trainer, collate
+from training.loop import collate, Trainer
 
 __all__ = ['main', 'throughput']
 

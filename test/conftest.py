@@ -21,7 +21,7 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
-from asynet_core.events import SensorSize, make_events
+from asynet_core.events import make_events, SensorSize
 
 SEED = 20200823  # ECCV 2020
 

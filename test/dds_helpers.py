@@ -26,17 +26,17 @@ stdin closes (or 30 s pass), so a test can join late and read the latched sample
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterator, Sequence
 import contextlib
 import os
+from pathlib import Path
 import random
 import select
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Sequence
-from pathlib import Path
 
-from asynet_ros.dds import DdsGraph, RawSubscription, qos, use_loopback
+from asynet_ros.dds import DdsGraph, qos, RawSubscription, use_loopback
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).resolve().parents[2] / 'shared' / 'data'

@@ -22,14 +22,14 @@ duration of a ``with`` block. It checks the adapter's logic, not ROS 2 itself.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 import contextlib
+from dataclasses import dataclass, field
 import enum
 import logging
 import sys
 import time
 import types
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from typing import Any
 
 

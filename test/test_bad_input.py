@@ -23,8 +23,8 @@ checkpoints, configs) fail with a typed error that names the file.
 from __future__ import annotations
 
 import logging
-import re
 from pathlib import Path
+import re
 
 import numpy as np
 import pytest
@@ -32,11 +32,11 @@ import torch
 
 from asynet_core.errors import CheckpointError, ConfigError
 from asynet_core.events import EVENT_DTYPE
-from asynet_core.models import ModelConfig, SparseVGG, load_checkpoint, save_checkpoint
+from asynet_core.models import load_checkpoint, ModelConfig, save_checkpoint, SparseVGG
 from asynet_ros import bundled_checkpoint, params
 from asynet_ros.bag import BagError, EventBag
 from asynet_ros.cli.events import event_stats, write_synthetic_bag
-from asynet_ros.encoders import Evt3Encoder, encode_mono
+from asynet_ros.encoders import encode_mono, Evt3Encoder
 from asynet_ros.event_message import EventMessage
 from asynet_ros.pipeline import Pipeline, PipelineConfig
 from model_factory import make_model

@@ -16,18 +16,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 import itertools
 import json
-import re
-from collections.abc import Sequence
 from pathlib import Path
+import re
 from typing import Any
 
 import numpy as np
 import pytest
 from rosbags.rosbag2 import Writer
 
-from asynet_core.events import EVENT_DTYPE, SensorSize, make_events
+from asynet_core.events import EVENT_DTYPE, make_events, SensorSize
 from asynet_ros.cli.bag2dataset import (
     Bag2DatasetError,
     ConvertConfig,

@@ -18,8 +18,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import asynet_ros
 from asynet_core.models import load_checkpoint
+import asynet_ros
 from training.evaluate import evaluate
 from training.synthetic import (
     SHAPE_CLASSES,

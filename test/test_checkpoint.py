@@ -29,8 +29,8 @@ from asynet_core.models import ModelConfig, SparseVGG, to_sparse_input
 from asynet_core.models.build import build_model
 from asynet_core.models.checkpoint import (
     CHECKPOINT_FORMAT,
-    LoadedCheckpoint,
     load_checkpoint,
+    LoadedCheckpoint,
     save_checkpoint,
 )
 from asynet_core.models.dense_vgg import DenseVGG

@@ -29,18 +29,18 @@ then a missing extension fails the module.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 import contextlib
+from dataclasses import dataclass
 import os
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 import numpy as np
 import pytest
 import torch
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from asynet_core import ops, ops_ref
 from asynet_core.engine import AsyncEngine, AsyncState, AsyncTrunk, LayerStats

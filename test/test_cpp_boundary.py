@@ -24,13 +24,13 @@ then a missing extension fails the module.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 import gc
 import os
 import re
-import weakref
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
+import weakref
 
 import numpy as np
 import pytest

@@ -21,20 +21,20 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from asynet_core.events import EVENT_DTYPE, SensorSize, make_events
+from asynet_core.events import EVENT_DTYPE, make_events, SensorSize
 from training.datasets import (
-    Gen1,
-    NCaltech101,
-    NCaltech101Bin,
-    NCaltech101Detection,
-    NCars,
-    Window,
     augment_sample,
     compensate_box,
     flip_boxes,
     flip_events,
+    Gen1,
+    NCaltech101,
+    NCaltech101Bin,
+    NCaltech101Detection,
     ncaltech_box_shift,
+    NCars,
     shift_events,
+    Window,
 )
 from training.errors import (
     CorruptFileError,

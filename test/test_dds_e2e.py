@@ -20,10 +20,10 @@ bundled detector on it, and this process subscribes to the detections like any R
 
 from __future__ import annotations
 
-import json
-import signal
 from collections.abc import Iterator
+import json
 from pathlib import Path
+import signal
 
 import pytest
 
@@ -31,7 +31,7 @@ from asynet_ros import bundled_checkpoint
 from asynet_ros.dds import qos
 from asynet_ros.dds.transport import DdsGraph
 from asynet_ros.interfaces import typestore
-from dds_helpers import DATA, collect, loopback_session, random_domain_id, spawn
+from dds_helpers import collect, DATA, loopback_session, random_domain_id, spawn
 
 BAG = DATA / 'bags' / 'metavision_evt3'
 DETECTIONS = '/asynet_detector/detections'

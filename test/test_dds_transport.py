@@ -22,12 +22,12 @@ sleeping.
 
 from __future__ import annotations
 
-import json
-import shutil
-import xml.etree.ElementTree as ET
 from collections.abc import Iterator
+import json
 from pathlib import Path
+import shutil
 from typing import Any
+import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
@@ -35,27 +35,27 @@ from rosbags.rosbag2 import Reader, StoragePlugin, Writer
 
 from asynet_core.errors import ConfigError
 from asynet_ros.dds import (
+    DdsGraph,
     DEFAULT,
+    domain_id_from_env,
     EVENTS_DRIVER,
     LATCHED,
-    SENSOR_DATA,
-    DdsGraph,
+    loopback_config,
     QosProfile,
+    SENSOR_DATA,
     TopicNameError,
     TransportError,
     TypeMappingError,
-    domain_id_from_env,
-    loopback_config,
     use_loopback,
 )
 from asynet_ros.dds.play import main as play_main
 from asynet_ros.dds.play import qos_for
 from asynet_ros.interfaces import typestore
 from dds_helpers import (
-    DATA,
-    HELPER,
     collect,
+    DATA,
     finish,
+    HELPER,
     loopback_session,
     random_domain_id,
     read_line,

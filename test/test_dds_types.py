@@ -19,22 +19,22 @@ from __future__ import annotations
 import typing
 from typing import Any
 
-import numpy as np
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+import numpy as np
+import pytest
 from rosbags.interfaces import Nodetype
-from rosbags.typesys import Stores, get_types_from_msg
+from rosbags.typesys import get_types_from_msg, Stores
 
 from asynet_ros.dds import (
-    TopicNameError,
-    TypeMappingError,
     dds_topic_to_ros,
     dds_type_name,
     from_idl,
     idl_type,
     ros_topic_to_dds,
     to_idl,
+    TopicNameError,
+    TypeMappingError,
 )
 from asynet_ros.interfaces import definitions, typestore
 

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from asynet_core.events import EVENT_DTYPE, concatenate_events
+from asynet_core.events import concatenate_events, EVENT_DTYPE
 from asynet_ros.decoders import DecodeError, Evt3Decoder, MonoDecoder
 
 DATA = Path(__file__).resolve().parents[1].parent / 'shared' / 'data' / 'bags'

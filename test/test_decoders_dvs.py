@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 from asynet_core.events import EVENT_DTYPE
-from asynet_ros.decoders import DecodeError, EventArrayView, decode_event_array
+from asynet_ros.decoders import decode_event_array, DecodeError, EventArrayView
 
 rosbags = pytest.importorskip('rosbags', reason='rosbags not installed')
 

@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 from asynet_core.events import EVENT_DTYPE
-from asynet_ros.decoders import LIBCAER_DTYPE, DecodeError, LibcaerCmpDecoder, LibcaerDecoder
+from asynet_ros.decoders import DecodeError, LIBCAER_DTYPE, LibcaerCmpDecoder, LibcaerDecoder
 
 
 def as_tuples(events: np.ndarray) -> list[tuple[int, int, int, int]]:

@@ -23,14 +23,14 @@ import pytest
 
 from asynet_core.events import make_events
 from asynet_ros.decoders import (
-    ENCODINGS,
     DecodeError,
+    ENCODINGS,
     Evt3Decoder,
     LibcaerCmpDecoder,
     LibcaerDecoder,
+    make_decoder,
     MonoDecoder,
     PacketDecoder,
-    make_decoder,
 )
 from asynet_ros.encoders import encode_evt3, encode_libcaer, encode_libcaer_cmp, encode_mono
 

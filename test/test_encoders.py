@@ -18,26 +18,26 @@ from __future__ import annotations
 
 import time
 
-import numpy as np
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+import numpy as np
+import pytest
 
 from asynet_core.events import concatenate_events, make_events
 from asynet_ros.decoders import (
     Evt3Decoder,
     LibcaerCmpDecoder,
     LibcaerDecoder,
-    MonoDecoder,
     make_decoder,
+    MonoDecoder,
 )
 from asynet_ros.encoders import (
-    EncodeError,
-    Evt3Encoder,
     encode_evt3,
     encode_libcaer,
     encode_libcaer_cmp,
     encode_mono,
+    EncodeError,
+    Evt3Encoder,
 )
 
 W, H = 640, 480

@@ -19,10 +19,10 @@ Streams switch sites on and off; float64 must agree to 1e-9 absolute, float32 to
 
 from __future__ import annotations
 
-import pytest
-import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
+import pytest
+import torch
 
 from asynet_core.engine import AsyncEngine, AsyncTrunk
 from asynet_core.models import to_sparse_input

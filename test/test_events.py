@@ -16,8 +16,8 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable
+import dataclasses
 
 import numpy as np
 import pytest
@@ -29,11 +29,11 @@ from asynet_core.errors import (
     EventRangeError,
 )
 from asynet_core.events import (
-    EVENT_DTYPE,
-    SensorSize,
     concatenate_events,
     empty_events,
+    EVENT_DTYPE,
     make_events,
+    SensorSize,
     validate_events,
 )
 

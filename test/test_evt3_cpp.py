@@ -30,10 +30,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import numpy as np
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+import numpy as np
+import pytest
 
 from asynet_core import ops, ops_ref
 from asynet_core.errors import EventFormatError, ShapeError

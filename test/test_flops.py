@@ -20,8 +20,8 @@ the rules of tiny one-layer trunks fed a single site, a k x k block, a value cha
 
 from __future__ import annotations
 
-import json
 from collections import OrderedDict
+import json
 from pathlib import Path
 
 import pytest
@@ -29,7 +29,7 @@ import torch
 from torch import nn
 
 from asynet_core.engine import AsyncSparseVGG, AsyncState, AsyncTrunk, LayerStats
-from asynet_core.flops import MODES, LayerFlops, sparse_flops, update_flops
+from asynet_core.flops import LayerFlops, MODES, sparse_flops, update_flops
 from asynet_core.flops_cli import ARCH_DATASETS, flops_report, main, sliding_update
 from asynet_core.models import ARCHS, ModelConfig, SparseVGG
 from asynet_core.representations import InputMapping

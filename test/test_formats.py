@@ -26,10 +26,10 @@ from asynet_core.events import EVENT_DTYPE, make_events
 from training.errors import CorruptFileError, DatasetConfigError
 from training.formats import (
     BBOX_DTYPE,
-    LEGACY_BBOX_DTYPE,
-    NCALTECH_OVERFLOW_US,
     dat_info,
     dat_times,
+    LEGACY_BBOX_DTYPE,
+    NCALTECH_OVERFLOW_US,
     read_dat,
     read_est_npy,
     read_gen1_bbox,

@@ -46,35 +46,35 @@ thread's traceback when one call hangs, compiled code included) and a Hypothesis
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 import contextlib
 import copy
+from datetime import timedelta
 import faulthandler
 import functools
 import json
+from pathlib import Path
 import shutil
 import tempfile
-from collections.abc import Iterator
-from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
+from hypothesis import given, HealthCheck, settings
+from hypothesis import strategies as st
 import numpy as np
 import pytest
 import torch
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from asynet_core import ops
 from asynet_core.errors import AsynetError, EventFormatError
 from asynet_core.events import EVENT_DTYPE
 from asynet_core.models import ModelConfig
-from asynet_ros.bag import BagError, EventBag, cdr_to_event_message
-from asynet_ros.decoders import ENCODINGS, DecodeError, decode_event_array, make_decoder
+from asynet_ros.bag import BagError, cdr_to_event_message, EventBag
+from asynet_ros.decoders import decode_event_array, DecodeError, ENCODINGS, make_decoder
 from asynet_ros.encoders import (
-    Evt3Encoder,
     encode_libcaer,
     encode_libcaer_cmp,
     encode_mono,
+    Evt3Encoder,
 )
 from asynet_ros.event_message import (
     DVS_ENCODING,

@@ -14,10 +14,10 @@
 
 """Imports go one way: asynet_core never pulls in ROS, the node package or the training tools."""
 
+from pathlib import Path
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import pytest
 

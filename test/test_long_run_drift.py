@@ -26,20 +26,20 @@ import pytest
 import torch
 
 from asynet_benchmarks.long_run_drift import (
-    SEGMENT_EVENTS,
-    DriftRun,
     build_model,
+    DriftRun,
     event_segments,
     main,
     run_drift,
+    SEGMENT_EVENTS,
     update_batches,
 )
 from asynet_core.engine import AsyncEngine
 from asynet_core.events import (
-    SensorSize,
     check_event_array,
     check_in_sensor,
     concatenate_events,
+    SensorSize,
 )
 from asynet_core.spconv_compat import spconv_single_thread
 

@@ -14,9 +14,9 @@
 
 """mypy --strict over asynet_core, with the configuration in pyproject.toml."""
 
+from pathlib import Path
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 

@@ -23,10 +23,10 @@ from pathlib import Path
 
 import pytest
 
-import fake_rclpy
 from asynet_ros.bag import EventBag
 from asynet_ros.cli.events import write_synthetic_bag
 from asynet_ros.interfaces import typestore
+import fake_rclpy
 
 
 @pytest.fixture(scope='module')

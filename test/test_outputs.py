@@ -18,8 +18,8 @@ from __future__ import annotations
 
 import ast
 import importlib.util
-import re
 from pathlib import Path
+import re
 
 import numpy as np
 import pytest

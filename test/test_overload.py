@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from asynet_benchmarks.overload_dds import POOL_US, make_pool, run
+from asynet_benchmarks.overload_dds import make_pool, POOL_US, run
 from asynet_ros import bundled_checkpoint
 from asynet_ros.bag import cdr_to_event_message
 from asynet_ros.decoders import Evt3Decoder

@@ -16,12 +16,12 @@
 
 import ast
 import importlib
+from pathlib import Path
 import re
 import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import pytest
 

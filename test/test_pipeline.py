@@ -28,7 +28,7 @@ from asynet_core.events import EVENT_DTYPE, SensorSize
 from asynet_core.models import ModelConfig
 from asynet_core.representations import InputMapping
 from asynet_ros.event_message import DVS_ENCODING, EventMessage
-from asynet_ros.pipeline import Pipeline, PipelineConfig, _to_sensor, training_window
+from asynet_ros.pipeline import _to_sensor, Pipeline, PipelineConfig, training_window
 from model_factory import make_model
 
 SENSOR = SensorSize(304, 240)

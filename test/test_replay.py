@@ -20,8 +20,8 @@ import json
 from pathlib import Path
 
 import pytest
-import yaml
 from rosbags.rosbag2 import Reader
+import yaml
 
 from asynet_ros import bundled_checkpoint
 from asynet_ros.bag import BagError, EventBag

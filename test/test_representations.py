@@ -16,15 +16,15 @@
 
 from __future__ import annotations
 
-import dataclasses
 from collections import defaultdict
 from collections.abc import Callable
+import dataclasses
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
 import numpy as np
 import pytest
 import torch
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from asynet_core.errors import (
     ConfigError,
@@ -33,20 +33,20 @@ from asynet_core.errors import (
     EventRangeError,
     ShapeError,
 )
-from asynet_core.events import SensorSize, concatenate_events, empty_events, make_events
+from asynet_core.events import concatenate_events, empty_events, make_events, SensorSize
 from asynet_core.models.config import REPRESENTATION_CHANNELS
 from asynet_core.representations import (
-    REPRESENTATIONS,
+    active_mask,
+    event_queue,
     EventQueue,
     EventRepresentation,
     Histogram,
+    histogram,
     InputMapping,
+    make_representation,
+    REPRESENTATIONS,
     RepresentationState,
     SiteUpdate,
-    active_mask,
-    event_queue,
-    histogram,
-    make_representation,
 )
 from asynet_core.window import SlidingWindow
 

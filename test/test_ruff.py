@@ -14,9 +14,9 @@
 
 """ruff check over the whole repository, with the configuration in pyproject.toml."""
 
+from pathlib import Path
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 

@@ -27,10 +27,10 @@ from training import formats, synthetic
 from training.datasets import Gen1, NCaltech101, NCaltech101Detection, NCars
 from training.errors import DatasetConfigError
 from training.synthetic import (
-    SHAPE_CLASSES,
     make_background_sample,
     make_classification_sample,
     make_detection_sample,
+    SHAPE_CLASSES,
     write_synthetic_classification,
     write_synthetic_detection,
     write_synthetic_ncars,

@@ -25,10 +25,10 @@ import torch
 
 from asynet_core.errors import ConfigError, ShapeError
 from asynet_core.events import SensorSize
-from asynet_core.models import ModelConfig, build_model
+from asynet_core.models import build_model, ModelConfig
 from asynet_core.synthetic import moving_edges
 from training.config import load_config
-from training.loop import Trainer, collate
+from training.loop import collate, Trainer
 from training.loss import YoloLoss
 
 CONFIG = """

@@ -18,13 +18,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-import numpy as np
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+import numpy as np
+import pytest
 
 from asynet_core.errors import ConfigError, EventFormatError, EventOrderError
-from asynet_core.events import SensorSize, concatenate_events, empty_events, make_events
+from asynet_core.events import concatenate_events, empty_events, make_events, SensorSize
 from asynet_core.window import EventBuffer, SlidingWindow, WindowChange
 
 EventFactory = Callable[..., np.ndarray]

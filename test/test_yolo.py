@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import math
 
-import pytest
-import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
+import pytest
+import torch
 
 from asynet_core.errors import ConfigError, ShapeError
-from asynet_core.models.yolo import Detections, box_iou, decode_yolo, nms, postprocess
+from asynet_core.models.yolo import box_iou, decode_yolo, Detections, nms, postprocess
 
 NB = 2  # boxes per cell
 NC = 3  # classes

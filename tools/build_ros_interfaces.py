@@ -31,12 +31,12 @@ from __future__ import annotations
 
 import argparse
 import os
+from pathlib import Path
 import re
 import shutil
 import subprocess
 import sys
 import sysconfig
-from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 _TYPE_REF = re.compile(r'^\s*([a-z][a-z0-9_]*)/[A-Z]\w*', re.MULTILINE)

@@ -22,10 +22,10 @@ in every checkpoint; the rest never reaches the model.
 from __future__ import annotations
 
 import dataclasses
-import types
-import typing
 from dataclasses import dataclass, field
 from pathlib import Path
+import types
+import typing
 from typing import Any
 
 import yaml

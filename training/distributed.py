@@ -25,12 +25,12 @@ The backend is NCCL on CUDA and gloo on CPU. Every rank trains on its shard of t
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
+import os
 
 import torch
-import torch.distributed as dist
 from torch import nn
+import torch.distributed as dist
 from torch.nn.parallel import DistributedDataParallel
 
 __all__ = ['Distributed', 'setup']

@@ -29,10 +29,10 @@ the batch prediction.
 from __future__ import annotations
 
 import argparse
-import json
-import sys
 from collections.abc import Sequence
+import json
 from pathlib import Path
+import sys
 from typing import Any
 
 import numpy as np
@@ -43,9 +43,9 @@ if __package__ in (None, ''):  # run as a script: python training/evaluate.py
 
 from asynet_core.models import load_checkpoint, postprocess
 from asynet_core.stream import EventStream
-from training.config import TrainConfig, apply_overrides, from_mapping
+from training.config import apply_overrides, from_mapping, TrainConfig
 from training.data import READERS
-from training.loop import Batch, Trainer, collate, scale_boxes
+from training.loop import Batch, collate, scale_boxes, Trainer
 from training.metrics import coco_map, confusion_matrix, voc_map
 
 __all__ = ['evaluate', 'main']

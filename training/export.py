@@ -25,9 +25,9 @@ epoch and best validation score, the training config and a free-text note; no op
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Sequence
 from pathlib import Path
+import sys
 
 if __package__ in (None, ''):  # run as a script: python training/export.py
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))

@@ -28,8 +28,8 @@ fit. Without ``--dataset`` this is exactly ``asynet-flops`` on random moving-edg
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
+import sys
 from typing import Any
 
 import numpy as np

@@ -21,8 +21,8 @@ inference. spconv runs single-threaded on CPU (its CPU kernels race with more th
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterator, Sequence
+import contextlib
 from dataclasses import dataclass
 from typing import Any, Protocol
 

@@ -28,14 +28,14 @@ alone rebuilds the model), the optimizer, the scheduler, the epoch and the train
 from __future__ import annotations
 
 import argparse
-import dataclasses
-import functools
-import random
-import sys
 from collections import Counter
 from collections.abc import Callable, Sequence
+import dataclasses
 from dataclasses import dataclass
+import functools
 from pathlib import Path
+import random
+import sys
 from typing import Any
 
 import numpy as np
@@ -49,16 +49,16 @@ if __package__ in (None, ''):  # run as a script: python training/train.py
 
 from asynet_core.errors import ConfigError
 from asynet_core.models import (
-    ModelConfig,
     build_model,
     load_checkpoint,
+    ModelConfig,
     postprocess,
     save_checkpoint,
 )
-from training.config import TrainConfig, load_config
-from training.data import DataBundle, build_data
+from training.config import load_config, TrainConfig
+from training.data import build_data, DataBundle
 from training.distributed import Distributed, setup
-from training.loop import Trainer, collate
+from training.loop import collate, Trainer
 from training.visual import confusion_image, draw_boxes, frame_image
 
 __all__ = ['main', 'run']

@@ -25,8 +25,8 @@ At every update the output equals ``model(x)`` in eval mode on the full current 
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterator
+import contextlib
 from typing import Any
 
 import numpy as np

@@ -26,11 +26,11 @@ from __future__ import annotations
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from torch import nn
+import torch.nn.functional as F
 
 from asynet_core import ops
-from asynet_core.engine.geometry import TAPS, Geometry
+from asynet_core.engine.geometry import Geometry, TAPS
 from asynet_core.engine.state import ConvState, HeadState, LayerStats, LevelChange, MapState
 from asynet_core.ops_ref import ConvWeights
 

@@ -22,12 +22,12 @@ __all__ = ['ARCHS', 'ArchSpec', 'ModelConfig', 'SparseVGG', 'to_sparse_input']
 from asynet_core.models.build import build_model
 from asynet_core.models.checkpoint import (
     CHECKPOINT_FORMAT,
-    LoadedCheckpoint,
     load_checkpoint,
+    LoadedCheckpoint,
     save_checkpoint,
 )
 from asynet_core.models.dense_vgg import DenseVGG, load_sparse_weights_into_dense
-from asynet_core.models.yolo import Detections, decode_yolo, nms, postprocess
+from asynet_core.models.yolo import decode_yolo, Detections, nms, postprocess
 
 __all__ += [
     'CHECKPOINT_FORMAT',

@@ -27,12 +27,12 @@ architecture parameters) and never runs pickled code.
 
 from __future__ import annotations
 
-import errno
-import os
-import pickle
 from collections import OrderedDict
 from dataclasses import dataclass
+import errno
+import os
 from pathlib import Path
+import pickle
 from typing import Any
 
 import torch

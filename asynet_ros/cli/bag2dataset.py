@@ -63,13 +63,13 @@ Prints a JSON summary: ``files``, ``samples``, ``events``, ``labels`` and the de
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 import json
+from pathlib import Path
 import re
 import struct
 import sys
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Protocol
 
 import numpy as np
@@ -77,9 +77,9 @@ from rosbags.serde import SerdeError
 from tqdm import tqdm
 
 from asynet_core.errors import AsynetError
-from asynet_core.events import SensorSize, concatenate_events, empty_events
+from asynet_core.events import concatenate_events, empty_events, SensorSize
 from asynet_ros.bag import EventBag
-from asynet_ros.decoders import PacketDecoder, make_decoder
+from asynet_ros.decoders import make_decoder, PacketDecoder
 from asynet_ros.event_message import EventMessage, stamp_to_ns
 from training import formats
 from training.datasets import Gen1, NCaltech101Bin, NCars

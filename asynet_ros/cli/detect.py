@@ -48,10 +48,10 @@ from asynet_ros.cli.options import add_pipeline_options, pipeline_config
 from asynet_ros.event_message import EVENT_ARRAY_TYPE, EVENT_PACKET_TYPES
 from asynet_ros.live import DROP_POLICIES, LiveRunner
 from asynet_ros.pipeline import (
+    limit_torch_threads,
     Pipeline,
     PipelineConfig,
     Result,
-    limit_torch_threads,
     training_window,
 )
 from asynet_ros.ratelimit import RateLimitedLog

@@ -35,14 +35,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
+import sys
 from typing import Any
 
 import numpy as np
 
 from asynet_core.errors import AsynetError
-from asynet_core.events import SensorSize, concatenate_events
+from asynet_core.events import concatenate_events, SensorSize
 from asynet_ros import messages
 from asynet_ros.bag import EventBag
 from asynet_ros.decoders import Evt3Decoder, make_decoder
@@ -197,7 +197,7 @@ def write_synthetic_bag(
     from asynet_ros.encoders import Evt3Encoder
     from asynet_ros.interfaces import typestore
     from training.formats import BBOX_DTYPE, write_gen1_bbox
-    from training.synthetic.shapes import SHAPE_CLASSES, make_detection_sample
+    from training.synthetic.shapes import make_detection_sample, SHAPE_CLASSES
 
     if seconds <= 0 or packet_us <= 0:
         raise ValueError(f'seconds and packet_us must be > 0, got {seconds}, {packet_us}')

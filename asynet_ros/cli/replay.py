@@ -38,12 +38,12 @@ matched to the newest output at or before each label time; the report gives VOC 
 from __future__ import annotations
 
 import argparse
+from dataclasses import dataclass, field
 import json
 import logging
+from pathlib import Path
 import sys
 import time
-from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -63,7 +63,7 @@ from asynet_core.models import load_checkpoint
 from asynet_ros import bundled_checkpoint, messages, visual
 from asynet_ros.bag import EventBag
 from asynet_ros.cli.options import add_pipeline_options, pipeline_config
-from asynet_ros.pipeline import Pipeline, Result, limit_torch_threads, training_window
+from asynet_ros.pipeline import limit_torch_threads, Pipeline, Result, training_window
 
 __all__ = ['ReplayReport', 'main', 'replay']
 

@@ -28,14 +28,14 @@ Written against cyclonedds (Python) 11.0.x, whose private raw write/take calls i
 from __future__ import annotations
 
 from asynet_ros.dds.config import (
-    MAX_DOMAIN_ID,
     domain_id_from_env,
     loopback_config,
+    MAX_DOMAIN_ID,
     use_loopback,
     write_loopback_config,
 )
 from asynet_ros.dds.errors import BagError, TopicNameError, TransportError, TypeMappingError
-from asynet_ros.dds.qos import DEFAULT, EVENTS_DRIVER, LATCHED, SENSOR_DATA, QosProfile
+from asynet_ros.dds.qos import DEFAULT, EVENTS_DRIVER, LATCHED, QosProfile, SENSOR_DATA
 from asynet_ros.dds.transport import (
     CYCLONEDDS_TESTED,
     DdsGraph,

@@ -29,10 +29,10 @@ Cyclone reads ``CYCLONEDDS_URI`` when a process creates the first participant of
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import MutableMapping
+import os
 from pathlib import Path
+import tempfile
 
 from asynet_core.errors import ConfigError
 

@@ -31,13 +31,13 @@ Usage::
 from __future__ import annotations
 
 import argparse
-import json
-import sys
-import time
 from collections.abc import Sequence
 from contextlib import suppress
 from dataclasses import asdict, dataclass, field
+import json
 from pathlib import Path
+import sys
+import time
 from typing import Any
 
 from asynet_core.errors import AsynetError, ConfigError

@@ -36,9 +36,9 @@ Example (``asynet-play`` does this for a whole bag)::
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from contextlib import suppress
+import time
 from typing import Any, NamedTuple, TypeVar
 
 from cyclonedds import _clayer

@@ -44,17 +44,17 @@ pkg/Type           nested ``IdlStruct``    instance
 
 from __future__ import annotations
 
+from collections.abc import Callable
 import dataclasses
 import re
 import threading
-import weakref
-from collections.abc import Callable
 from typing import Any
+import weakref
 
-import numpy as np
 from cyclonedds.idl import IdlStruct
 from cyclonedds.idl import types as idl
 from cyclonedds.idl._main import IdlMeta
+import numpy as np
 from rosbags.interfaces import Nodetype
 
 from asynet_ros.dds.errors import TopicNameError, TypeMappingError

@@ -30,12 +30,12 @@ All produce ``t`` in microseconds (int64). The packet decoders drop events outsi
 
 from __future__ import annotations
 
-from asynet_ros.decoders.dvs import EventArrayView, decode_event_array
+from asynet_ros.decoders.dvs import decode_event_array, EventArrayView
 from asynet_ros.decoders.errors import DecodeError
-from asynet_ros.decoders.evt3 import TRIGGER_DTYPE, Evt3Decoder
+from asynet_ros.decoders.evt3 import Evt3Decoder, TRIGGER_DTYPE
 from asynet_ros.decoders.libcaer import LIBCAER_DTYPE, LibcaerCmpDecoder, LibcaerDecoder
 from asynet_ros.decoders.mono import MonoDecoder
-from asynet_ros.decoders.registry import ENCODINGS, PacketDecoder, make_decoder
+from asynet_ros.decoders.registry import ENCODINGS, make_decoder, PacketDecoder
 
 __all__ = [
     'ENCODINGS',

@@ -25,21 +25,21 @@ and draws from a seeded ``numpy.random.Generator``. Bad trees raise
 from __future__ import annotations
 
 from training.datasets.base import (
-    EventDataset,
-    Sample,
-    Window,
     augment_sample,
+    EventDataset,
     flip_boxes,
     flip_events,
+    Sample,
     shift_boxes,
     shift_events,
+    Window,
 )
 from training.datasets.gen1 import Gen1
 from training.datasets.ncaltech import (
+    compensate_box,
     NCaltech101,
     NCaltech101Bin,
     NCaltech101Detection,
-    compensate_box,
     ncaltech_box_shift,
 )
 from training.datasets.ncars import NCars

@@ -20,12 +20,12 @@ Everything here is a pure function of its arguments (augmentation takes an expli
 
 from __future__ import annotations
 
-import os
-import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
+import os
 from pathlib import Path
 from typing import ClassVar
+import zlib
 
 import numpy as np
 

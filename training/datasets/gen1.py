@@ -37,17 +37,17 @@ import numpy as np
 
 from asynet_core.events import SensorSize
 from training.datasets.base import (
-    EventDataset,
-    PathLike,
-    RngLike,
-    Sample,
     augment_sample,
     check_split,
+    EventDataset,
     list_files,
+    PathLike,
     require_dir,
+    RngLike,
+    Sample,
 )
 from training.errors import CorruptFileError, DatasetError, DatasetLayoutError, MissingPairError
-from training.formats import DatInfo, dat_info, dat_times, read_dat, read_gen1_bbox
+from training.formats import dat_info, dat_times, DatInfo, read_dat, read_gen1_bbox
 
 __all__ = ['Gen1', 'gen1_label_boxes']
 

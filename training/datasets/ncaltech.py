@@ -38,16 +38,16 @@ import numpy as np
 
 from asynet_core.events import SensorSize
 from training.datasets.base import (
-    EventDataset,
-    PathLike,
-    RngLike,
-    Sample,
     augment_sample,
     check_split,
     class_dirs,
     class_rng,
+    EventDataset,
     list_files,
+    PathLike,
     require_dir,
+    RngLike,
+    Sample,
     stratified_split,
 )
 from training.errors import CorruptFileError, DatasetError, DatasetLayoutError, MissingPairError

@@ -30,14 +30,14 @@ from pathlib import Path
 
 from asynet_core.events import SensorSize
 from training.datasets.base import (
-    EventDataset,
-    PathLike,
-    RngLike,
-    Sample,
     check_split,
     class_rng,
+    EventDataset,
     list_files,
+    PathLike,
     require_dir,
+    RngLike,
+    Sample,
     stratified_split,
 )
 from training.errors import CorruptFileError, DatasetConfigError, DatasetLayoutError

@@ -36,9 +36,9 @@ from __future__ import annotations
 from training.formats.dat import (
     DAT_CD_EVENT_TYPES,
     DAT_EVENT_SIZE,
-    DatInfo,
     dat_info,
     dat_times,
+    DatInfo,
     read_dat,
     write_dat,
 )

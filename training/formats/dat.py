@@ -21,14 +21,14 @@ from pathlib import Path
 
 import numpy as np
 
-from asynet_core.events import EVENT_DTYPE, check_event_array
+from asynet_core.events import check_event_array, EVENT_DTYPE
 from training.errors import CorruptFileError, DatasetConfigError
 from training.formats._common import (
-    PathLike,
     check_below,
     check_not_below,
     check_values,
     file_size,
+    PathLike,
 )
 
 __all__ = [

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
-from asynet_core.events import EVENT_DTYPE, check_event_array
+from asynet_core.events import check_event_array, EVENT_DTYPE
 from training.errors import CorruptFileError, DatasetConfigError
-from training.formats._common import PathLike, load_npy
+from training.formats._common import load_npy, PathLike
 
 __all__ = [
     'read_est_npy',

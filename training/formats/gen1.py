@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from training.errors import CorruptFileError, DatasetConfigError
-from training.formats._common import PathLike, check_below, check_not_below, load_npy
+from training.formats._common import check_below, check_not_below, load_npy, PathLike
 
 __all__ = [
     'BBOX_DTYPE',

@@ -39,14 +39,14 @@ reader compensates boxes for) instead of a constant velocity, and annotates the 
 from training.synthetic.shapes import (
     CLS_LAYOUTS,
     DET_LAYOUTS,
-    SHAPE_CLASSES,
     make_background_sample,
     make_classification_sample,
     make_detection_sample,
+    SHAPE_CLASSES,
 )
 from training.synthetic.writers import (
-    GEN1_SHAPE_CLASSES,
     _sample_rng,
+    GEN1_SHAPE_CLASSES,
     main,
     write_synthetic_classification,
     write_synthetic_detection,

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from asynet_core.events import SensorSize, concatenate_events, make_events
+from asynet_core.events import concatenate_events, make_events, SensorSize
 from asynet_core.synthetic import moving_edges
 from training import formats
 from training.errors import DatasetConfigError

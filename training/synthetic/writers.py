@@ -25,8 +25,8 @@ saccade (the motion the reader compensates boxes for) and annotates the box at r
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Callable, Sequence
+import json
 from pathlib import Path
 from typing import Any
 
@@ -36,15 +36,15 @@ from asynet_core.events import SensorSize
 from training import formats
 from training.errors import DatasetConfigError
 from training.synthetic.shapes import (
+    _check_common,
+    _check_positive,
     _SPLIT_CODES,
     CLS_LAYOUTS,
     DET_LAYOUTS,
-    SHAPE_CLASSES,
-    _check_common,
-    _check_positive,
     make_background_sample,
     make_classification_sample,
     make_detection_sample,
+    SHAPE_CLASSES,
 )
 
 __all__ = [

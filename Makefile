@@ -57,6 +57,9 @@ $(STAMP): setup.py setup.cfg $(CPP_SOURCES) | $(VENV)/bin/python
 $(ROS_STAMP): requirements/ros-jazzy.txt | $(VENV)/bin/python
 	# setuptools<80 again: colcon's ament_python builds need it.
 	$(BIN)/python -m pip install -r requirements/ros-jazzy.txt 'setuptools<80'
+	# rosidl pulls lark-parser 0.12, whose `lark` module (it imports the deprecated sre_parse)
+	# overwrites lark 1.x's; launch needs lark 1.x, and rosidl works with either.
+	$(BIN)/python -m pip install --force-reinstall --no-deps lark
 	tools/install_ament_copyright.sh $(VENV)
 	touch $@
 

@@ -114,7 +114,7 @@ class AdaptiveUpdater:
         self.seconds_per_flop['recompute'] = elapsed / self.full_flops
 
     def async_flops(self, sites: np.ndarray) -> int:
-        """FLOPs model of an asynchronous update of ``sites`` ``[N, 2]``.
+        """The FLOPs model of an asynchronous update of ``sites`` ``[N, 2]``.
 
         ``min(N * flops_of_one_site, batch_dense)``: each changed site reaches at most what the
         centre site reaches, and no update recomputes more than every site. It ignores overlaps

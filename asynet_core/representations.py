@@ -295,7 +295,7 @@ class RepresentationState:
         queue_p: event queue only: int16 [H * W, k] their polarities.
     """
 
-    map: np.ndarray
+    map: np.ndarray  # noqa: A003 (the representation map, a public field)
     counts: np.ndarray
     window: EventBuffer
     queue_t: np.ndarray | None = None

@@ -66,6 +66,7 @@ def test_recompute_validates_like_update() -> None:
 
 
 class _Clock:
+
     def __init__(self) -> None:
         self.now = 0.0
 

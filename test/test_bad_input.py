@@ -209,6 +209,7 @@ def test_checkpoint_corrupt(tmp_path: Path) -> None:
 
 
 class _Payload:
+
     def __reduce__(self) -> tuple[object, tuple[str]]:
         return (print, ('this must never run',))
 

@@ -145,7 +145,7 @@ def messages(store: Any, msgtype: str, max_len: int = 4) -> st.SearchStrategy[An
 
 
 def assert_round_trip(store: Any, msg: Any, msgtype: str) -> None:
-    """IdlStruct and rosbags write the same bytes and each reads the other's back equal."""
+    """Check IdlStruct and rosbags write the same bytes and each reads the other's back equal."""
     expected = bytes(store.serialize_cdr(msg, msgtype))
     sample = to_idl(store, msg, msgtype)
     assert sample.serialize() == expected

@@ -46,7 +46,7 @@ def _net(arch: str) -> AsyncSparseVGG:
 
 
 def _one_site_update(net: AsyncSparseVGG) -> dict[str, list[LayerFlops]]:
-    """FLOPs of moving one event from (5, 5) to (5, 6) (batch_dense sees only the topology)."""
+    """Count the FLOPs of moving one event from (5, 5) to (5, 6) (batch_dense: topology only)."""
     off = torch.tensor([[1.0, 0.0]])
     return update_flops(
         net,

@@ -483,7 +483,8 @@ def test_non_contiguous_memoryview_payload_is_decoded(encoding: str) -> None:
     spread = bytearray(2 * len(payload))
     spread[::2] = payload
     ref = make_decoder(encoding).decode(payload, W, H, time_base)
-    got = make_decoder(encoding).decode(memoryview(spread)[::2], W, H, time_base)  # type: ignore[arg-type]
+    strided = memoryview(spread)[::2]
+    got = make_decoder(encoding).decode(strided, W, H, time_base)  # type: ignore[arg-type]
     np.testing.assert_array_equal(got, ref)
 
 
@@ -565,7 +566,7 @@ def test_decode_event_array_on_mutated_cdr(
 
 @functools.cache
 def packet_cdrs() -> tuple[bytes, ...]:
-    """EventPacket CDR bytes: one per encoding (synthetic), plus real ones when present."""
+    """Return EventPacket CDR bytes: one per encoding (synthetic), plus real ones when present."""
     ts = shared_typestore()
     t = ts.types
     out = []

@@ -51,7 +51,8 @@ def _pipeline(task: str = 'detection', **config: object) -> Pipeline:
     arch, classes = ('small_det', 2) if task == 'detection' else ('ncars', 3)
     model = make_model(arch, torch.float32, num_classes=classes)
     settings = {'window_events': 2000, 'score_threshold': 0.0, **config}
-    return Pipeline(model, ModelConfig(arch, classes), PipelineConfig(**settings))  # type: ignore[arg-type]
+    config = PipelineConfig(**settings)  # type: ignore[arg-type]
+    return Pipeline(model, ModelConfig(arch, classes), config)
 
 
 def _stream(rng: np.random.Generator, messages: int = 6, n: int = 700) -> list[np.ndarray]:

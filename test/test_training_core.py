@@ -186,7 +186,8 @@ def test_run_writes_checkpoints_and_resumes(tmp_path: Path) -> None:
     assert last.extra['train_config']['optim']['lr'] == 0.001
     assert (tmp_path / 'out' / 'best.pt').exists()
     more = load_config(_write(tmp_path), [f'out_dir={tmp_path / "out"}', 'optim.epochs=2'])
-    run(more, data, resume=tmp_path / 'out' / 'last.pt', log=lines.append)  # type: ignore[arg-type]
+    last = tmp_path / 'out' / 'last.pt'
+    run(more, data, resume=last, log=lines.append)  # type: ignore[arg-type]
     assert load_checkpoint(tmp_path / 'out' / 'last.pt').extra['epoch'] == 2
     assert any(line.startswith('epoch 1 step 0') for line in lines)
 

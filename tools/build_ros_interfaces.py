@@ -166,7 +166,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         build(args.venv.resolve(), msg and msg.resolve(), [p.resolve() for p in args.extra])
     except subprocess.CalledProcessError as err:
-        print(f'build_ros_interfaces: colcon build failed (exit {err.returncode})', file=sys.stderr)
+        print(f'build_ros_interfaces: colcon build failed (exit {err.returncode})',
+              file=sys.stderr)  # fmt: skip
         return 1
     return 0
 

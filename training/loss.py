@@ -62,7 +62,7 @@ class YoloLossTerms:
 
 
 def _iou(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """IoU of boxes ``[..., 4]`` (y0, x0, y1, x1) broadcast against each other."""
+    """The IoU of boxes ``[..., 4]`` (y0, x0, y1, x1) broadcast against each other."""
     lo = torch.maximum(a[..., :2], b[..., :2])
     hi = torch.minimum(a[..., 2:], b[..., 2:])
     inter = (hi - lo).clamp_min(0).prod(dim=-1)

@@ -41,7 +41,7 @@ def voc_ap(recall: np.ndarray, precision: np.ndarray) -> float:
 
 
 def _iou(box: np.ndarray, boxes: np.ndarray) -> np.ndarray:
-    """IoU of one (x0, y0, x1, y1) box against ``[n, 4]`` boxes."""
+    """The IoU of one (x0, y0, x1, y1) box against ``[n, 4]`` boxes."""
     lo = np.maximum(box[:2], boxes[:, :2])
     hi = np.minimum(box[2:], boxes[:, 2:])
     inter = np.clip(hi - lo, 0, None).prod(axis=1)

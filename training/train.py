@@ -201,7 +201,7 @@ def _score(metrics: dict[str, float]) -> float:
 
 
 def _plain_scheduler_state(scheduler: torch.optim.lr_scheduler.MultiStepLR) -> dict[str, Any]:
-    """MultiStepLR state with its milestone Counter as a dict (checkpoints hold plain data)."""
+    """The MultiStepLR state with its milestone Counter as a dict (checkpoints hold plain data)."""
     state = dict(scheduler.state_dict())
     state['milestones'] = dict(state['milestones'])
     return state

@@ -236,7 +236,7 @@ class AsyncSparseVGG(nn.Module):
 
     @property
     def dtype(self) -> torch.dtype:
-        """Computation dtype (float32 or float64)."""
+        """The computation dtype: float32 or float64."""
         return self.trunk.dtype
 
     def init_state(self, track_stats: bool = False) -> AsyncState:

@@ -83,7 +83,8 @@ class AsyncConvBNReLU(nn.Module):
         self.register_buffer('outputs', geometry.outputs, persistent=False)
         self._kernels: dict[tuple[str, int], ops.ConvKernel] = {}
         self._epoch = 0
-        self.register_load_state_dict_post_hook(self.weights_changed)  # type: ignore[no-untyped-call]
+        hook = self.register_load_state_dict_post_hook
+        hook(self.weights_changed)  # type: ignore[no-untyped-call]
 
     def init_state(self, source: MapState) -> ConvState:
         """Zero state; a submanifold layer shares ``source.active`` (same active set)."""

@@ -130,7 +130,7 @@ class LayerStats:
 class AsyncState:
     """Everything an asynchronous network remembers about one event stream."""
 
-    input: MapState
+    input: MapState  # noqa: A003 (the trunk's input, as the paper names it)
     layers: list[Any]  # per layer: ConvState, MapState (pool) or HeadState (last)
     updates: int = 0
     stats: list[LayerStats] | None = field(default=None)

@@ -19,7 +19,7 @@ from asynet_core.models.sparse_vgg import SparseVGG, to_sparse_input
 
 __all__ = ['ARCHS', 'ArchSpec', 'ModelConfig', 'SparseVGG', 'to_sparse_input']
 
-from asynet_core.models.build import build_model
+from asynet_core.models.build import build_model  # noqa: I100 (build needs the names above)
 from asynet_core.models.checkpoint import (
     CHECKPOINT_FORMAT,
     load_checkpoint,

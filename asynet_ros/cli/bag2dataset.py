@@ -350,6 +350,7 @@ def _label_boxes(rows: list[tuple[Any, ...]], clock: list[tuple[int, int]], t0: 
 
 
 class _Sink(Protocol):
+
     def add_events(self, events: np.ndarray, sensor: SensorSize) -> None: ...
 
     def finish(self, stream: _Stream, sensor: SensorSize) -> dict[str, Any]: ...

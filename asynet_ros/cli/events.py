@@ -55,6 +55,7 @@ _LABEL_EVERY_US = 50_000
 
 
 class _Totals:
+
     def __init__(self) -> None:
         self.messages = self.events = self.on = self.off = self.sum_x = self.sum_y = 0
         self.t_first: int | None = None

@@ -306,7 +306,8 @@ def _metrics(
             xyxy = np.array([x0, y0, x0 + float(b['w']), y0 + float(b['h'])])
             truths.append((image, int(b['class_id']), xyxy))
         r = results[k]
-        for box, score, label in zip(r.boxes, r.scores, r.labels, strict=True):  # type: ignore[arg-type]
+        rows = zip(r.boxes, r.scores, r.labels, strict=True)  # type: ignore[arg-type]
+        for box, score, label in rows:
             detections.append((image, int(label), float(score), np.asarray(box, np.float64)))
     mean, per_class = voc_map(detections, truths, pipeline.model_config.num_classes)
     return {

@@ -18,8 +18,9 @@
   rmw_cyclonedds names (``rt/a/b``, ``pkg::msg::dds_::Name_``).
 * :mod:`~asynet_ros.dds.transport`: :class:`DdsGraph`, :class:`RawPublisher` and
   :class:`RawSubscription`, which move ``serialize_cdr`` bytes unchanged.
-* :mod:`~asynet_ros.dds.qos`: the ROS QoS presets; :mod:`~asynet_ros.dds.config`: domain id and
-  a loopback-only Cyclone configuration.
+* :mod:`~asynet_ros.dds.qos`: the ROS QoS presets; :mod:`~asynet_ros.dds.config`: domain id,
+  a loopback-only Cyclone configuration and the Fast DDS 3 (Kilted) compatibility setting.
+* :mod:`~asynet_ros.dds.discovery`: ``ros_discovery_info``, which names the node to ROS tools.
 * :mod:`~asynet_ros.dds.play`: the ``asynet-play`` bag player.
 
 Written against cyclonedds (Python) 11.0.x, whose private raw write/take calls it uses.
@@ -29,12 +30,21 @@ from __future__ import annotations
 
 from asynet_ros.dds.config import (
     domain_id_from_env,
+    interop_uri,
     loopback_config,
     MAX_DOMAIN_ID,
+    use_interop,
     use_loopback,
     write_loopback_config,
 )
-from asynet_ros.dds.errors import BagError, TopicNameError, TransportError, TypeMappingError
+from asynet_ros.dds.discovery import NodeAnnouncer
+from asynet_ros.dds.errors import (
+    BagError,
+    NodeNameError,
+    TopicNameError,
+    TransportError,
+    TypeMappingError,
+)
 from asynet_ros.dds.qos import DEFAULT, EVENTS_DRIVER, LATCHED, QosProfile, SENSOR_DATA
 from asynet_ros.dds.transport import (
     CYCLONEDDS_TESTED,
@@ -61,6 +71,8 @@ __all__ = [
     'SENSOR_DATA',
     'BagError',
     'DdsGraph',
+    'NodeAnnouncer',
+    'NodeNameError',
     'QosProfile',
     'RawPublisher',
     'RawSample',
@@ -73,9 +85,11 @@ __all__ = [
     'domain_id_from_env',
     'from_idl',
     'idl_type',
+    'interop_uri',
     'loopback_config',
     'ros_topic_to_dds',
     'to_idl',
+    'use_interop',
     'use_loopback',
     'write_loopback_config',
 ]

@@ -19,7 +19,7 @@ from __future__ import annotations
 from asynet_core.errors import AsynetError
 from asynet_ros.bag import BagError as _BagError
 
-__all__ = ['BagError', 'TopicNameError', 'TransportError', 'TypeMappingError']
+__all__ = ['BagError', 'NodeNameError', 'TopicNameError', 'TransportError', 'TypeMappingError']
 
 
 class TransportError(AsynetError, RuntimeError):
@@ -32,6 +32,10 @@ class TypeMappingError(TransportError, ValueError):
 
 class TopicNameError(TransportError, ValueError):
     """A ROS topic name is not fully qualified (``/a/b``) or is otherwise malformed."""
+
+
+class NodeNameError(TransportError, ValueError):
+    """A ROS node name or namespace is malformed."""
 
 
 # One bag error type for the whole package (reading events and playing bags alike).

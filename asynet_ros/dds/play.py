@@ -117,7 +117,7 @@ def play(
     with EventBag(bag) as opened:
         ts = opened.typestore
         selected = _select(opened, ts, topics)
-        with DdsGraph(domain_id, ts) as graph:
+        with DdsGraph(domain_id, ts, node_name='asynet_play') as graph:
             publishers = {
                 topic: graph.publisher(topic, msgtype, qos_for(msgtype))
                 for topic, msgtype in selected.items()

@@ -15,7 +15,10 @@
 """ROS 2 topics over plain Cyclone DDS, with CDR bytes in and out (no rclpy, no ROS install).
 
 A :class:`DdsGraph` is one DDS participant that looks like a ROS 2 context to rmw_cyclonedds
-(USER_DATA ``enclave=/;``). :class:`RawPublisher` writes exactly the bytes
+(USER_DATA ``enclave=/;``) and announces one ROS node on ``ros_discovery_info``
+(:mod:`asynet_ros.dds.discovery`), so ROS 2 tools list the node and its topics. Before creating
+the participant it applies :func:`~asynet_ros.dds.config.use_interop` (Fast DDS 3 / Kilted).
+:class:`RawPublisher` writes exactly the bytes
 ``typestore.serialize_cdr(msg, msgtype)`` returns, and :class:`RawSubscription` returns the
 bytes ``typestore.deserialize_cdr`` takes, through cyclonedds-python's raw write/take calls
 (``_clayer.ddspy_write`` / ``ddspy_take``), so no Python-level ``IdlStruct`` (de)serialisation
@@ -51,7 +54,8 @@ from cyclonedds.sub import DataReader
 from cyclonedds.topic import Topic
 
 from asynet_core.errors import AsynetError
-from asynet_ros.dds.config import domain_id_from_env
+from asynet_ros.dds.config import domain_id_from_env, use_interop
+from asynet_ros.dds.discovery import default_node_name, gid_of, NodeAnnouncer
 from asynet_ros.dds.errors import TransportError
 from asynet_ros.dds.qos import DEFAULT, QosProfile
 from asynet_ros.dds.types import idl_type, ros_topic_to_dds
@@ -91,23 +95,41 @@ class DdsGraph:
             :func:`asynet_ros.interfaces.typestore`).
         enclave: the SROS enclave announced in participant USER_DATA (rmw_cyclonedds lists a
             remote participant only when the key is present).
+        node_name: the ROS node this graph announces (default: the program's name, e.g.
+            ``asynet_play`` for ``asynet-play``).
+        namespace: that node's namespace.
 
     Raises:
         ConfigError: the domain id is invalid.
+        NodeNameError: ``node_name`` or ``namespace`` is malformed.
         TransportError: the participant could not be created (e.g. a bad ``CYCLONEDDS_URI``).
     """
 
     def __init__(
-        self, domain_id: int | None = None, typestore: Any = None, *, enclave: str = '/'
+        self,
+        domain_id: int | None = None,
+        typestore: Any = None,
+        *,
+        enclave: str = '/',
+        node_name: str | None = None,
+        namespace: str = '/',
     ) -> None:
         self.domain_id = domain_id_from_env(domain_id)
         self.typestore = project_typestore() if typestore is None else typestore
         qos = Qos(Policy.Userdata(f'enclave={enclave};'.encode()))
+        use_interop()
         self.participant = _create(
             lambda: DomainParticipant(self.domain_id, qos=qos),
             f'participant on domain {self.domain_id} (check CYCLONEDDS_URI)',
         )
         self._topics: dict[str, tuple[str, Topic[Any]]] = {}
+        try:
+            self.node = NodeAnnouncer(
+                self.participant, node_name or default_node_name(), namespace
+            )
+        except AsynetError:
+            _delete(self.participant)
+            raise
 
     def topic(self, ros_topic: str, msgtype: str) -> Topic[Any]:
         """The DDS topic of ``ros_topic`` with type ``msgtype``, created once per graph.
@@ -146,6 +168,7 @@ class DdsGraph:
 
     def close(self) -> None:
         """Delete the participant and everything in it (idempotent)."""
+        self.node.close()
         self._topics.clear()
         _delete(self.participant)
 
@@ -160,6 +183,8 @@ class _Endpoint:
     """What publishers and subscriptions share: names, QoS and a matched-count poll."""
 
     def __init__(self, graph: DdsGraph, ros_topic: str, msgtype: str, qos: QosProfile) -> None:
+        self._node = graph.node
+        self._gid = b''
         self.ros_topic = ros_topic
         self.msgtype = msgtype
         self.qos = qos
@@ -239,6 +264,8 @@ class RawPublisher(_Endpoint):
             lambda: DataWriter(graph.participant, self._topic, qos=self._cqos),
             f'publisher {self._describe()}',
         )
+        self._gid = gid_of(self._writer)
+        self._node.add(writers=[self._gid])
 
     def publish(self, cdr: bytes | bytearray | memoryview) -> None:
         """Write one serialised message (what ``serialize_cdr`` returns, header included).
@@ -287,6 +314,8 @@ class RawPublisher(_Endpoint):
 
     def close(self) -> None:
         """Delete the writer (idempotent); matched readers see it leave."""
+        with suppress(TransportError):  # the node's state is best effort while closing
+            self._node.remove(self._gid)
         _delete(self._writer)
 
 
@@ -316,6 +345,8 @@ class RawSubscription(_Endpoint):
         self._condition = ReadCondition(self._reader, _ANY_STATE)
         self._waitset = _WaitSet(graph.participant)
         self._waitset.attach(self._condition)
+        self._gid = gid_of(self._reader)
+        self._node.add(readers=[self._gid])
 
     def take_samples(self, max_n: int = 64) -> list[RawSample]:
         """Take up to ``max_n`` samples without waiting (oldest first, valid data only)."""
@@ -351,6 +382,8 @@ class RawSubscription(_Endpoint):
 
     def close(self) -> None:
         """Delete the reader, its condition and waitset (idempotent)."""
+        with suppress(TransportError):
+            self._node.remove(self._gid)
         with suppress(DDSException):  # already gone with the participant
             self._waitset.detach(self._condition)
         for entity in (self._waitset, self._condition, self._reader):

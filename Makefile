@@ -117,3 +117,18 @@ clean:
 
 distclean: clean
 	rm -rf $(VENV)
+
+# ROS 2 Kilted (Fast DDS 3.2) in a second venv inside .venv, for the DDS interop tests
+# (test/test_dds_interop.py runs its rclpy peer under both distros; it skips Kilted without this).
+# About 2 min on a fresh machine (pip 1 min, the interface packages 1 min); then cached by the stamp.
+KILTED_VENV := $(VENV)/kilted
+KILTED_STAMP := $(KILTED_VENV)/.installed
+
+.PHONY: kilted
+kilted: $(KILTED_STAMP)
+
+$(KILTED_STAMP): requirements/ros-kilted.txt $(MSG_FILES) tools/build_ros_interfaces.py | $(VENV)/bin/python
+	$(PYTHON) -m venv $(KILTED_VENV)
+	$(KILTED_VENV)/bin/python -m pip install -r requirements/ros-kilted.txt
+	$(KILTED_VENV)/bin/python tools/build_ros_interfaces.py --venv $(KILTED_VENV)
+	touch $@

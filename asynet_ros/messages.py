@@ -244,12 +244,14 @@ def diagnostics(
 ) -> Any:
     """``diagnostic_msgs/DiagnosticArray`` with one status: the counters and ``extra`` values.
 
-    WARN when input was dropped (decoding, size, range, a full queue), a worker error happened
-    or the stream was reset by time going back; the counts are cumulative.
+    WARN when input was dropped or lost (decoding, size, range, a full queue, a ``seq`` gap, an
+    undeserialisable message), a worker error happened or the stream was reset by time going
+    back; the counts are cumulative.
     """
     values = {**counters.to_dict(), **(extra or {})}
     problems = ('decode_errors', 'unknown_encoding', 'bad_sensor_size', 'dropped_out_of_range',
-                'time_resets', 'dropped_queue_full', 'errors')  # fmt: skip
+                'time_resets', 'dropped_queue_full', 'errors', 'lost_messages',
+                'undecodable_messages')  # fmt: skip
     warn = any(int(values.get(key, 0) or 0) for key in problems)
     level, text = (1, 'input dropped or stream reset (see counters)') if warn else (0, 'ok')
     pairs = [

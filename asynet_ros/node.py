@@ -14,22 +14,40 @@
 
 """The ROS 2 lifecycle node: a thin rclpy adapter over :class:`asynet_ros.pipeline.Pipeline`.
 
-Raw CDR events in (sensor-data QoS; the rosbag2 and DDS decoding path), a :class:`LiveRunner`,
-serialised ``~/detections`` or ``~/classification``, ``~/label_info``, ``~/debug_image`` and
-``/diagnostics`` out. Parameters: :mod:`asynet_ros.params`.
+Raw CDR events in (best effort, depth ``input_qos_depth``; the rosbag2 and DDS decoding path), a
+:class:`LiveRunner`, serialised ``~/detections`` or ``~/classification``, ``~/label_info``,
+``~/debug_image`` and ``/diagnostics`` out. Parameters: :mod:`asynet_ros.params`. The package's
+Python log lines (pipeline, live queue) go to the node's logger, hence to ``/rosout``.
+
+Shutdown (a lifecycle ``shutdown`` from any state, SIGINT or SIGTERM) stops the worker and
+releases the subscription, the timer and the publishers before the context goes: nothing is
+published after it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+import dataclasses
 import importlib
+import logging
+import signal
 import sys
+import threading
 from typing import Any
 
 from rcl_interfaces.msg import ParameterDescriptor, SetParametersResult
 import rclpy
-from rclpy.executors import ExternalShutdownException
+from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.lifecycle import LifecycleNode, State, TransitionCallbackReturn
-from rclpy.qos import DurabilityPolicy, qos_profile_sensor_data, QoSProfile, ReliabilityPolicy
+from rclpy.parameter import Parameter
+from rclpy.qos import (
+    DurabilityPolicy,
+    HistoryPolicy,
+    qos_profile_sensor_data,
+    QoSProfile,
+    ReliabilityPolicy,
+)
+from rclpy.signals import SignalHandlerOptions
 
 from asynet_core.errors import AsynetError
 from asynet_core.models import load_checkpoint
@@ -39,16 +57,50 @@ from asynet_ros.interfaces import typestore
 from asynet_ros.live import LiveRunner
 from asynet_ros.pipeline import limit_torch_threads, Pipeline, Result, training_window
 
+__all__ = ['DetectorNode', 'RosLogHandler', 'main']
+
 _OK, _FAIL = TransitionCallbackReturn.SUCCESS, TransitionCallbackReturn.FAILURE
 _THRESHOLDS = ('score_threshold', 'iou_threshold', 'max_detections')
 _LATCHED = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
                       durability=DurabilityPolicy.TRANSIENT_LOCAL)  # fmt: skip
 _QOS = {'default': 10, 'latched': _LATCHED, 'sensor': qos_profile_sensor_data}
+#: Python loggers whose lines the node forwards to its own logger (and so to /rosout).
+BRIDGED_LOGGERS = ('asynet_ros', 'asynet_core')
 
 
 def _msg_class(name: str) -> Any:
     pkg, _, cls = name.split('/')
     return getattr(importlib.import_module(f'{pkg}.msg'), cls)
+
+
+def _input_qos(depth: int) -> QoSProfile:
+    """Best effort, as camera drivers publish, with a history that absorbs bursts."""
+    return QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=depth,
+                      reliability=ReliabilityPolicy.BEST_EFFORT,
+                      durability=DurabilityPolicy.VOLATILE)  # fmt: skip
+
+
+class RosLogHandler(logging.Handler):
+    """Forwards Python log records to an rclpy logger (the node's: stderr and /rosout)."""
+
+    def __init__(self, ros_logger: Any) -> None:
+        super().__init__()
+        self.ros_logger = ros_logger
+
+    def emit(self, record: logging.LogRecord) -> None:
+        """Send the record at its level; a logger gone at shutdown only loses the line."""
+        try:
+            text = self.format(record)
+            if record.levelno >= logging.ERROR:
+                self.ros_logger.error(text)
+            elif record.levelno >= logging.WARNING:
+                self.ros_logger.warning(text)
+            elif record.levelno >= logging.INFO:
+                self.ros_logger.info(text)
+            else:
+                self.ros_logger.debug(text)
+        except Exception:  # logging must never raise into the pipeline
+            self.handleError(record)
 
 
 class DetectorNode(LifecycleNode):
@@ -66,6 +118,14 @@ class DetectorNode(LifecycleNode):
         self.pubs: dict[str, Any] = {}
         self.sub: Any = None  # and the timer: only while active
         self.timer: Any = None
+        self.undecodable = 0  # input messages whose CDR could not be read
+        self._send_lock = threading.Lock()  # publishing vs. releasing the publishers
+        self._log_handler = RosLogHandler(self.get_logger())
+        for name in BRIDGED_LOGGERS:
+            logger = logging.getLogger(name)
+            logger.addHandler(self._log_handler)
+            logger.setLevel(logging.INFO)
+            logger.propagate = False
 
     def values(self) -> dict[str, Any]:  # noqa: D102 (current parameter values by name)
         return {p.name: self.get_parameter(p.name).value for p in params.PARAMETERS}
@@ -81,8 +141,10 @@ class DetectorNode(LifecycleNode):
         if update and self.runner is not None:
             pipeline = self.runner.pipeline
             pipeline.config = pipeline.config.replace(**update)  # one swap of a frozen object
+            frame_id = next((c.value for c in ours if c.name == 'frame_id'),
+                            self.get_parameter('frame_id').value)  # fmt: skip
             now = self.get_clock().now().nanoseconds
-            self._send(*publishing.label_info(self.factory, pipeline, now, ''))
+            self._send(*publishing.label_info(self.factory, pipeline, now, frame_id))
         return SetParametersResult(successful=True)
 
     def on_configure(self, state: State) -> TransitionCallbackReturn:
@@ -98,8 +160,9 @@ class DetectorNode(LifecycleNode):
             config = params.pipeline_config(v, training_window(loaded.extra))
             pipeline = Pipeline(loaded.model, loaded.config, config)
             table = publishing.node_publishers(pipeline.task).items()
-            self.pubs = {k: self.create_lifecycle_publisher(_msg_class(t), topic, _QOS[q])
-                         for k, (t, topic, q) in table}  # fmt: skip
+            with self._send_lock:
+                self.pubs = {k: self.create_lifecycle_publisher(_msg_class(t), topic, _QOS[q])
+                             for k, (t, topic, q) in table}  # fmt: skip
         except Exception as err:  # rclpy would turn it into ERROR, unlogged
             self.get_logger().error(f'configure failed: {type(err).__name__}: {err}')
             self.on_cleanup(state)
@@ -121,7 +184,8 @@ class DetectorNode(LifecycleNode):
             self._send(*publishing.label_info(self.factory, pipeline, now, v['frame_id']))
             self.msgtype = v['message_type']
             self.sub = self.create_subscription(_msg_class(self.msgtype), v['input_topic'],
-                                                self._on_events, qos_profile_sensor_data,
+                                                self._on_events,
+                                                _input_qos(v['input_qos_depth']),
                                                 raw=True)  # fmt: skip
             self.timer = self.create_timer(v['diagnostics_period_s'], self._diagnostics)
             self.runner.start()
@@ -133,6 +197,32 @@ class DetectorNode(LifecycleNode):
 
     def on_deactivate(self, state: State) -> TransitionCallbackReturn:
         """Unsubscribe and stop the worker (the pipeline and its state are kept)."""
+        self._stop_input()
+        return super().on_deactivate(state)
+
+    def on_cleanup(self, state: State) -> TransitionCallbackReturn:
+        """Release the model, the queue and the publishers."""
+        self._release_outputs()
+        return _OK
+
+    def on_shutdown(self, state: State) -> TransitionCallbackReturn:
+        """Release everything, from any state: nothing is received or published afterwards."""
+        self.teardown()
+        return _OK
+
+    def teardown(self) -> None:
+        """Stop input and worker, release the publishers (idempotent; also at process exit)."""
+        self._stop_input()
+        self._release_outputs()
+
+    def destroy_node(self) -> None:
+        """Tear down, detach the log bridge, destroy the node."""
+        self.teardown()
+        for name in BRIDGED_LOGGERS:
+            logging.getLogger(name).removeHandler(self._log_handler)
+        super().destroy_node()
+
+    def _stop_input(self) -> None:
         for handle, destroy in ((self.sub, self.destroy_subscription),
                                 (self.timer, self.destroy_timer)):  # fmt: skip
             if handle is not None:
@@ -140,26 +230,23 @@ class DetectorNode(LifecycleNode):
         self.sub = self.timer = None
         if self.runner is not None:
             self.runner.stop()
-        return super().on_deactivate(state)
 
-    def on_cleanup(self, state: State) -> TransitionCallbackReturn:
-        """Release the model, the queue and the publishers."""
-        for pub in self.pubs.values():
-            self.destroy_lifecycle_publisher(pub)
-        self.pubs, self.runner = {}, None
-        return _OK
-
-    def on_shutdown(self, state: State) -> TransitionCallbackReturn:
-        """Stop the worker."""
-        if self.runner is not None:
-            self.runner.stop()
-        return _OK
+    def _release_outputs(self) -> None:
+        with self._send_lock:  # a worker still finishing cannot publish into a released one
+            for pub in self.pubs.values():
+                self.destroy_lifecycle_publisher(pub)
+            self.pubs, self.runner = {}, None
 
     def _on_events(self, raw: bytes) -> None:
         try:
             msg = cdr_to_event_message(self.ts, raw, self.msgtype)
         except AsynetError as err:
-            self.get_logger().warning(f'dropped message: {err}', throttle_duration_sec=5.0)
+            self.undecodable += 1
+            self.get_logger().warning(
+                f'dropped message that cannot be deserialised as {self.msgtype}: {err} '
+                f'(counter undecodable_messages={self.undecodable})',
+                throttle_duration_sec=5.0,
+            )
             return
         if self.runner is not None:
             self.runner.offer(msg)
@@ -175,25 +262,71 @@ class DetectorNode(LifecycleNode):
     def _diagnostics(self) -> None:
         if (runner := self.runner) is not None:
             now = self.get_clock().now().nanoseconds
+            stats = {**dataclasses.asdict(runner.stats), 'undecodable_messages': self.undecodable}
             self._send(*publishing.diagnostics(self.factory, self.get_name(), runner.pipeline,
-                                               runner.stats, now))  # fmt: skip
+                                               stats, now))  # fmt: skip
 
     def _send(self, key: str, msgtype: str, msg: Any) -> None:
-        pub = self.pubs.get(key)
-        if pub is not None:
-            pub.publish(bytes(self.ts.serialize_cdr(msg, msgtype)))
+        data = bytes(self.ts.serialize_cdr(msg, msgtype))
+        with self._send_lock:
+            pub = self.pubs.get(key)
+            if pub is not None:
+                pub.publish(data)
 
 
-def main(args: list[str] | None = None) -> int:
-    """``ros2 run asynet_ros detector``: spin the node until shutdown."""
-    rclpy.init(args=args if args is not None else sys.argv)
-    node = DetectorNode()
+def _overrides(values: dict[str, Any]) -> list[Parameter]:
+    return [Parameter(name, value=value) for name, value in values.items()]
+
+
+def main(
+    args: Sequence[str] | None = None,
+    *,
+    overrides: dict[str, Any] | None = None,
+    autostart: bool = False,
+) -> int:
+    """``ros2 run asynet_ros detector``: spin the node until SIGINT, SIGTERM or rclpy shutdown.
+
+    Args:
+        args: command line (default ``sys.argv``; ``--ros-args`` as usual).
+        overrides: parameter values that take precedence over the command line's.
+        autostart: configure and activate at once (``asynet-detect --transport ros``).
+
+    Returns:
+        0 on a clean shutdown, 1 when ``autostart`` could not bring the node up.
+    """
+    stop = threading.Event()
+    # rclpy's own handlers would shut the context down under a publishing worker: ours only ask
+    # the loop below to end, and the node is torn down before the context.
+    rclpy.init(args=list(args) if args is not None else sys.argv,
+               signal_handler_options=SignalHandlerOptions.NO)  # fmt: skip
+    previous = {sig: signal.signal(sig, lambda *_: stop.set())
+                for sig in (signal.SIGINT, signal.SIGTERM)}  # fmt: skip
+    node = DetectorNode(parameter_overrides=_overrides(overrides or {}))
+    executor = SingleThreadedExecutor()
+    executor.add_node(node)
+    rc = 0
     try:
-        rclpy.spin(node)
-    except (KeyboardInterrupt, ExternalShutdownException):
+        if autostart and not _bring_up(node):
+            rc = 1
+            stop.set()
+        while not stop.is_set() and rclpy.ok():
+            executor.spin_once(timeout_sec=0.1)
+    except ExternalShutdownException:
         pass
     finally:
-        node.on_shutdown(None)  # type: ignore[arg-type]
+        node.teardown()
+        executor.shutdown()
         node.destroy_node()
         rclpy.try_shutdown()
-    return 0
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return rc
+
+
+def _bring_up(node: DetectorNode) -> bool:
+    steps: tuple[Callable[[], Any], ...] = (node.trigger_configure, node.trigger_activate)
+    for step in steps:
+        if step() != _OK:
+            node.get_logger().error(f'{step.__name__} failed: see the lines above')
+            return False
+    return True

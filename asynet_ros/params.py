@@ -80,6 +80,10 @@ PARAMETERS: tuple[ParamSpec, ...] = (
     ParamSpec('frame_id', '', 'frame id of the outputs (empty: the input frame id)'),
     ParamSpec('device', 'cpu', 'torch device of the model', _choice(('cpu', 'cuda'))),
     ParamSpec('debug_image', False, 'publish ~/debug_image (event frame with the outputs)'),
+    ParamSpec('input_qos_depth', 1000,
+              'history depth of the input subscription (best effort): drivers publish up to '
+              '1000 packets/s, so 1000 holds a second of them while the node is busy',
+              _at_least(1)),
     ParamSpec('queue_size', 16, 'input messages queued at most', _at_least(1)),
     ParamSpec('drop_policy', 'oldest', 'which message a full queue drops', _choice(DROP_POLICIES)),
     ParamSpec('diagnostics_period_s', 1.0, 'period of /diagnostics', _positive),

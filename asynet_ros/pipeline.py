@@ -155,6 +155,9 @@ class Counters:
     time_resets: int = 0
     clamped_events: int = 0
     unsorted_messages: int = 0
+    seq_gaps: int = 0
+    lost_messages: int = 0
+    resets_after_gap: int = 0
 
     def to_dict(self) -> dict[str, int]:
         """Plain dict, for reports and diagnostics."""
@@ -188,6 +191,31 @@ class Result:
     scores: np.ndarray | None = None
     labels: np.ndarray | None = None
     probabilities: np.ndarray | None = None
+
+
+class _SeqGaps:
+    """Detects lost messages from the EventPacket ``seq``, which a driver increments by one.
+
+    A step of more than one counts a gap and its missing messages; a step back (a restarted
+    driver, a looped bag) restarts the count. ``after_gap`` stays set until the next message is
+    ordered, so a time reset that a lost message causes (evt3 loses its TIME_HIGH) is attributed.
+    """
+
+    def __init__(self) -> None:
+        self.last: int | None = None
+        self.after_gap = False
+
+    def see(self, seq: int, counters: Counters) -> int:
+        """Take the next message's ``seq``; return how many messages were lost before it."""
+        last, self.last = self.last, seq
+        if last is None or seq <= last:
+            return 0
+        lost = seq - last - 1
+        if lost > 0:
+            counters.seq_gaps += 1
+            counters.lost_messages += lost
+            self.after_gap = True
+        return lost
 
 
 @dataclass
@@ -236,6 +264,7 @@ class Pipeline:
         engine = AsyncEngine.from_model(model, torch.float32, self.config.resync_every or None)
         self.updater = AdaptiveUpdater(engine, self.config.mode)
         self._stream: _Stream | None = None
+        self._seq = _SeqGaps()
 
     @classmethod
     def from_checkpoint(
@@ -279,6 +308,7 @@ class Pipeline:
     def reset(self) -> None:
         """Forget the stream (window, representation, engine, decoders); keep the counters."""
         self._stream = None
+        self._seq = _SeqGaps()
         self.updater.engine.reset()
 
     # -- per message ---------------------------------------------------------------------------
@@ -379,6 +409,8 @@ class Pipeline:
                 f'[1, {_MAX_SIDE}] (counter bad_sensor_size={self.counters.bad_sensor_size})',
             )
             return None
+        if msg.encoding != DVS_ENCODING:
+            self._check_seq(msg)
         sensor = SensorSize(int(msg.width), int(msg.height))
         stream = self._stream
         if stream is None or stream.sensor != sensor:
@@ -403,6 +435,15 @@ class Pipeline:
         dropped = int(getattr(decoder, 'dropped_out_of_range', 0)) - before
         self._count_out_of_range(dropped, sensor)
         return stream, events
+
+    def _check_seq(self, msg: EventMessage) -> None:
+        lost = self._seq.see(int(msg.seq), self.counters)
+        if lost:
+            self.log.warning(
+                'seq',
+                f'{lost} message(s) lost before seq {msg.seq} (transport or queue; counters '
+                f'seq_gaps={self.counters.seq_gaps}, lost_messages={self.counters.lost_messages})',
+            )
 
     def _checked_dvs(self, msg: EventMessage, sensor: SensorSize) -> np.ndarray | None:
         events = msg.events
@@ -458,6 +499,7 @@ class Pipeline:
         if last is not None and int(t[0]) < last:
             if last - int(t[0]) > self.config.backwards_tolerance_us:
                 self.counters.time_resets += 1
+                self.counters.resets_after_gap += self._seq.after_gap
                 self.log.warning(
                     'time',
                     f'time went back from {last} us to {int(t[0])} us (looped bag or camera '
@@ -472,6 +514,7 @@ class Pipeline:
                 events = events.copy()
                 events['t'][late] = last
         stream.last_t_us = int(events['t'][-1])
+        self._seq.after_gap = False
         return stream, events
 
     def _chunks(self, stream: _Stream, coalesce: bool) -> list[np.ndarray]:

@@ -172,31 +172,6 @@ def test_launch_description_builds_with_ros() -> None:
     assert module.generate_launch_description().entities
 
 
-def test_rclpy_node_lifecycle() -> None:
-    rclpy = pytest.importorskip('rclpy', reason='rclpy needs a ROS 2 install (not on PyPI)')
-    from rclpy.lifecycle import TransitionCallbackReturn
-    from rclpy.parameter import Parameter
-
-    from asynet_ros.node import DetectorNode
-
-    rclpy.init()
-    try:
-        node = DetectorNode()
-        assert node.trigger_configure() == TransitionCallbackReturn.SUCCESS
-        assert node.runner is not None
-        rejected = node.set_parameters([Parameter('score_threshold', value=1.5)])[0]
-        assert not rejected.successful
-        assert 'score_threshold must be in [0, 1]' in rejected.reason
-        assert node.get_parameter('score_threshold').value == pytest.approx(0.3)
-        assert node.trigger_activate() == TransitionCallbackReturn.SUCCESS
-        assert node.trigger_deactivate() == TransitionCallbackReturn.SUCCESS
-        assert node.trigger_cleanup() == TransitionCallbackReturn.SUCCESS
-        assert node.runner is None
-        node.destroy_node()
-    finally:
-        rclpy.shutdown()
-
-
 def test_event_packet(ts: object) -> None:
     f = messages.RosbagsFactory(ts)
     msg = messages.event_packet(f, 3 * 10**9 + 7, 'cam', (640, 480), 'evt3', b'\x01\x02', seq=9)

@@ -443,3 +443,56 @@ def test_configure_refuses_a_bad_value_given_at_startup(client: Client, start: A
     until(lambda: 'queue_size must be >= 1, got 0' in proc.output(), 10, 'reason not logged')
     assert client.state() == 'unconfigured'
     _assert_clean_exit(proc, signal.SIGINT)
+
+
+def test_asynet_detect_ros_transport_applies_its_options_and_comes_up_active(
+    client: Client, env: dict[str, str], tmp_path: Path, packets: list[Any]
+) -> None:
+    import subprocess
+    import sys
+
+    detections = client.subscribe(Detection2DArray, '/det_cli/detections')
+    log = (tmp_path / 'detect.log').open('w', encoding='utf-8')
+    script = Path(sys.executable).with_name('asynet-detect')
+    cmd = [str(script), '--transport', 'ros', '--input', '/cli/events', '--frame-id', 'cli_frame',
+           '--node-name', 'det_cli', '--score-threshold', '0.2']  # fmt: skip
+    proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        until(lambda: _state_or_none(client, '/det_cli') == 'active', 60, 'not active by itself')
+        (threshold,) = client.get_parameters(['score_threshold'], node='/det_cli')
+        assert threshold.double_value == pytest.approx(0.2)
+        pub = client.publisher(EventPacket, '/cli/events')
+        client.wait_for_subscriber(pub)
+        play(pub, packets[:60], rate=0)
+        until(lambda: len(detections.msgs) > 0, 30, 'no detections from asynet-detect')
+        assert {d.header.frame_id for d in detections.msgs} == {'cli_frame'}
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        log.close()
+    out = (tmp_path / 'detect.log').read_text(encoding='utf-8')
+    assert not any(bad in out for bad in BAD_OUTPUT), out
+
+
+def test_asynet_detect_ros_transport_exits_1_when_the_node_cannot_come_up(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    import subprocess
+    import sys
+
+    script = Path(sys.executable).with_name('asynet-detect')
+    missing = tmp_path / 'none.pt'
+    result = subprocess.run([str(script), '--transport', 'ros', '--checkpoint', str(missing)],
+                            env=env, capture_output=True, text=True, timeout=120,
+                            check=False)  # fmt: skip
+    assert result.returncode == 1
+    assert str(missing) in result.stderr + result.stdout
+
+
+def _state_or_none(client: Client, node: str) -> str | None:
+    try:
+        return client.state(node)
+    except TimeoutError:
+        return None

@@ -27,6 +27,7 @@ from asynet_core.errors import ConfigError
 from asynet_core.events import EVENT_DTYPE, SensorSize
 from asynet_core.models import ModelConfig
 from asynet_core.representations import InputMapping
+from asynet_ros import bundled_checkpoint as bundled_detector
 from asynet_ros.event_message import DVS_ENCODING, EventMessage
 from asynet_ros.pipeline import _to_sensor, Pipeline, PipelineConfig, training_window
 from model_factory import make_model
@@ -275,3 +276,28 @@ def test_time_policy_crosses_a_long_gap_at_once(rng: np.random.Generator) -> Non
     later = _events(50, 50_000_000, rng, span_us=100)  # 50 s later: 5 million boundaries
     outs = pipe.process(_msg(later))
     assert 1 <= len(outs) <= 11
+
+
+def test_event_packet_seq_gaps_are_counted_and_a_restart_is_not(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from asynet_ros.bag import EventBag
+    from asynet_ros.cli.events import write_synthetic_bag
+
+    bag = Path(str(tmp_path)) / 'bag'
+    write_synthetic_bag(bag, seconds=0.03, seed=1)
+    with EventBag(bag) as opened:
+        msgs = [m for _, m in opened.event_messages()]
+    assert [m.seq for m in msgs[:3]] == [0, 1, 2]
+    pipe = Pipeline.from_checkpoint(bundled_detector())
+    for msg in msgs[:5] + msgs[8:10] + msgs[11:15]:  # 3 lost, then 1 lost
+        pipe.process(msg)
+    assert (pipe.counters.seq_gaps, pipe.counters.lost_messages) == (2, 4)
+    pipe.skip([msgs[15]])  # dropped by a live queue: decoded, its seq seen
+    pipe.process(msgs[16])
+    assert pipe.counters.lost_messages == 4
+    pipe.process(msgs[0])  # the driver restarted (a looped bag): no gap
+    assert (pipe.counters.seq_gaps, pipe.counters.lost_messages) == (2, 4)
+    pipe.reset()
+    pipe.process(msgs[20])
+    assert pipe.counters.seq_gaps == 2  # a reset forgets the last seq

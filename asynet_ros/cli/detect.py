@@ -32,6 +32,7 @@ import argparse
 import collections
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -224,14 +225,49 @@ def _pipeline(args: argparse.Namespace) -> Pipeline:
     return Pipeline(loaded.model, loaded.config, config)
 
 
+def ros_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    """The node parameters the command line sets (``--transport ros``)."""
+    return {
+        'checkpoint': args.checkpoint or '',
+        'input_topic': args.input,
+        'message_type': args.message_type,
+        'frame_id': args.frame_id,
+        'debug_image': args.debug_image,
+        'queue_size': args.queue_size,
+        'drop_policy': args.drop,
+        'window_events': args.window_events or 0,
+        'window_us': args.window_us or 0,
+        'update_every_events': args.update_every_events or 0,
+        'update_every_us': args.update_every_us or 0,
+        'mode': args.mode,
+        'score_threshold': args.score_threshold,
+        'iou_threshold': args.iou_threshold,
+        'max_detections': args.max_detections,
+        'resync_every': args.resync_every,
+    }
+
+
+def _run_ros_node(args: argparse.Namespace) -> int:
+    """The rclpy lifecycle node with the command line's settings, configured and activated."""
+    try:
+        from asynet_ros.node import main as node_main
+    except ImportError as err:
+        print(f'asynet-detect: error: --transport ros needs ROS 2 (rclpy and the interface '
+              f'packages; `make install` puts them into .venv): {err}',
+              file=sys.stderr)  # fmt: skip
+        return 2
+    ros_args = ['asynet-detect', '--ros-args', '-r', f'__node:={args.node_name}']
+    if args.domain_id is not None:
+        os.environ['ROS_DOMAIN_ID'] = str(args.domain_id)
+    return node_main(ros_args, overrides=ros_overrides(args), autostart=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Console entry point."""
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format='%(levelname)s %(name)s: %(message)s')
     if args.transport == 'ros':
-        from asynet_ros.node import main as node_main
-
-        return node_main()
+        return _run_ros_node(args)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())

@@ -41,13 +41,17 @@ from asynet_ros.dds import (
     EVENTS_DRIVER,
     LATCHED,
     loopback_config,
+    NodeNameError,
     QosProfile,
     SENSOR_DATA,
     TopicNameError,
     TransportError,
     TypeMappingError,
+    use_interop,
     use_loopback,
 )
+from asynet_ros.dds.config import INTEROP_FRAGMENT
+from asynet_ros.dds.discovery import default_node_name, validate_node_name
 from asynet_ros.dds.play import main as play_main
 from asynet_ros.dds.play import qos_for
 from asynet_ros.interfaces import typestore
@@ -367,3 +371,63 @@ def test_play_rejects_a_negative_rate() -> None:
     with pytest.raises(SystemExit) as exit_info:
         play_main(['bag', '--rate', '-1'])
     assert exit_info.value.code == 2
+
+
+def test_loopback_config_ignores_fast_dds_type_information() -> None:
+    root = ET.fromstring(loopback_config())
+    ns = {'c': 'https://cdds.io/config'}
+    assert root.findtext('c:Domain/c:Compatibility/c:IgnoreTypeInformation', namespaces=ns) == (
+        '1.15'
+    )
+    off = ET.fromstring(loopback_config(ignore_type_information='1.1'))
+    assert off.findtext('.//c:IgnoreTypeInformation', namespaces=ns) == '1.1'
+    with pytest.raises(ConfigError, match=r'vendor ids such as 1\.15'):
+        loopback_config(ignore_type_information='eprosima')
+
+
+def test_use_interop_puts_the_fix_before_the_user_config() -> None:
+    env = {'CYCLONEDDS_URI': 'file:///etc/my_cyclone.xml'}
+    uri = use_interop(env)
+    assert uri == env['CYCLONEDDS_URI']
+    assert uri.startswith(INTEROP_FRAGMENT)
+    assert uri.endswith(',file:///etc/my_cyclone.xml')  # applied last: the user's wins
+    assert use_interop(env) == uri  # idempotent
+    assert use_interop({}) == INTEROP_FRAGMENT
+
+
+def test_graph_announces_its_node_and_endpoint_gids(graph: DdsGraph) -> None:
+    assert graph.node.name == default_node_name()
+    pub = graph.publisher('/gid_probe', DETECTIONS)
+    sub = graph.subscription('/gid_probe', DETECTIONS)
+    info = graph.node.message()
+    assert bytes(info.gid.data) == graph.participant.guid.bytes
+    (node,) = info.node_entities_info_seq
+    assert [bytes(g.data) for g in node.writer_gid_seq] == [pub._writer.guid.bytes]
+    assert [bytes(g.data) for g in node.reader_gid_seq] == [sub._reader.guid.bytes]
+    assert all(len(g.data) == 16 for g in [info.gid, *node.writer_gid_seq])
+    pub.close()
+    sub.close()
+    node = graph.node.message().node_entities_info_seq[0]
+    assert (node.writer_gid_seq, node.reader_gid_seq) == ([], [])
+
+
+@pytest.mark.parametrize(
+    ('program', 'name'),
+    [
+        ('/usr/bin/asynet-play', 'asynet_play'),
+        ('detect.py', 'detect'),
+        ('3d', '_3d'),
+        ('', 'asynet'),
+    ],
+)
+def test_default_node_name(program: str, name: str) -> None:
+    assert default_node_name(program) == name
+    validate_node_name(name)
+
+
+@pytest.mark.parametrize(
+    ('name', 'namespace'), [('a-b', '/'), ('1a', '/'), ('ok', 'rel'), ('ok', '/a/')]
+)
+def test_bad_node_names_are_refused(env: dict[str, str], name: str, namespace: str) -> None:
+    with pytest.raises(NodeNameError, match='invalid ROS'):
+        DdsGraph(node_name=name, namespace=namespace)

@@ -69,7 +69,7 @@ class PlayStats:
     """
 
     messages: int = 0
-    bytes: int = 0
+    bytes: int = 0  # noqa: A003 (a JSON summary key)
     topics: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     loops: int = 0
@@ -77,7 +77,7 @@ class PlayStats:
 
 
 def qos_for(msgtype: str) -> QosProfile:
-    """QoS a ROS 2 publisher of ``msgtype`` offers (events: the drivers' BEST_EFFORT QoS)."""
+    """The QoS a ROS 2 publisher of ``msgtype`` offers (events: the drivers' BEST_EFFORT QoS)."""
     if msgtype in EVENT_TYPES:
         return EVENTS_DRIVER
     return LATCHED if msgtype in _LATCHED_TYPES else DEFAULT

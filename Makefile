@@ -4,7 +4,8 @@
 #               linters), print colcon test-result; fails on any failure and when no test ran
 #   make lint   ruff check + mypy --strict asynet_core
 #   make demo   write a synthetic evt3 bag of moving shapes, replay it through the bundled demo
-#               detector; summary on stdout, report.json, outputs bag and replay.gif in out/demo/
+#               detector (report.json, outputs bag, replay.gif), then play it into the lifecycle
+#               node in a real ROS 2 graph on loopback; summaries in out/demo/
 #   make clean  remove build outputs and caches (keeps .venv; `make distclean` removes it too)
 #
 # Every recipe is one bash script (-euo pipefail) with the venv's bin first on PATH.
@@ -108,7 +109,10 @@ demo: $(STAMP) $(ROS_STAMPS)
 	asynet-events synth $(DEMO)/bag --seconds 2 --seed 0 > $(DEMO)/synth.json
 	asynet-events stats $(DEMO)/bag
 	asynet-replay $(DEMO)/bag --out $(DEMO)/replay --labels $(DEMO)/bag/labels_bbox.npy --gif
+	# The lifecycle node in a real ROS 2 graph (Fast DDS on loopback), the same bag played in.
+	python -m asynet_benchmarks.ros_node_live $(DEMO)/bag --json $(DEMO)/ros_node.json
 	echo "demo: annotated replay in $(DEMO)/replay/replay.gif, report in $(DEMO)/replay/report.json"
+	echo "demo: the ROS 2 node's summary in $(DEMO)/ros_node.json"
 
 clean:
 	rm -rf build install log out .mypy_cache .ruff_cache .pytest_cache .hypothesis ./*.egg-info

@@ -18,7 +18,7 @@
 in its own process, output to a log file. :class:`Client` is an rclpy node in the test process
 (its own context, spun on a thread) that drives the detector's lifecycle and parameter services,
 publishes events like a camera driver (best effort) and records what the detector publishes.
-Enter :func:`ros_helpers.ros_session` before creating either.
+Enter :func:`asynet_benchmarks.ros_env.ros_session` before creating either.
 """
 
 from __future__ import annotations
@@ -36,6 +36,7 @@ from typing import Any
 
 from lifecycle_msgs.msg import Transition
 from lifecycle_msgs.srv import ChangeState, GetState
+import numpy as np
 from rcl_interfaces.msg import Parameter as ParameterMsg
 from rcl_interfaces.srv import DescribeParameters, GetParameters, SetParameters
 import rclpy
@@ -43,8 +44,6 @@ from rclpy.executors import SingleThreadedExecutor
 from rclpy.parameter import Parameter
 from rclpy.qos import DurabilityPolicy, QoSProfile, ReliabilityPolicy
 
-ROOT = Path(__file__).resolve().parents[1]
-PARAMS_FILE = ROOT / 'config' / 'detector.yaml'
 NODE = '/asynet_detector'
 BEST_EFFORT = QoSProfile(depth=1000, reliability=ReliabilityPolicy.BEST_EFFORT)
 RELIABLE = QoSProfile(depth=1000, reliability=ReliabilityPolicy.RELIABLE)
@@ -63,11 +62,21 @@ TRANSITIONS = {
 }
 
 
-def detector_command(*ros_args: str, params_file: Path = PARAMS_FILE) -> list[str]:
+def params_file() -> Path:
+    """``config/detector.yaml``: the source tree's, else the installed package's."""
+    local = Path(__file__).resolve().parents[1] / 'config' / 'detector.yaml'
+    if local.is_file():
+        return local
+    from ament_index_python.packages import get_package_share_directory
+
+    return Path(get_package_share_directory('asynet_ros')) / 'config' / 'detector.yaml'
+
+
+def detector_command(*ros_args: str) -> list[str]:
     """``detector --ros-args --params-file FILE [ARGS]``, the venv's (or PATH's) script."""
     script = Path(sys.executable).with_name('detector')
     exe = str(script) if script.exists() else 'detector'
-    return [exe, '--ros-args', '--params-file', str(params_file), *ros_args]
+    return [exe, '--ros-args', '--params-file', str(params_file()), *ros_args]
 
 
 class DetectorProcess:
@@ -78,7 +87,7 @@ class DetectorProcess:
         self.log = log
         self._out = log.open('w', encoding='utf-8')
         self.proc = subprocess.Popen(
-            detector_command(*args), env=env, cwd=ROOT, stdout=self._out,
+            detector_command(*args), env=env, stdout=self._out,
             stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
 
@@ -262,3 +271,21 @@ def _param_msg(name: str, value: Any) -> ParameterMsg:
 def stamp_ns(header: Any) -> int:
     """A header stamp in nanoseconds."""
     return int(header.stamp.sec) * 1_000_000_000 + int(header.stamp.nanosec)
+
+
+def output_latencies(stamps_ns: list[int], sent: list[float], outputs: Received) -> list[float]:
+    """Seconds from the publish of each output's packet to the output's arrival.
+
+    An output is stamped with its newest packet's stamp plus the events' span within that
+    packet, so its packet is the one with the largest stamp not after the output's.
+    """
+    order = np.argsort(stamps_ns, kind='stable')
+    sorted_stamps = np.asarray(stamps_ns)[order]
+    out_stamps = [stamp_ns(m.header) for m in outputs.msgs]
+    source = np.searchsorted(sorted_stamps, out_stamps, side='right') - 1
+    return [t - sent[order[i]] for i, t in zip(source, outputs.times, strict=True) if i >= 0]
+
+
+def diagnostic_values(received: Received) -> dict[str, str]:
+    """Key -> value of the latest /diagnostics status."""
+    return {kv.key: kv.value for kv in received.msgs[-1].status[0].values}

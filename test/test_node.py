@@ -46,14 +46,14 @@ from rclpy.serialization import deserialize_message  # noqa: E402
 from sensor_msgs.msg import Image  # noqa: E402
 from vision_msgs.msg import Classification, Detection2DArray, LabelInfo  # noqa: E402
 
-from asynet_ros.bag import EventBag  # noqa: E402
-from asynet_ros.cli.events import write_synthetic_bag  # noqa: E402
-from node_client import (  # noqa: E402
+from asynet_benchmarks.ros_client import (  # noqa: E402
     BAD_OUTPUT,
     BEST_EFFORT,
     Client,
     DetectorProcess,
+    diagnostic_values,
     LATCHED,
+    output_latencies,
     play,
     Received,
     RELIABLE,
@@ -61,6 +61,8 @@ from node_client import (  # noqa: E402
     stamp_ns,
     until,
 )
+from asynet_ros.bag import EventBag  # noqa: E402
+from asynet_ros.cli.events import write_synthetic_bag  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 METAVISION = ROOT.parent / 'shared' / 'data' / 'bags' / 'metavision_evt3'
@@ -113,11 +115,6 @@ def start(env: dict[str, str], tmp_path: Path) -> Iterator[Any]:
         proc.close()
 
 
-def _diag_values(received: Received) -> dict[str, str]:
-    status = received.msgs[-1].status[0]
-    return {kv.key: kv.value for kv in status.values}
-
-
 def _bring_up(client: Client, proc: DetectorProcess) -> None:
     assert client.state() == 'unconfigured', proc.output()
     assert client.transition('configure'), proc.output()
@@ -159,10 +156,12 @@ def test_lifecycle_detections_label_info_and_diagnostics(
     assert {d.header.frame_id for d in got} == {FRAME}
     assert sum(len(d.detections) for d in got) > 0
 
-    until(lambda: len(diagnostics.msgs) > 0 and int(_diag_values(diagnostics)['messages'])
-          + int(_diag_values(diagnostics)['decode_errors']) > 0, 10, 'no diagnostics')  # fmt: skip
+    def counted() -> bool:
+        return bool(diagnostics.msgs) and int(diagnostic_values(diagnostics)['messages']) > 0
+
+    until(counted, 10, 'no diagnostics')
     time.sleep(1.2)  # one more diagnostics period after the last output
-    values = _diag_values(diagnostics)
+    values = diagnostic_values(diagnostics)
     received = int(values['received'])
     lost = int(values['lost_messages'])
     assert received + lost <= len(packets)
@@ -185,13 +184,7 @@ def test_lifecycle_detections_label_info_and_diagnostics(
 def _report_figures(packets: list[Any], sent: list[float], stamps: list[int],
                     outputs: Received, values: dict[str, str]) -> None:  # fmt: skip
     """Print the figures; latency: from the publish of the packet an output is stamped with."""
-    # an output is stamped with its newest packet's stamp plus the events' span within it
-    order = np.argsort(stamps, kind='stable')
-    sorted_stamps = np.asarray(stamps)[order]
-    out_stamps = [stamp_ns(m.header) for m in outputs.msgs]
-    source = np.searchsorted(sorted_stamps, out_stamps, side='right') - 1
-    latencies = [t - sent[order[i]] for i, t in zip(source, outputs.times, strict=True)
-                 if i >= 0]  # fmt: skip
+    latencies = output_latencies(stamps, sent, outputs)
     figures = {
         'packets_published': len(packets),
         'packets_received': int(values['received']),
@@ -373,11 +366,11 @@ def test_gaps_undecodable_messages_and_warnings_reach_diagnostics_and_rosout(
     def lost_and_undecodable() -> bool:
         if not diagnostics.msgs:
             return False
-        values = _diag_values(diagnostics)
+        values = diagnostic_values(diagnostics)
         return int(values['lost_messages']) >= 5 and int(values['undecodable_messages']) == 1
 
     until(lost_and_undecodable, 20, 'gap or undecodable message not counted in diagnostics')
-    values = _diag_values(diagnostics)
+    values = diagnostic_values(diagnostics)
     assert int(values['seq_gaps']) >= 1
     assert diagnostics.msgs[-1].status[0].level == b'\x01'  # WARN
     until(lambda: any('lost before seq' in m.msg and m.name == 'asynet_detector'

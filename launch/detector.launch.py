@@ -18,16 +18,14 @@ Usage: ``ros2 launch asynet_ros detector.launch.py [checkpoint:=/path/model.pt]
 [input_topic:=/event_camera/events] [params_file:=/path/detector.yaml] [autostart:=false]``.
 """
 
-import os
-
-from ament_index_python.packages import get_package_share_directory
 from launch import LaunchDescription
 from launch.actions import DeclareLaunchArgument, EmitEvent, OpaqueFunction, RegisterEventHandler
 from launch.events import matches_action
-from launch.substitutions import LaunchConfiguration
+from launch.substitutions import LaunchConfiguration, PathJoinSubstitution
 from launch_ros.actions import LifecycleNode
 from launch_ros.event_handlers import OnStateTransition
 from launch_ros.events.lifecycle import ChangeState
+from launch_ros.substitutions import FindPackageShare
 from lifecycle_msgs.msg import Transition
 
 #: Launch arguments that override the parameter file, but only when given (non-empty).
@@ -35,7 +33,7 @@ OVERRIDES = ('checkpoint', 'input_topic')
 
 
 def _node_and_transitions(context):
-    """The node, and (autostart) the configure event and an activate-once-configured handler."""
+    """The node and, with autostart, the configure event and a one-shot activate handler."""
     overrides = {}
     for name in OVERRIDES:
         value = LaunchConfiguration(name).perform(context)
@@ -57,6 +55,7 @@ def _node_and_transitions(context):
             target_lifecycle_node=node,
             start_state='configuring',  # not a later deactivate, which must stay inactive
             goal_state='inactive',
+            handle_once=True,  # nor a later configure by hand: autostart is the launch's only
             entities=[
                 EmitEvent(
                     event=ChangeState(
@@ -76,12 +75,17 @@ def _node_and_transitions(context):
 
 
 def generate_launch_description():
-    """Declare the arguments; start the node, then configure and activate it."""
-    share = get_package_share_directory('asynet_ros')
+    """Declare the arguments; start the node, then configure and activate it.
+
+    The package share is looked up when the launch runs (``FindPackageShare``), so the file also
+    loads where asynet_ros is not on the ament index yet (``--show-args``, tooling).
+    """
     args = [
         DeclareLaunchArgument(
             'params_file',
-            default_value=os.path.join(share, 'config', 'detector.yaml'),
+            default_value=PathJoinSubstitution(
+                [FindPackageShare('asynet_ros'), 'config', 'detector.yaml']
+            ),
             description='parameter file of the node',
         ),
         DeclareLaunchArgument(

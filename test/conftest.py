@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+import logging
 
 import numpy as np
 import pytest
@@ -47,6 +48,21 @@ def synthetic_events(
     t_us = t0_us + np.cumsum(rng.integers(0, max_dt_us + 1, n))
     p = rng.integers(0, 2, n)
     return make_events(x, y, t_us, p)
+
+
+@pytest.fixture(autouse=True, scope='session')
+def _package_loggers_propagate() -> None:
+    """Let the package's loggers reach pytest's handlers (caplog) as they do outside pytest.
+
+    launch_testing's pytest plugin imports ``launch``, which makes every logger created after it
+    (ours, at collection) a ``LaunchLogger`` that does not propagate.
+    """
+    for name, logger in logging.root.manager.loggerDict.items():
+        if isinstance(logger, logging.Logger) and name.split('.')[0] in _OUR_PACKAGES:
+            logger.propagate = True
+
+
+_OUR_PACKAGES = {'asynet_core', 'asynet_ros', 'asynet_benchmarks', 'training'}
 
 
 @pytest.fixture

@@ -129,6 +129,7 @@ def run(args: argparse.Namespace) -> int:
         peer.spin(0.05)
     if peer.pubs:
         peer.spin(args.start_delay)
+        emit(publishing={p.topic_name: p.get_subscription_count() for p, _ in peer.pubs})
     for pub, msgs in peer.pubs:
         for msg in msgs:
             pub.publish(msg)

@@ -28,6 +28,9 @@ LAUNCH_STAMP := $(VENV)/.ros-launch
 SHARED_ROS2 := $(realpath ../shared/ros2)
 MSG_FILES := $(wildcard msg/*/msg/*.msg)
 ROS_STAMPS := $(ROS_STAMP) $(IFACES_STAMP) $(if $(SHARED_ROS2),$(LAUNCH_STAMP))
+# ROS 2 Kilted (Fast DDS 3.2) in a second venv inside .venv, for the DDS interop tests only.
+KILTED_VENV := $(VENV)/kilted
+KILTED_STAMP := $(KILTED_VENV)/.installed
 # Pinned: an unpinned torch (directly or via a range) resolves to GBs of CUDA wheels; this is the CPU one.
 TORCH := torch==2.13.0
 SPCONV := spconv==2.3.8
@@ -77,7 +80,7 @@ $(LAUNCH_STAMP): $(wildcard $(SHARED_ROS2)/wheels/*.whl) $(IFACES_STAMP)
 
 # The compiled backend must load in tests: a silent fallback to torch would hide a broken build.
 test: export ASYNET_REQUIRE_CPP := 1
-test: $(STAMP) $(ROS_STAMPS)
+test: $(STAMP) $(ROS_STAMPS) $(KILTED_STAMP)
 	mkdir -p build
 	# Old result files must not count towards this run.
 	colcon test-result --test-result-base build --delete-yes > /dev/null
@@ -125,9 +128,6 @@ distclean: clean
 # ROS 2 Kilted (Fast DDS 3.2) in a second venv inside .venv, for the DDS interop tests
 # (test/test_dds_interop.py runs its rclpy peer under both distros; it skips Kilted without this).
 # About 2 min on a fresh machine (pip 1 min, the interface packages 1 min); then cached by the stamp.
-KILTED_VENV := $(VENV)/kilted
-KILTED_STAMP := $(KILTED_VENV)/.installed
-
 .PHONY: kilted
 kilted: $(KILTED_STAMP)
 

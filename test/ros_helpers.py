@@ -24,7 +24,7 @@ import random
 
 import pytest
 
-from asynet_benchmarks.ros_env import FASTDDS_LOOPBACK_XML, ROS_KEYS, ros_env, ros_session
+from asynet_benchmarks.ros_env import FASTDDS_LOOPBACK_XML, ros_env, ROS_KEYS, ros_session
 
 __all__ = [
     'FASTDDS_LOOPBACK_XML',

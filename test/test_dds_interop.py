@@ -49,9 +49,6 @@ EVENTS = '/event_camera/events'
 PACKET = 'event_camera_msgs/msg/EventPacket'
 DETECTIONS = '/asynet_detector/detections'
 LABELS = '/asynet_detector/label_info'
-# The node name DdsGraph derives from `python -m asynet_ros.cli.detect` (argv[0] detect.py) while
-# DdsDetector does not pass its --node-name (asynet_detector) on to DdsGraph.
-DETECT_DEFAULT_NODE = 'detect'
 # Variables that would point a Kilted child at the Jazzy venv's ROS libraries. The wheels'
 # ros_wheels_bootstrapper (.pth) re-executes Python with LD_LIBRARY_PATH set to its venv's
 # libraries unless _ROS_WHEELS_BOOTSTRAP_COMPLETE is set, which this (Jazzy) process already is.
@@ -186,7 +183,7 @@ def test_rclpy_to_cyclone(distro: str, bag: dict[str, Any], tmp_path: Path) -> N
              '--sub', DETECTIONS, 'vision_msgs/msg/Detection2DArray', 'reliable',
              '--sub-late', LABELS, 'vision_msgs/msg/LabelInfo', 'latched',
              '--expect', f'{DETECTIONS}=3', '--expect', f'{LABELS}=1',
-             '--graph', f'asynet_detector,{DETECT_DEFAULT_NODE}', '--timeout', '90'],
+             '--graph', 'asynet_detector', '--timeout', '90'],
             env,
         )  # fmt: skip
         rc, out, err = finish(peer, timeout_s=120)

@@ -95,7 +95,7 @@ class DdsDetector:
         from asynet_ros.dds import qos
         from asynet_ros.dds.transport import DdsGraph
 
-        self.graph = DdsGraph(domain_id)
+        self.graph = DdsGraph(domain_id, node_name=node_name)
         self.factory = messages.RosbagsFactory(self.graph.typestore)
         self.pipeline = pipeline
         self.message_type = message_type

@@ -319,6 +319,7 @@ class ActiveTest(unittest.TestCase):
 
 
 @pytest.mark.launch_test
+@pytest.mark.slow
 def generate_test_description() -> tuple[Any, dict[str, Any]]:
     """The launch file with its default arguments (autostart, the bundled detector)."""
     prefix = skip_unless_launchable(bag=True)

@@ -44,6 +44,7 @@ CHECKPOINT = ROOT / 'asynet_ros' / 'models' / 'synthetic_cls.pt'
 
 
 @pytest.mark.launch_test
+@pytest.mark.slow
 def generate_test_description() -> tuple[Any, dict[str, Any]]:
     """The launch file with ``checkpoint:=`` the bundled classifier."""
     prefix = skip_unless_launchable(bag=True)

@@ -39,6 +39,7 @@ from test_launch import (
 
 
 @pytest.mark.launch_test
+@pytest.mark.slow
 def generate_test_description() -> tuple[Any, dict[str, Any]]:
     """The launch file with ``autostart:=false``."""
     prefix = skip_unless_launchable(bag=False)

@@ -77,7 +77,7 @@ def install_prefix() -> Path | None:
         return None
     try:
         return Path(get_package_prefix('asynet_ros'))
-    except PackageNotFoundError:
+    except (PackageNotFoundError, OSError):  # OSError: AMENT_PREFIX_PATH unset
         return None
 
 

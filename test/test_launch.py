@@ -33,6 +33,7 @@ from __future__ import annotations
 import contextlib
 import os
 from pathlib import Path
+import shutil
 import tempfile
 import time
 from typing import Any
@@ -365,5 +366,8 @@ class TestDetectorLaunch(ActiveTest):
 class TestDetectorShutdown(unittest.TestCase):
     """After launch's shutdown (SIGINT to the node)."""
 
-    def test_sigint_ends_the_node_cleanly(self, proc_info: Any, proc_output: Any) -> None:
+    def test_sigint_ends_the_node_cleanly(
+        self, proc_info: Any, proc_output: Any, tmp_dir: Path
+    ) -> None:
+        self.addCleanup(shutil.rmtree, tmp_dir, ignore_errors=True)  # detector_launch's
         assert_clean_exit(proc_info, proc_output)

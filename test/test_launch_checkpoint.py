@@ -23,6 +23,7 @@ With the bundled classification checkpoint the node has the parameter, publishes
 from __future__ import annotations
 
 from pathlib import Path
+import shutil
 from typing import Any
 import unittest
 
@@ -73,5 +74,8 @@ class TestCheckpointOverride(ActiveTest):
 class TestCheckpointShutdown(unittest.TestCase):
     """After launch's shutdown (SIGINT to the node)."""
 
-    def test_sigint_ends_the_node_cleanly(self, proc_info: Any, proc_output: Any) -> None:
+    def test_sigint_ends_the_node_cleanly(
+        self, proc_info: Any, proc_output: Any, tmp_dir: Path
+    ) -> None:
+        self.addCleanup(shutil.rmtree, tmp_dir, ignore_errors=True)  # detector_launch's
         assert_clean_exit(proc_info, proc_output)

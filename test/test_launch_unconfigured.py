@@ -21,6 +21,7 @@ Helpers and the skip rules: ``test_launch.py``.
 from __future__ import annotations
 
 from pathlib import Path
+import shutil
 import time
 from typing import Any
 import unittest
@@ -64,5 +65,8 @@ class TestUnconfigured(ActiveTest):
 class TestUnconfiguredShutdown(unittest.TestCase):
     """After launch's shutdown (SIGINT to the node)."""
 
-    def test_sigint_ends_the_node_cleanly(self, proc_info: Any, proc_output: Any) -> None:
+    def test_sigint_ends_the_node_cleanly(
+        self, proc_info: Any, proc_output: Any, tmp_dir: Path
+    ) -> None:
+        self.addCleanup(shutil.rmtree, tmp_dir, ignore_errors=True)  # detector_launch's
         assert_clean_exit(proc_info, proc_output)

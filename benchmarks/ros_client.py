@@ -126,6 +126,7 @@ class Received:
 
     msgs: list[Any] = field(default_factory=list)
     times: list[float] = field(default_factory=list)
+    subscription: Any = None
 
     def add(self, msg: Any) -> None:
         """Record a message (the subscription callback)."""
@@ -210,7 +211,7 @@ class Client:
     def subscribe(self, msg_type: Any, topic: str, qos: QoSProfile = RELIABLE) -> Received:
         """Record every message of ``topic``."""
         received = Received()
-        self.node.create_subscription(msg_type, topic, received.add, qos)
+        received.subscription = self.node.create_subscription(msg_type, topic, received.add, qos)
         return received
 
     def publisher(self, msg_type: Any, topic: str, qos: QoSProfile = BEST_EFFORT) -> Any:
@@ -220,6 +221,11 @@ class Client:
     def wait_for_subscriber(self, pub: Any, timeout_s: float = 30.0) -> None:
         """Block until ``pub`` has matched a subscription."""
         until(lambda: pub.get_subscription_count() > 0, timeout_s, 'no subscriber matched')
+
+    def wait_for_publisher(self, received: Received, timeout_s: float = 30.0) -> None:
+        """Block until the subscription behind ``received`` has matched a publisher."""
+        until(lambda: received.subscription.get_publisher_count() > 0, timeout_s,
+              'no publisher matched')  # fmt: skip
 
 
 def play(pub: Any, msgs: list[Any], rate: float = 1.0, stamps_ns: list[int] | None = None,

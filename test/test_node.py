@@ -387,22 +387,42 @@ def ros_helpers_rosout_qos() -> Any:
                       durability=DurabilityPolicy.TRANSIENT_LOCAL)  # fmt: skip
 
 
-def _one_at_a_time(client: Client, packets: list[Any], outputs: Received) -> list[bytes]:
-    """Bring the node up, feed each packet after the previous one's output, tear down."""
+def _one_round(client: Client, packets: list[Any], outputs: Received) -> list[bytes] | None:
+    """Bring the node up, feed each packet after the previous one's output, tear down.
+
+    The outputs, serialised; None where one never came (a message lost to discovery: the
+    node's publisher may not yet have matched our subscription when it published).
+    """
     from rclpy.serialization import serialize_message
 
     assert client.transition('configure')
     assert client.transition('activate')
     pub = client.publisher(EventPacket, EVENTS, RELIABLE)
     client.wait_for_subscriber(pub)
+    client.wait_for_publisher(outputs)
+    settle(outputs, quiet_s=0.5)  # nothing late from an earlier round
     start = len(outputs.msgs)
+    complete = True
     for i, packet in enumerate(packets, 1):  # one at a time: no queue merges, no drops
         pub.publish(packet)
-        until(lambda i=i: len(outputs.msgs) - start >= i, 30, f'no output for packet {i}')
+        try:
+            until(lambda i=i: len(outputs.msgs) - start >= i, 10, f'no output for packet {i}')
+        except TimeoutError:
+            complete = False
+            break
     client.node.destroy_publisher(pub)
     assert client.transition('deactivate')
     assert client.transition('cleanup')
-    return [bytes(serialize_message(m)) for m in outputs.msgs[start:]]
+    return [bytes(serialize_message(m)) for m in outputs.msgs[start:]] if complete else None
+
+
+def _one_at_a_time(client: Client, packets: list[Any], outputs: Received) -> list[bytes]:
+    """One full round from a fresh configure; a round that lost a message is run again."""
+    for _ in range(3):
+        result = _one_round(client, packets, outputs)
+        if result is not None:
+            return result
+    raise AssertionError('three rounds in a row lost an output')
 
 
 def test_cleanup_releases_and_a_restart_gives_byte_identical_outputs(

@@ -152,7 +152,7 @@ def _conv_rules(
     valid = active[targets]  # [n, 9]
     products = (delta @ w_cat).view(n, 9, c_out)  # [n, 9, C_out]: all taps in one GEMM
     hit = targets[valid]  # [r]
-    y.index_add_(0, hit, products[valid])
+    y.index_add_(0, hit, products[valid].to(y.dtype))  # float32 products, float64 accumulator
     return hit
 
 
@@ -211,11 +211,12 @@ def conv_update(
         _, born, died = _activity(in_active, out_active, born, died, inputs, outputs)
     hit = _conv_rules(y, sites, delta, outputs, out_active, weights.cat)
     if born.numel():
-        y[born] = x[inputs[born]].reshape(born.shape[0], -1) @ weights.col  # [b, C_out]
+        full = x[inputs[born]].reshape(born.shape[0], -1) @ weights.col  # [b, C_out]
+        y[born] = full.to(y.dtype)
     y[died] = 0
     touched = _unique(torch.cat([hit, born, died]), y.shape[0] - 1)
     raw = y[touched]  # [t, C_out]
-    new = torch.relu(raw * weights.scale + weights.shift)
+    new = torch.relu(raw.to(z.dtype) * weights.scale + weights.shift)  # y rounded once
     new = new * out_active[touched].unsqueeze(1).to(new.dtype)
     moved, diff = _store(z, touched, new)
     rules, delta_rules = (
@@ -253,24 +254,18 @@ def pool_update(
 def linear_update(
     acc: torch.Tensor, sites: torch.Tensor, delta: torch.Tensor, w_site: torch.Tensor
 ) -> None:
-    """``acc += sum_{n, c} delta[n, c] * w_site[sites[n], c, :]`` (no copy of the weight rows).
+    """``acc += sum_{n, c} delta[n, c] * w_site[sites[n], c, :]``, added to ``acc`` at once.
 
     Args:
-        acc: ``[F]`` accumulated linear output (updated).
+        acc: ``[F]`` accumulated linear output, float64 (updated).
         sites: ``[n]`` changed head-map sites.
         delta: ``[n, C]`` their differences.
         w_site: ``[S, C, F]`` the linear weight per head site and channel.
     """
     if not sites.numel():
         return
-    channels, features = w_site.shape[1], w_site.shape[2]
-    ids = torch.arange(channels, device=sites.device)
-    rows = (sites.unsqueeze(1) * channels + ids).reshape(1, -1)  # [1, n * C]
-    table = w_site.view(-1, features)  # [S * C, F]
-    weights = delta.reshape(1, -1)
-    acc += torch.nn.functional.embedding_bag(rows, table, per_sample_weights=weights, mode='sum')[
-        0
-    ]
+    # This update's contribution in the weights' dtype, added to the float64 accumulator once.
+    acc += torch.einsum('nc,ncf->f', delta, w_site[sites]).to(acc.dtype)
 
 
 class ConvKernel:

@@ -19,7 +19,9 @@ This is the event-level entry of the asynchronous engine::
     stream = EventStream.from_model(model, SensorSize(240, 180), window_events=25_000)
     out = stream.push(events)        # EVENT_DTYPE array, time-sorted, t in microseconds
 
-Every ``push`` returns the output of the model on the representation of the current window.
+Every ``push`` returns the output of the model on the representation of the current window;
+``output()`` returns it again, ``resync()`` rebuilds the engine's state exactly, ``clear()``
+empties the window and ``reset()`` forgets the stream.
 """
 
 from __future__ import annotations
@@ -79,6 +81,23 @@ class EventStream:
     def push(self, events: np.ndarray) -> torch.Tensor:
         """Add time-sorted events; return the output for the new window."""
         change = self.window.push(events)
+        update = self.representation.update(self.rep_state, change.added, change.removed)
+        return apply_site_update(self.engine, update)
+
+    def output(self) -> torch.Tensor:
+        """The output for the current window, without any update."""
+        return self.engine.output()
+
+    def resync(self) -> torch.Tensor:
+        """Rebuild the engine's state from the current window exactly; return the output."""
+        return self.engine.resync()
+
+    def clear(self) -> torch.Tensor:
+        """Empty the window, keeping its time; return the output of an empty input (exactly).
+
+        Unlike :meth:`reset`, later pushes must continue in time.
+        """
+        change = self.window.clear()
         update = self.representation.update(self.rep_state, change.added, change.removed)
         return apply_site_update(self.engine, update)
 

@@ -187,6 +187,15 @@ class SlidingWindow:
         self._buffer.clear()
         self._last_t_us = None
 
+    def clear(self) -> WindowChange:
+        """Empty the window but keep the last time (later pushes must not be older than it).
+
+        Returns:
+            The change: nothing added, every held event removed (oldest first).
+        """
+        removed = self._buffer.pop_front(len(self._buffer))
+        return WindowChange(added=empty_events(), removed=removed)
+
     def push(self, events: np.ndarray) -> WindowChange:
         """Add ``events`` (times non-decreasing, none older than the last push) and slide.
 

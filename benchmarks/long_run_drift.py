@@ -62,10 +62,12 @@ import numpy as np
 import torch
 from torch import nn
 
-from asynet_core.engine import AsyncEngine
+from asynet_benchmarks.recordings import iter_looped, load_recording
+from asynet_core.engine import AsyncEngine, output_error, output_scale
 from asynet_core.events import concatenate_events, empty_events, SensorSize
 from asynet_core.flops_cli import ARCH_DATASETS, write_json
 from asynet_core.models import ModelConfig, SparseVGG, to_sparse_input
+from asynet_core.models.config import REPRESENTATION_CHANNELS
 from asynet_core.representations import (
     EventRepresentation,
     InputMapping,
@@ -84,11 +86,11 @@ SEGMENT_US = 100_000  # duration of one segment: 1 Mev/s
 TARGET = 1e-4  # goal for the synced engine's relative error
 
 
-def build_model(arch: str, seed: int) -> SparseVGG:
+def build_model(arch: str, seed: int, representation: str = 'histogram') -> SparseVGG:
     """Seeded random float32 SparseVGG in eval mode with non-trivial BatchNorm statistics."""
     _, classes = ARCH_DATASETS[arch]
     torch.manual_seed(seed)
-    model = SparseVGG(ModelConfig(arch, classes))  # He-normal convs
+    model = SparseVGG(ModelConfig(arch, classes, representation=representation))  # He-normal
     g = torch.Generator().manual_seed(seed)
     for mod in model.modules():
         if isinstance(mod, nn.BatchNorm1d | nn.BatchNorm2d):
@@ -141,12 +143,6 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _rel_err(out: torch.Tensor, ref: torch.Tensor) -> float:
-    """``max |out - ref| / max |ref|``, in float64."""
-    diff = (out.to(torch.float64) - ref).abs().max()
-    return float(diff / ref.abs().max().clamp_min(1e-300))
-
-
 @dataclass
 class _Timers:
     """Seconds spent per stage."""
@@ -180,6 +176,7 @@ class DriftRun:
     synced: AsyncEngine
     plain: AsyncEngine
     reference: SparseVGG
+    floor: float = 0.0  # output_error's floor: the scale of the output on an empty input
     updates: int = 0
     events: int = 0
     timers: _Timers = field(default_factory=_Timers)
@@ -190,13 +187,19 @@ class DriftRun:
         rep = make_representation(
             model.config.representation, InputMapping(sensor, model.config.input_size)
         )
+        reference = copy.deepcopy(model).to(torch.float64).eval()
+        h, w = model.config.input_size
+        empty = torch.zeros(1, h, w, model.config.in_channels, dtype=torch.float64)
+        with torch.no_grad():
+            floor = output_scale(reference(to_sparse_input(empty)))
         return cls(
             SlidingWindow(window_events=window),
             rep,
             rep.init_state(),
             AsyncEngine.from_model(model, torch.float32, resync_every=resync),
             AsyncEngine.from_model(model, torch.float32, resync_every=0),
-            copy.deepcopy(model).to(torch.float64).eval(),
+            reference,
+            floor,
         )
 
     def step(self, events: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
@@ -232,8 +235,8 @@ class DriftRun:
             self.updates,
             self.events,
             since,
-            _rel_err(outs[0], ref),
-            _rel_err(outs[1], ref),
+            output_error(outs[0], ref, self.floor),
+            output_error(outs[1], ref, self.floor),
             elapsed_s,
             rss_mb(),
         )
@@ -322,11 +325,25 @@ def run_drift(
     seed: int,
     print_every: int = 10,
     log: Callable[[str], None] = print,
+    representation: str = 'histogram',
+    recording: Path | None = None,
 ) -> dict[str, Any]:
-    """Stream ``events`` synthetic events through both engines; the JSON report."""
+    """Stream ``events`` events through both engines; the JSON report.
+
+    The events are synthetic moving edges on the architecture's dataset sensor, or a real
+    ``recording`` (a rosbag2 folder, ``.dat`` or ``.raw``) played again and again with times
+    continuing until ``events`` have been streamed.
+    """
     sensor, _ = ARCH_DATASETS[arch]
+    if recording is not None:
+        real, sensor = load_recording(recording, sensor)
+        source: Iterable[np.ndarray] = iter_looped(real, events)
+    else:
+        source = event_segments(sensor, events, seed)
     config = {
         'arch': arch,
+        'representation': representation,
+        'recording': None if recording is None else str(recording),
         'events': events,
         'window': window,
         'update_events': update_events,
@@ -336,10 +353,11 @@ def run_drift(
     }
     with spconv_single_thread():
         rss_start = rss_mb()
-        run = DriftRun.create(build_model(arch, seed), sensor, window, resync_every)
+        model = build_model(arch, seed, representation)
+        run = DriftRun.create(model, sensor, window, resync_every)
         log(_HEAD)
         start = time.perf_counter()
-        batches = update_batches(event_segments(sensor, events, seed), update_events)
+        batches = update_batches(source, update_events)
         checks = _stream(run, batches, check_every, print_every, log)
         summary = _summary(run, checks, time.perf_counter() - start)
     memory = {
@@ -396,6 +414,15 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog='long_run_drift', description=__doc__.split('\n')[0])
     parser.add_argument('--arch', default='ncars', choices=sorted(ARCH_DATASETS))
     parser.add_argument(
+        '--representation', default='histogram', choices=sorted(REPRESENTATION_CHANNELS)
+    )
+    parser.add_argument(
+        '--recording',
+        type=Path,
+        help='a real recording to play in a loop (rosbag2 folder, .dat, .raw); '
+        "default: synthetic moving edges on the arch's dataset sensor",
+    )
+    parser.add_argument(
         '--events', type=_positive, default=10_000_000, help='events streamed (default 1e7)'
     )
     parser.add_argument('--window', type=_positive, default=25_000, help='events in the window')
@@ -434,6 +461,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.seed,
         args.print_every,
         lambda line: print(line, flush=True),
+        args.representation,
+        args.recording,
     )
     print(_summary_text(report))
     if args.json is not None:

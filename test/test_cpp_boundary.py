@@ -164,7 +164,7 @@ def _conv_call(submanifold: bool = True, dtype: Any = np.float64) -> _Call:
     in_active = np.zeros(S + 1, dtype=bool)
     in_active[sites] = True
     arrays = {
-        'y': np.zeros((s_out + 1, C_OUT), dtype),
+        'y': np.zeros((s_out + 1, C_OUT), np.float64),  # the accumulator, whatever dtype
         'z': np.zeros((s_out + 1, C_OUT), dtype),
         'out_active': in_active if submanifold else np.zeros(s_out + 1, dtype=bool),
         'x': x,
@@ -329,6 +329,16 @@ def test_float32_conv_update_rejects_float64_maps() -> None:
     )
 
 
+def test_float32_conv_update_needs_a_float64_accumulator() -> None:
+    call = _conv_call(dtype=np.float32)
+    call.assert_rejected(
+        'y',
+        call.arrays['y'].astype(np.float32),
+        TypeError,
+        f'{F}: y must have dtype float64, got float32',
+    )
+
+
 # --- PoolKernel.update ---------------------------------------------------------------------------
 
 P = 'PoolKernel.update'
@@ -383,8 +393,8 @@ def test_pool_update_rejects_bad_arrays(
 
 L = 'linear_update'
 LINEAR_CASES = [
-    ('acc', _cast(np.int64), TypeError, f'{L}: acc must be float32 or float64, got int64'),
-    ('w_site', _cast(np.float32), TypeError, f'{L}: w_site must have dtype float64, got float32'),
+    ('w_site', _cast(np.int64), TypeError, f'{L}: w_site must be float32 or float64, got int64'),
+    ('acc', _cast(np.float32), TypeError, f'{L}: acc must have dtype float64, got float32'),
     ('delta', _cast(np.float32), TypeError, f'{L}: delta must have dtype float64, got float32'),
     ('sites', _cast(np.int32), TypeError, f'{L}: sites must have dtype int64, got int32'),
     (
@@ -809,7 +819,7 @@ def test_byte_swapped_arrays_are_rejected_or_read_correctly() -> None:
     call, native = _linear_call(), _linear_call()
     outcome = _outcome(call.fn, *call.args(w_site=call.arrays['w_site'].astype('>f8')))
     native.fn(*native.args())
-    rejected = outcome.startswith(f'TypeError: {L}: w_site must have dtype float64')
+    rejected = outcome.startswith(f'TypeError: {L}: w_site must ')
     assert rejected or np.allclose(call.arrays['acc'], native.arrays['acc']), outcome
 
 

@@ -15,6 +15,16 @@
 """The exact asynchronous engine: converted layers, explicit stream state, vectorised updates."""
 
 from asynet_core.engine.engine import AsyncEngine, AsyncSparseVGG, AsyncTrunk
+from asynet_core.engine.exactness import FLOAT32_BOUND, output_error, output_scale
 from asynet_core.engine.state import AsyncState, LayerStats
 
-__all__ = ['AsyncEngine', 'AsyncSparseVGG', 'AsyncState', 'AsyncTrunk', 'LayerStats']
+__all__ = [
+    'FLOAT32_BOUND',
+    'AsyncEngine',
+    'AsyncSparseVGG',
+    'AsyncState',
+    'AsyncTrunk',
+    'LayerStats',
+    'output_error',
+    'output_scale',
+]

@@ -36,7 +36,15 @@ from torch import nn
 from asynet_core import ops
 from asynet_core.engine.convert import convert_model, convert_trunk
 from asynet_core.engine.layers import AsyncConvBNReLU, AsyncLinearHead, AsyncMaxPool
-from asynet_core.engine.state import AsyncState, ConvState, LayerStats, LevelChange, MapState
+from asynet_core.engine.state import (
+    ACC_DTYPE,
+    AsyncState,
+    ConvState,
+    HeadState,
+    LayerStats,
+    LevelChange,
+    MapState,
+)
 from asynet_core.errors import ConfigError, ShapeError
 from asynet_core.models.config import ModelConfig
 
@@ -264,6 +272,11 @@ class AsyncSparseVGG(nn.Module):
         """Current output without applying any update."""
         return self.head.output(state.layers[-1])
 
+    def empty_output(self) -> torch.Tensor:
+        """The output of an empty input (no active site): the head's biases alone."""
+        bias: torch.Tensor = self.head.bias
+        return self.head.output(HeadState(bias.to(ACC_DTYPE, copy=True), bias))
+
 
 class AsyncEngine:
     """One event stream through an :class:`AsyncSparseVGG`: its state, reset and scheduled resync.
@@ -339,3 +352,8 @@ class AsyncEngine:
         """Current output."""
         with torch.no_grad():
             return self.net.output(self.state)
+
+    def empty_output(self) -> torch.Tensor:
+        """The output of an empty input: the floor of :func:`~asynet_core.engine.output_error`."""
+        with torch.no_grad():
+            return self.net.empty_output()

@@ -31,7 +31,14 @@ import torch.nn.functional as F
 
 from asynet_core import ops
 from asynet_core.engine.geometry import Geometry, TAPS
-from asynet_core.engine.state import ConvState, HeadState, LayerStats, LevelChange, MapState
+from asynet_core.engine.state import (
+    ACC_DTYPE,
+    ConvState,
+    HeadState,
+    LayerStats,
+    LevelChange,
+    MapState,
+)
 from asynet_core.ops_ref import ConvWeights
 
 __all__ = ['AsyncConvBNReLU', 'AsyncLinearHead', 'AsyncMaxPool']
@@ -89,8 +96,9 @@ class AsyncConvBNReLU(nn.Module):
     def init_state(self, source: MapState) -> ConvState:
         """Zero state; a submanifold layer shares ``source.active`` (same active set)."""
         sites = self.geometry.out_sites
-        y = source.values.new_zeros(sites + 1, self.c_out)
-        out = MapState.zeros(sites, self.c_out, y.dtype, y.device)
+        values = source.values
+        y = torch.zeros(sites + 1, self.c_out, dtype=ACC_DTYPE, device=values.device)
+        out = MapState.zeros(sites, self.c_out, values.dtype, values.device)
         if self.submanifold:
             out.active = source.active
         return ConvState(y, out)
@@ -270,13 +278,19 @@ class AsyncLinearHead(nn.Module):
     def init_state(self, source: MapState) -> HeadState:
         """Accumulator at the bias (the output for an all-zero head map)."""
         bias = self.bias
-        return HeadState(bias.clone(), bias)
+        return HeadState(bias.to(ACC_DTYPE, copy=True), bias)
 
     def forward(
         self, change: LevelChange, state: HeadState, stats: list[LayerStats] | None = None
     ) -> torch.Tensor:
-        """Add the changed sites' contribution; return the network output ``[1, ...]``."""
+        """Add the changed sites' contribution; return the network output ``[1, ...]``.
+
+        Once no head-map site is active the accumulator is set to the bias, the exact output of
+        an empty input, instead of keeping the rounding residue of every difference added.
+        """
         ops.linear_update(state.acc, change.sites, change.delta, self.w_site)
+        if change.died.numel() and not bool(change.current.active.any()):
+            state.reset()
         if stats is not None:
             changed = int(change.sites.numel()) * self.channels
             stats.append(
@@ -306,9 +320,10 @@ class AsyncLinearHead(nn.Module):
 
     def output(self, state: HeadState) -> torch.Tensor:
         """Network output: logits ``[1, K]`` or YOLO map ``[1, Hg, Wg, C]``."""
+        acc = state.acc.to(self.bias.dtype)  # a copy in float32, the same tensor in float64
         if not self.second:
-            return state.acc.unsqueeze(0).clone()
-        hidden = torch.relu(state.acc)  # [F]
+            return acc.unsqueeze(0).clone()
+        hidden = torch.relu(acc)  # [F]
         out = F.linear(hidden, self.w2, self.b2)  # [Hg * Wg * C]
         return out.view(1, self.grid[0], self.grid[1], self.out_channels)
 

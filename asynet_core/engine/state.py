@@ -25,7 +25,21 @@ from typing import Any
 
 import torch
 
-__all__ = ['AsyncState', 'ConvState', 'HeadState', 'LayerStats', 'LevelChange', 'MapState']
+__all__ = [
+    'ACC_DTYPE',
+    'AsyncState',
+    'ConvState',
+    'HeadState',
+    'LayerStats',
+    'LevelChange',
+    'MapState',
+]
+
+#: dtype of the incremental accumulators (raw conv outputs ``y``, the head's ``acc``) whatever the
+#: engine's dtype: a float32 accumulator rounds to its own magnitude at every difference added, so
+#: its error grows with the number of updates; in float64 only the float32 products' rounding is
+#: left (see README, "Exactness").
+ACC_DTYPE = torch.float64
 
 
 @dataclass
@@ -53,6 +67,8 @@ class MapState:
 class ConvState:
     """State of a conv + BN + ReLU layer: raw outputs ``y``, post-activation map ``out``.
 
+    ``y`` is :data:`ACC_DTYPE`, ``out`` the engine's dtype.
+
     For a submanifold conv ``out.active`` is the input level's activity tensor itself (shared, not
     copied).
     """
@@ -68,7 +84,10 @@ class ConvState:
 
 @dataclass
 class HeadState:
-    """Accumulated linear layer output (``linear_1`` for detection, ``fc`` for classification)."""
+    """Accumulated linear layer output (``linear_1`` for detection, ``fc`` for classification).
+
+    ``acc`` is :data:`ACC_DTYPE`; ``bias`` the engine's dtype.
+    """
 
     acc: torch.Tensor
     bias: torch.Tensor

@@ -26,11 +26,17 @@ from typing import Any
 
 import torch
 from torch import nn
+import torch.nn.functional as F
 
 from asynet_core.errors import ShapeError
 from asynet_core.models.base import VGGBase
 from asynet_core.models.config import ModelConfig
-from asynet_core.spconv_compat import quiet_spconv_forward, sparse_tensor, spconv
+from asynet_core.spconv_compat import (
+    quiet_spconv_forward,
+    sparse_tensor,
+    spconv,
+    spconv_single_thread,
+)
 
 __all__ = ['SparseVGG', 'to_sparse_input']
 
@@ -68,7 +74,14 @@ class SparseVGG(VGGBase):
         super().__init__(config, spconv.SparseSequential(_trunk_layers(config)))
 
     def forward(self, x: Any) -> torch.Tensor:
-        """Run the network on a sparse input (see :func:`to_sparse_input`)."""
+        """Run the network on a sparse input (see :func:`to_sparse_input`).
+
+        Two guards around spconv: an input none of whose sites reaches the head map (an empty
+        input, or only border sites that a valid pooling or strided conv drops, where spconv
+        raises "tensor must not empty") gets the exact output of an empty input; on CPU the trunk
+        runs on one torch thread, since spconv's CPU submanifold conv is wrong with more
+        (traveller59/spconv#679).
+        """
         shape = tuple(int(s) for s in x.spatial_shape)
         if shape != self.config.input_size:
             raise ShapeError(
@@ -79,12 +92,32 @@ class SparseVGG(VGGBase):
                 f'input has {x.features.shape[1]} channels, '
                 f'model expects {self.config.in_channels}'
             )
-        if x.features.shape[0] == 0:
+        if not self._reaches_head(x):
             dense = self._empty_head_map(x.batch_size, x.features)
+        elif x.features.device.type == 'cpu':
+            with quiet_spconv_forward(), spconv_single_thread():
+                dense = self.trunk(x)  # [B, C, Hg, Wg]
         else:
             with quiet_spconv_forward():
-                dense = self.trunk(x)  # [B, C, Hg, Wg]
+                dense = self.trunk(x)
         return self.head(dense.flatten(1))
+
+    def _reaches_head(self, x: Any) -> bool:
+        """Whether any active input site has an active head-map site above it.
+
+        Each 3x3 stride-2 valid pooling or conv makes an output active iff its window holds an
+        active input (spconv's rule, and the engine's), so the activity of every level follows
+        from the input's by max-pooling its mask; once a level is empty, all later ones are.
+        """
+        if x.features.shape[0] == 0:
+            return False
+        h, w = self.config.input_size
+        mask = torch.zeros(1, 1, h, w, device=x.indices.device)
+        rows, cols = x.indices[:, 1].long(), x.indices[:, 2].long()
+        mask[0, 0, rows, cols] = 1.0  # the batch's union: a site reaching the head in one sample
+        for _ in self.config.spec.levels:  # a max-pool after each level but the last, head conv
+            mask = F.max_pool2d(mask, 3, 2)
+        return bool(mask.any())
 
     def _empty_head_map(self, batch_size: int, like: torch.Tensor) -> torch.Tensor:
         """Head map of an input without active sites: every site inactive, so all zeros."""

@@ -44,11 +44,11 @@ void linear_impl(
   const Arg arg{"linear_update"};
   py::array w = arg(w_o, "w_site", dt, {-1, -1, -1});
   const int64_t n_sites = w.shape(0);
-  py::array acc = arg(acc_o, "acc", dt, {w.shape(2)}, true);
+  py::array acc = arg(acc_o, "acc", "float64", {w.shape(2)}, true);
   py::array sites = arg(sites_o, "sites", "int64", {-1});
   py::array delta = arg(delta_o, "delta", dt, {sites.shape(0), w.shape(1)});
   check_sites("linear_update", "sites", sites, n_sites);
-  T * out = data<T>(acc);
+  double * out = data<double>(acc);
   py::gil_scoped_release release;
   linear_update<T>(
     out, cdata<int64_t>(sites), cdata<T>(delta), sites.shape(0), cdata<T>(w), w.shape(1),
@@ -57,7 +57,7 @@ void linear_impl(
 
 void linear_update_py(py::object acc, py::object sites, py::object delta, py::object w_site)
 {
-  const std::string dt = float_dtype("linear_update", "acc", acc);
+  const std::string dt = float_dtype("linear_update", "w_site", w_site);
   (dt == "float32" ? linear_impl<float> : linear_impl<double>)(dt, acc, sites, delta, w_site);
 }
 
@@ -385,7 +385,7 @@ PYBIND11_MODULE(_ext, m, py::mod_gil_used())
     py::arg("delta"), py::arg("w_site"), R"pbdoc(
     acc += sum over changed head sites j and channels c of delta[j, c] * w_site[sites[j], c, :].
 
-    :param acc: linear output [F], updated in place.
+    :param acc: linear output [F], float64 whatever the weights' dtype, updated in place.
     :param sites: changed head-map sites [n] (int64).
     :param delta: their differences [n, C].
     :param w_site: weights per head site and channel [S, C, F].

@@ -54,11 +54,11 @@ void strided_activity(
   }
 }
 
-template<typename T>
-void zero_rows(const SiteMap<T> & map, const std::vector<int64_t> & rows)
+template<typename M>
+void zero_rows(const SiteMap<M> & map, const std::vector<int64_t> & rows)
 {
   for (const int64_t o : rows) {
-    std::fill(map.data + o * map.cols, map.data + (o + 1) * map.cols, T(0));
+    std::fill(map.data + o * map.cols, map.data + (o + 1) * map.cols, M(0));
   }
 }
 
@@ -71,7 +71,7 @@ std::vector<int64_t> apply_conv_rules(
   thread_local Marker is_born;
   thread_local Marker reached;
   thread_local std::vector<const T *> src;
-  thread_local std::vector<T *> dst;
+  thread_local std::vector<double *> dst;
   const int64_t c_in = layer.x.cols;
   const int64_t c_out = layer.y.cols;
   is_born.reset(layer.y.rows);
@@ -117,12 +117,12 @@ void activate(const ConvLayer<T> & layer, const std::vector<int64_t> & touched, 
   const int64_t c = layer.y.cols;
   std::vector<T> fresh(static_cast<size_t>(c));
   for (const int64_t o : touched) {
-    const T * y = layer.y.data + o * c;
+    const double * y = layer.y.data + o * c;
     T * z = layer.z.data + o * c;
     const T gate = layer.out_active[o] != 0 ? T(1) : T(0);
     int moved = 0;  // branch-free loops so that both vectorise
-    for (int64_t j = 0; j < c; ++j) {
-      const T v = y[j] * layer.scale[j] + layer.shift[j];
+    for (int64_t j = 0; j < c; ++j) {  // y rounded to T once: BN + ReLU in T as before
+      const T v = static_cast<T>(y[j]) * layer.scale[j] + layer.shift[j];
       fresh[j] = (v > T(0) ? v : T(0)) * gate;
     }
     for (int64_t j = 0; j < c; ++j) {

@@ -16,6 +16,7 @@
 // changed head-map sites contribute, each channel an axpy over the output features.
 
 #include <cstdint>
+#include <vector>
 
 #include "asynet_core_cpp/kernels.h"
 
@@ -24,9 +25,14 @@ namespace asynet
 
 template<typename T>
 void linear_update(
-  T * acc, const int64_t * sites, const T * delta, int64_t n, const T * w_site,
+  double * acc, const int64_t * sites, const T * delta, int64_t n, const T * w_site,
   int64_t channels, int64_t features)
 {
+  // This update's contribution summed in T (full SIMD width), then added to the float64
+  // accumulator once: its rounding is relative to this update's terms only, never to the
+  // accumulated value, so it does not grow with the number of updates.
+  thread_local std::vector<T> sum;
+  sum.assign(static_cast<size_t>(features), T(0));
   for (int64_t j = 0; j < n; ++j) {
     const T * row = w_site + sites[j] * channels * features;
     for (int64_t c = 0; c < channels; ++c) {
@@ -36,14 +42,17 @@ void linear_update(
       }
       const T * w = row + c * features;
       for (int64_t f = 0; f < features; ++f) {
-        acc[f] += d * w[f];
+        sum[f] += d * w[f];
       }
     }
+  }
+  for (int64_t f = 0; f < features; ++f) {
+    acc[f] += static_cast<double>(sum[f]);
   }
 }
 
 template void linear_update<float>(
-  float *, const int64_t *, const float *, int64_t, const float *, int64_t, int64_t);
+  double *, const int64_t *, const float *, int64_t, const float *, int64_t, int64_t);
 template void linear_update<double>(
   double *, const int64_t *, const double *, int64_t, const double *, int64_t, int64_t);
 

@@ -138,7 +138,7 @@ LayerArrays ConvKernel::check_arrays(const char * fn, const py::tuple & arrays) 
   const int64_t so = tables_.s_out + 1;
   const int64_t si = tables_.s_in + 1;
   LayerArrays a;
-  a.y = arg(arrays[0], "y", dtype_, {so, c_out_}, true);
+  a.y = arg(arrays[0], "y", "float64", {so, c_out_}, true);  // the accumulator, any dtype_
   a.z = arg(arrays[1], "z", dtype_, {so, c_out_}, true);
   a.out_active = arg(arrays[2], "out_active", "bool", {so}, true);
   a.x = arg(arrays[3], "x", dtype_, {si, c_in_});
@@ -153,7 +153,7 @@ ConvLayer<T> ConvKernel::bind(LayerArrays & a) const
 {
   const ConvWeights<T> & w = weights<T>();
   return ConvLayer<T>{
-    {data<T>(a.y), tables_.s_out + 1, c_out_}, {data<T>(a.z), tables_.s_out + 1, c_out_},
+    {data<double>(a.y), tables_.s_out + 1, c_out_}, {data<T>(a.z), tables_.s_out + 1, c_out_},
     data<uint8_t>(a.out_active), {cdata<T>(a.x), tables_.s_in + 1, c_in_},
     cdata<uint8_t>(a.in_active), tables_.inputs.data(), tables_.outputs.data(),
     w.taps.data(), w.packed.data(), static_cast<int64_t>(w.packed.size()), w.scale.data(),

@@ -31,7 +31,7 @@ namespace
 
 template<typename T, int MR, int NB>
 inline void rule_block(
-  const T * const * src, T * const * dst, const T * panel, int64_t c_in, int64_t n0)
+  const T * const * src, double * const * dst, const T * panel, int64_t c_in, int64_t n0)
 {
   T acc[MR][NB];
   for (int i = 0; i < MR; ++i) {
@@ -49,23 +49,29 @@ inline void rule_block(
     }
   }
   for (int i = 0; i < MR; ++i) {
-    T * out = dst[i] + n0;
+    double * out = dst[i] + n0;
     for (int j = 0; j < NB; ++j) {
-      out[j] += acc[i][j];
+      out[j] += static_cast<double>(acc[i][j]);
     }
   }
 }
 
 // Columns [n0, c_out) of one rule, any width (the tail after the blocked columns).
 template<typename T>
-void rule_tail(const T * src, T * dst, const T * w, int64_t c_in, int64_t c_out, int64_t n0)
+void rule_tail(
+  const T * src, double * dst, const T * w, int64_t c_in, int64_t c_out, int64_t n0)
 {
+  thread_local std::vector<T> sum;  // summed in T like the blocked columns, then added once
+  sum.assign(static_cast<size_t>(c_out - n0), T(0));
   for (int64_t c = 0; c < c_in; ++c) {
     const T a = src[c];
-    const T * row = w + c * c_out;
-    for (int64_t j = n0; j < c_out; ++j) {
-      dst[j] += a * row[j];
+    const T * row = w + c * c_out + n0;
+    for (int64_t j = 0; j < c_out - n0; ++j) {
+      sum[j] += a * row[j];
     }
+  }
+  for (int64_t j = n0; j < c_out; ++j) {
+    dst[j] += static_cast<double>(sum[j - n0]);
   }
 }
 
@@ -73,7 +79,7 @@ void rule_tail(const T * src, T * dst, const T * w, int64_t c_in, int64_t c_out,
 // panel (c_in x NB, contiguous): the panel stays in cache across all the rule blocks.
 template<typename T, int MR, int NB>
 void panel_rules(
-  const T * const * src, T * const * dst, int64_t count, const T * panel, int64_t c_in,
+  const T * const * src, double * const * dst, int64_t count, const T * panel, int64_t c_in,
   int64_t n0)
 {
   int64_t r = 0;
@@ -97,7 +103,7 @@ void panel_rules(
 
 template<typename T, int MR, int NB>
 void apply_blocked(
-  const T * const * src, T * const * dst, int64_t count, const T * w, const T * packed,
+  const T * const * src, double * const * dst, int64_t count, const T * w, const T * packed,
   int64_t c_in, int64_t c_out)
 {
   const int64_t blocked = c_out - c_out % NB;
@@ -140,7 +146,7 @@ AlignedVector<T> pack_taps(const T * taps, int64_t c_in, int64_t c_out)
 
 template<typename T>
 void apply_rules(
-  const T * const * src, T * const * dst, int64_t count, const T * w, const T * packed,
+  const T * const * src, double * const * dst, int64_t count, const T * w, const T * packed,
   int64_t c_in, int64_t c_out)
 {
   constexpr int kLanes = 64 / static_cast<int>(sizeof(T));
@@ -157,7 +163,7 @@ void apply_rules(
 }
 
 template void apply_rules<float>(
-  const float * const *, float * const *, int64_t, const float *, const float *, int64_t,
+  const float * const *, double * const *, int64_t, const float *, const float *, int64_t,
   int64_t);
 template void apply_rules<double>(
   const double * const *, double * const *, int64_t, const double *, const double *, int64_t,

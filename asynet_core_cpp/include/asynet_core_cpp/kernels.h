@@ -94,7 +94,7 @@ struct LayerResult
 template<typename T>
 struct ConvLayer
 {
-  SiteMap<T> y;  // raw outputs [S_out + 1, C_out]
+  SiteMap<double> y;  // raw outputs [S_out + 1, C_out], float64 whatever T (see linear_update)
   SiteMap<T> z;  // post-activation outputs, 0 where inactive
   uint8_t * out_active;  // [S_out + 1] (the input's array for a submanifold conv)
   SiteMap<const T> x;  // current input map [S_in + 1, C_in]
@@ -127,16 +127,19 @@ template<typename T>
 LayerResult<T> pool_update(const PoolLayer<T> & layer, const Change<T> & change);
 
 // acc[f] += sum_{j, c} delta[j, c] * w_site[sites[j], c, f]
+// acc is float64 for both T: each update's contribution (summed in T) is added to it once, so the
+// rounding does not grow with the accumulated value or the number of updates (no drift).
 template<typename T>
 void linear_update(
-  T * acc, const int64_t * sites, const T * delta, int64_t n, const T * w_site,
+  double * acc, const int64_t * sites, const T * delta, int64_t n, const T * w_site,
   int64_t channels, int64_t features);
 
 // y[dst[r]] += src[r] @ w for every rule r (w: [c_in, c_out] row-major; packed: the same
 // weights as pack_taps lays them out for one tap).
+// y[dst[r]] += src[r] @ w: the products and each rule's sum in T, added to float64 outputs.
 template<typename T>
 void apply_rules(
-  const T * const * src, T * const * dst, int64_t count, const T * w, const T * packed,
+  const T * const * src, double * const * dst, int64_t count, const T * w, const T * packed,
   int64_t c_in, int64_t c_out);
 
 // Per tap, the column panels of taps [9, c_in, c_out] that apply_rules blocks over, each

@@ -20,14 +20,21 @@ Run, from a source checkout (about 10 minutes on two CPU cores: two engines at a
     PYTHONPATH=. python -m benchmarks.long_run_drift --arch ncars --events 10000000 \
         --window 25000 --update-events 100 --check-every 2000 --resync-every 1000 \
         --json drift.json
+    PYTHONPATH=. python -m benchmarks.long_run_drift --arch gen1_det \
+        --recording ../shared/data/bags/metavision_evt3 --events 1360000 --window 25000 \
+        --update-events 100 --check-every 500 --resync-every 1000   # a real recording, looped
+    PYTHONPATH=. python -m benchmarks.long_run_drift --arch ncars --representation event_queue \
+        --checkpoint asynet_ros/models/synthetic_cls.pt ...         # a trained model
 
-A seeded random SparseVGG (He-normal convs, randomised BatchNorm statistics) is converted into two
-float32 :class:`~asynet_core.engine.AsyncEngine` s: one rebuilds its state exactly every
-``--resync-every`` updates, the other never does. One synthetic stream is generated lazily, one
-segment of moving edges (:func:`~asynet_core.synthetic.moving_edges`, fresh edges per segment,
-times continuing) at a time, so memory stays flat however long the run. It slides through one
-count window and one incremental histogram, ``--update-events`` events per update, and every
-update's changed sites go to both engines in lockstep.
+A seeded random SparseVGG (He-normal convs, randomised BatchNorm statistics; or a trained
+``--checkpoint``) is converted into two float32 :class:`~asynet_core.engine.AsyncEngine` s: one
+rebuilds its state exactly every ``--resync-every`` updates, the other never does. One synthetic
+stream is generated lazily, one segment of moving edges
+(:func:`~asynet_core.synthetic.moving_edges`, fresh edges per segment, times continuing) at a
+time, so memory stays flat however long the run; or a real ``--recording`` is played again and
+again, times continuing. It slides through one count window and one incremental representation
+(``--representation``), ``--update-events`` events per update, and every update's changed sites
+go to both engines in lockstep.
 
 Every ``--check-every`` updates (and after the last one) both outputs are compared with the exact
 output on the current window: the float64 spconv twin of the same model run on the window's
@@ -36,7 +43,8 @@ the representation alone, by different code: spconv rulebooks and torch BatchNor
 makes its own rounding (about 1e-15) negligible against the 1e-4 target. A checkpoint falls on
 the update *before* a scheduled resync when ``--check-every`` is a multiple of ``--resync-every``
 (update ``u`` with ``(u + 1) % check_every == 0``), the point of the schedule where the synced
-engine has drifted longest. Errors are ``max |out - ref| / max |ref|``.
+engine has drifted longest. Errors are :func:`~asynet_core.engine.output_error`:
+``max |out - ref| / max(max |ref|, max |empty|)``, ``empty`` the output on an empty input.
 
 Reported: the error of both engines over time (a row every ``--print-every`` checkpoints), the
 max and final error of each, events per second (window and representation included), updates,
@@ -66,7 +74,7 @@ from asynet_benchmarks.recordings import iter_looped, load_recording
 from asynet_core.engine import AsyncEngine, output_error, output_scale
 from asynet_core.events import concatenate_events, empty_events, SensorSize
 from asynet_core.flops_cli import ARCH_DATASETS, write_json
-from asynet_core.models import ModelConfig, SparseVGG, to_sparse_input
+from asynet_core.models import load_checkpoint, ModelConfig, SparseVGG, to_sparse_input
 from asynet_core.models.config import REPRESENTATION_CHANNELS
 from asynet_core.representations import (
     EventRepresentation,
@@ -315,6 +323,16 @@ def _summary(run: DriftRun, checks: list[Checkpoint], wall_s: float) -> dict[str
     }
 
 
+def _model(arch: str, seed: int, representation: str, checkpoint: Path | None) -> SparseVGG:
+    """The seeded random model, or the checkpoint's (a sparse model: the engine's input)."""
+    if checkpoint is None:
+        return build_model(arch, seed, representation)
+    model = load_checkpoint(checkpoint).model
+    if not isinstance(model, SparseVGG):
+        raise ValueError(f'{checkpoint}: a dense checkpoint; the engine needs a sparse one')
+    return model
+
+
 def run_drift(
     arch: str,
     events: int,
@@ -327,13 +345,17 @@ def run_drift(
     log: Callable[[str], None] = print,
     representation: str = 'histogram',
     recording: Path | None = None,
+    checkpoint: Path | None = None,
 ) -> dict[str, Any]:
     """Stream ``events`` events through both engines; the JSON report.
 
     The events are synthetic moving edges on the architecture's dataset sensor, or a real
     ``recording`` (a rosbag2 folder, ``.dat`` or ``.raw``) played again and again with times
-    continuing until ``events`` have been streamed.
+    continuing until ``events`` have been streamed. The model is a seeded random one of ``arch``
+    and ``representation``, or a trained ``checkpoint`` (which then decides both).
     """
+    model = _model(arch, seed, representation, checkpoint)
+    arch, representation = model.config.arch, model.config.representation
     sensor, _ = ARCH_DATASETS[arch]
     if recording is not None:
         real, sensor = load_recording(recording, sensor)
@@ -344,6 +366,7 @@ def run_drift(
         'arch': arch,
         'representation': representation,
         'recording': None if recording is None else str(recording),
+        'checkpoint': None if checkpoint is None else str(checkpoint),
         'events': events,
         'window': window,
         'update_events': update_events,
@@ -353,7 +376,6 @@ def run_drift(
     }
     with spconv_single_thread():
         rss_start = rss_mb()
-        model = build_model(arch, seed, representation)
         run = DriftRun.create(model, sensor, window, resync_every)
         log(_HEAD)
         start = time.perf_counter()
@@ -417,6 +439,9 @@ def _parser() -> argparse.ArgumentParser:
         '--representation', default='histogram', choices=sorted(REPRESENTATION_CHANNELS)
     )
     parser.add_argument(
+        '--checkpoint', type=Path, help='a trained checkpoint instead of a random model'
+    )
+    parser.add_argument(
         '--recording',
         type=Path,
         help='a real recording to play in a loop (rosbag2 folder, .dat, .raw); '
@@ -463,6 +488,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         lambda line: print(line, flush=True),
         args.representation,
         args.recording,
+        args.checkpoint,
     )
     print(_summary_text(report))
     if args.json is not None:

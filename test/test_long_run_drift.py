@@ -128,3 +128,26 @@ def test_main_rejects_bad_arguments(
         main([*TINY, *extra])
     assert exc.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_a_recording_in_a_loop_with_the_bundled_checkpoint_and_the_event_queue(
+    tmp_path: pathlib.Path,
+) -> None:
+    from training.formats import write_dat
+
+    recording = tmp_path / 'rec.dat'
+    write_dat(recording, concatenate_events(list(event_segments(NCARS, 3000, seed=5))))
+    report = run_drift(
+        'ncars', 9000, 2000, 100, 30, 1000, 0, log=lambda _: None,
+        representation='event_queue', recording=recording,
+    )  # fmt: skip
+    assert report['config']['representation'] == 'event_queue'
+    assert report['summary']['events'] == 9000  # three loops of the 3000-event recording
+    assert report['summary']['max_rel_err_no_resync'] <= 1e-4
+    checkpoint = pathlib.Path(__file__).resolve().parents[1] / 'asynet_ros/models/synthetic_det.pt'
+    report = run_drift(
+        'ncars', 4000, 2000, 200, 10, 1000, 0, log=lambda _: None,
+        recording=recording, checkpoint=checkpoint,
+    )  # fmt: skip
+    assert report['config']['arch'] == 'small_det'  # the checkpoint decides
+    assert report['summary']['max_rel_err_no_resync'] <= 1e-4

@@ -35,7 +35,7 @@ import sys
 import threading
 from typing import Any
 
-from rcl_interfaces.msg import ParameterDescriptor, SetParametersResult
+from rcl_interfaces.msg import SetParametersResult
 import rclpy
 from rclpy.executors import ExternalShutdownException, SingleThreadedExecutor
 from rclpy.lifecycle import LifecycleNode, State, TransitionCallbackReturn
@@ -50,12 +50,11 @@ from rclpy.qos import (
 from rclpy.signals import SignalHandlerOptions
 
 from asynet_core.errors import AsynetError
-from asynet_core.models import load_checkpoint
-from asynet_ros import bundled_checkpoint, messages, params, publishing
+from asynet_ros import bundled_checkpoint, messages, params, publishing, ros_params
 from asynet_ros.bag import cdr_to_event_message
 from asynet_ros.interfaces import typestore
 from asynet_ros.live import LiveRunner
-from asynet_ros.pipeline import limit_torch_threads, Pipeline, Result, training_window
+from asynet_ros.pipeline import limit_torch_threads, Pipeline, Result
 
 __all__ = ['DetectorNode', 'RosLogHandler', 'main']
 
@@ -108,9 +107,9 @@ class DetectorNode(LifecycleNode):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__('asynet_detector', **kwargs)
-        for spec in params.PARAMETERS:  # types are checked by params.check (1 for 1.0 is fine)
-            descriptor = ParameterDescriptor(description=spec.description, dynamic_typing=True)
-            self.declare_parameter(spec.name, spec.default, descriptor)
+        # rclpy offers no public view of the startup values it is about to apply
+        for reason in ros_params.declare_all(self, self._parameter_overrides):
+            self.get_logger().error(f'startup value refused, configure will fail: {reason}')
         self.add_on_set_parameters_callback(self._on_set)
         self.ts = typestore()
         self.factory = messages.RosbagsFactory(self.ts)
@@ -129,6 +128,14 @@ class DetectorNode(LifecycleNode):
 
     def values(self) -> dict[str, Any]:  # noqa: D102 (current parameter values by name)
         return {p.name: self.get_parameter(p.name).value for p in params.PARAMETERS}
+
+    def set_parameters_atomically(self, parameter_list: list[Parameter]) -> SetParametersResult:
+        """The table's check first (its reasons name the rule), then rclpy's; int for float."""
+        checked, reason = ros_params.checked(parameter_list)
+        if reason is not None:
+            self.get_logger().warning(f'rejected parameter change: {reason}')
+            return SetParametersResult(successful=False, reason=reason)
+        return super().set_parameters_atomically(checked)
 
     def _on_set(self, changes: list[Any]) -> SetParametersResult:
         ours = [c for c in changes if c.name in params.defaults()]  # others: use_sim_time, ...
@@ -156,9 +163,8 @@ class DetectorNode(LifecycleNode):
                 raise ValueError('; '.join(reasons))
             limit_torch_threads()
             path = v['checkpoint'] or str(bundled_checkpoint())
-            loaded = load_checkpoint(path, map_location=v['device'])
-            config = params.pipeline_config(v, training_window(loaded.extra))
-            pipeline = Pipeline(loaded.model, loaded.config, config)
+            pipeline = Pipeline.from_checkpoint(path, values=v, device=v['device'])
+            config = pipeline.config
             table = publishing.node_publishers(pipeline.task).items()
             with self._send_lock:
                 self.pubs = {k: self.create_lifecycle_publisher(_msg_class(t), topic, _QOS[q])

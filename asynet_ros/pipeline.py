@@ -40,7 +40,7 @@ fraction of a millisecond between packets, and subscribers expect non-decreasing
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 import dataclasses
 from dataclasses import dataclass, field
 import logging
@@ -134,6 +134,41 @@ class PipelineConfig:
     def replace(self, **changes: Any) -> PipelineConfig:
         """A copy with ``changes`` applied (validated)."""
         return dataclasses.replace(self, **changes)
+
+    @classmethod
+    def from_values(
+        cls, values: Mapping[str, Any], trained: tuple[int | None, int | None]
+    ) -> PipelineConfig:
+        """The config of parameter values (:mod:`asynet_ros.params`; 0 or absent: unused).
+
+        ``trained`` (window_events, window_us) is the window used when neither is given.
+
+        Raises:
+            ConfigError: an inconsistent combination (both windows, both update policies) or a
+                bad value.
+        """
+        default = cls.__dataclass_fields__
+
+        def get(name: str) -> Any:
+            value = values.get(name)
+            return default[name].default if value is None else value
+
+        window_events = values.get('window_events') or None
+        window_us = values.get('window_us') or None
+        if window_events is None and window_us is None:
+            window_events, window_us = trained
+        return cls(
+            window_events=window_events,
+            window_us=window_us,
+            update_every_events=values.get('update_every_events') or None,
+            update_every_us=values.get('update_every_us') or None,
+            mode=get('mode'),
+            score_threshold=float(get('score_threshold')),
+            iou_threshold=float(get('iou_threshold')),
+            max_detections=get('max_detections'),
+            resync_every=get('resync_every'),
+            backwards_tolerance_us=get('backwards_tolerance_us'),
+        )
 
 
 @dataclass
@@ -268,20 +303,36 @@ class Pipeline:
 
     @classmethod
     def from_checkpoint(
-        cls, path: str | Path, config: PipelineConfig | None = None, **kwargs: Any
+        cls,
+        path: str | Path,
+        config: PipelineConfig | None = None,
+        *,
+        values: Mapping[str, Any] | None = None,
+        device: str = 'cpu',
+        **kwargs: Any,
     ) -> Pipeline:
         """Load a checkpoint (``weights_only``; see :func:`load_checkpoint`) into a pipeline.
 
-        Without ``config``, the window is the one the checkpoint was trained with.
+        The one loader of every front end (node, ``asynet-detect``, ``asynet-replay``).
+
+        Args:
+            path: the checkpoint.
+            config: the pipeline config; by default built from ``values`` (parameter values,
+                see :meth:`PipelineConfig.from_values`), the window being the one the checkpoint
+                was trained with unless ``values`` give one.
+            values: parameter values by name (absent or 0: the default or unused).
+            device: torch device the model is loaded to.
+            kwargs: passed to :class:`Pipeline`.
 
         Raises:
-            CheckpointError: missing, corrupt or unsafe file, or weights that do not fit.
-            ConfigError: a dense-backbone checkpoint (the engine needs the sparse model).
+            CheckpointError: missing, corrupt or unsafe file, weights that do not fit, or a bad
+                device.
+            ConfigError: a dense-backbone checkpoint (the engine needs the sparse model), or
+                bad values.
         """
-        loaded = load_checkpoint(path)
+        loaded = load_checkpoint(path, map_location=device)
         if config is None:
-            window_events, window_us = training_window(loaded.extra)
-            config = PipelineConfig(window_events=window_events, window_us=window_us)
+            config = PipelineConfig.from_values(values or {}, training_window(loaded.extra))
         if loaded.config.backbone != 'sparse':
             raise ConfigError(
                 f'{path}: the asynchronous pipeline needs a sparse-backbone checkpoint, '

@@ -228,7 +228,31 @@ def test_parameter_services(client: Client, start: Any) -> None:
     assert mode.string_value == 'adaptive'
     (described,) = client.describe_parameters(['input_qos_depth'])
     assert 'best effort' in described.description
+    _assert_typed_descriptors(client)
+    (an_int,) = client.set_parameters({'score_threshold': 1})  # an int for a float
+    assert an_int.successful, an_int.reason
+    assert client.get_parameters(['score_threshold'])[0].double_value == 1.0
     _assert_clean_exit(proc, signal.SIGINT)
+
+
+def _assert_typed_descriptors(client: Client) -> None:
+    """``ros2 param describe`` shows types, ranges and when a change applies."""
+    from rcl_interfaces.msg import ParameterType
+
+    score, queue, mode, period = client.describe_parameters(
+        ['score_threshold', 'queue_size', 'mode', 'diagnostics_period_s']
+    )
+    assert (score.type, queue.type) == (ParameterType.PARAMETER_DOUBLE,
+                                        ParameterType.PARAMETER_INTEGER)  # fmt: skip
+    assert (mode.type, period.type) == (ParameterType.PARAMETER_STRING,
+                                        ParameterType.PARAMETER_DOUBLE)  # fmt: skip
+    assert not any(d.dynamic_typing for d in (score, queue, mode, period))
+    (unit,) = score.floating_point_range
+    assert (unit.from_value, unit.to_value) == (0.0, 1.0)
+    assert queue.integer_range[0].from_value == 1
+    assert "one of ['async', 'recompute', 'adaptive']" in mode.additional_constraints
+    assert 'applied at once' in score.additional_constraints
+    assert 'applied at configure' in queue.additional_constraints
 
 
 @pytest.mark.parametrize('state', ['unconfigured', 'inactive', 'active'])

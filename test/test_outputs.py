@@ -143,6 +143,36 @@ def test_pipeline_config_from_parameters() -> None:
     assert config.mode == 'async'
 
 
+@pytest.mark.parametrize('prog', ['asynet_ros.cli.detect', 'asynet_ros.cli.replay'])
+def test_every_front_end_takes_every_pipeline_parameter_from_the_table(prog: str) -> None:
+    import argparse
+    import importlib
+
+    parser: argparse.ArgumentParser = importlib.import_module(prog)._parser()
+    flags = {a.dest: a for a in parser._actions}
+    for name in params.PIPELINE_OPTIONS:  # device included
+        assert name in flags, (prog, name)
+        assert flags[name].default == params.defaults()[name], (prog, name)
+    argv = ['x'] if prog.endswith('replay') else []
+    argv += ['--out', 'o'] if prog.endswith('replay') else []
+    args = parser.parse_args([*argv, '--device', 'cpu', '--score-threshold', '0.4'])
+    values = params.option_values(args)
+    assert values['score_threshold'] == 0.4
+    assert values == {**{n: params.defaults()[n] for n in params.PIPELINE_OPTIONS},
+                      'score_threshold': 0.4}  # fmt: skip
+
+
+def test_an_option_the_table_refuses_names_the_rule(capsys: pytest.CaptureFixture[str]) -> None:
+    from asynet_ros.cli.detect import _parser
+
+    with pytest.raises(SystemExit):
+        _parser().parse_args(['--score-threshold', '1.5'])
+    assert 'score_threshold must be in [0, 1], got 1.5' in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        _parser().parse_args(['--window-events', '100', '--window-us', '100'])
+    assert 'not allowed with argument' in capsys.readouterr().err
+
+
 def test_event_packet(ts: object) -> None:
     f = messages.RosbagsFactory(ts)
     msg = messages.event_packet(f, 3 * 10**9 + 7, 'cam', (640, 480), 'evt3', b'\x01\x02', seq=9)

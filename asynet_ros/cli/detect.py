@@ -42,18 +42,14 @@ from typing import Any
 import numpy as np
 
 from asynet_core.errors import AsynetError
-from asynet_core.models import load_checkpoint
-from asynet_ros import bundled_checkpoint, messages, publishing
+from asynet_ros import bundled_checkpoint, messages, params, publishing
 from asynet_ros.bag import cdr_to_event_message
-from asynet_ros.cli.options import add_pipeline_options, pipeline_config
 from asynet_ros.event_message import EVENT_ARRAY_TYPE, EVENT_PACKET_TYPES
 from asynet_ros.live import DROP_POLICIES, LiveRunner
 from asynet_ros.pipeline import (
     limit_torch_threads,
     Pipeline,
-    PipelineConfig,
     Result,
-    training_window,
 )
 from asynet_ros.ratelimit import RateLimitedLog
 
@@ -213,16 +209,15 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument('--queue-size', type=int, default=16)
     p.add_argument('--drop', choices=DROP_POLICIES, default='oldest')
     p.add_argument('--duration', type=float, help='stop after this many seconds')
-    add_pipeline_options(p)
+    params.add_options(p)
     return p
 
 
 def _pipeline(args: argparse.Namespace) -> Pipeline:
     limit_torch_threads()
     path = args.checkpoint or bundled_checkpoint()
-    loaded = load_checkpoint(path)
-    config: PipelineConfig = pipeline_config(args, training_window(loaded.extra))
-    return Pipeline(loaded.model, loaded.config, config)
+    values = params.option_values(args)
+    return Pipeline.from_checkpoint(path, values=values, device=values['device'])
 
 
 def ros_overrides(args: argparse.Namespace) -> dict[str, Any]:
@@ -235,15 +230,7 @@ def ros_overrides(args: argparse.Namespace) -> dict[str, Any]:
         'debug_image': args.debug_image,
         'queue_size': args.queue_size,
         'drop_policy': args.drop,
-        'window_events': args.window_events or 0,
-        'window_us': args.window_us or 0,
-        'update_every_events': args.update_every_events or 0,
-        'update_every_us': args.update_every_us or 0,
-        'mode': args.mode,
-        'score_threshold': args.score_threshold,
-        'iou_threshold': args.iou_threshold,
-        'max_detections': args.max_detections,
-        'resync_every': args.resync_every,
+        **params.option_values(args),
     }
 
 

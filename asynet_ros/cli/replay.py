@@ -59,11 +59,9 @@ from rosbags.rosbag2 import Writer
 from tqdm import tqdm
 
 from asynet_core.errors import AsynetError
-from asynet_core.models import load_checkpoint
-from asynet_ros import bundled_checkpoint, messages, visual
+from asynet_ros import bundled_checkpoint, messages, params, visual
 from asynet_ros.bag import EventBag
-from asynet_ros.cli.options import add_pipeline_options, pipeline_config
-from asynet_ros.pipeline import limit_torch_threads, Pipeline, Result, training_window
+from asynet_ros.pipeline import limit_torch_threads, Pipeline, Result
 
 __all__ = ['ReplayReport', 'main', 'replay']
 
@@ -157,11 +155,16 @@ def replay(
     topic: str | None = None,
     labels: str | Path | None = None,
     config: Any = None,
+    values: dict[str, Any] | None = None,
+    device: str = 'cpu',
     frames: int = 8,
     gif: bool = False,
     progress: bool = True,
 ) -> dict[str, Any]:
     """Replay ``bag_path`` through the checkpoint's pipeline; write outputs; return the report.
+
+    The pipeline: ``config``, or the parameter ``values`` (the window as trained unless given;
+    see :meth:`Pipeline.from_checkpoint`), on ``device``.
 
     Raises:
         BagError: the bag is missing or corrupt, or the topic is absent or not events.
@@ -170,13 +173,7 @@ def replay(
     """
     out = Path(out)
     limit_torch_threads()
-    loaded = load_checkpoint(checkpoint)
-    if config is None:
-        from asynet_ros.pipeline import PipelineConfig
-
-        window_events, window_us = training_window(loaded.extra)
-        config = PipelineConfig(window_events=window_events, window_us=window_us)
-    pipeline = Pipeline(loaded.model, loaded.config, config)
+    pipeline = Pipeline.from_checkpoint(checkpoint, config, values=values, device=device)
     out.mkdir(parents=True, exist_ok=True)
     with EventBag(bag_path) as bag:
         chosen = bag.pick_topic(topic)
@@ -329,7 +326,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument('--frames', type=int, default=8, help='annotated frames to write (0: none)')
     p.add_argument('--gif', action='store_true', help='write replay.gif instead of PNG frames')
     p.add_argument('--no-progress', action='store_true')
-    add_pipeline_options(p)
+    params.add_options(p)
     return p
 
 
@@ -340,15 +337,15 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.checkpoint is None:
             args.checkpoint = bundled_checkpoint()
-        trained = training_window(load_checkpoint(args.checkpoint).extra)
-        config = pipeline_config(args, trained)
+        values = params.option_values(args)
         summary = replay(
             args.bag,
             args.checkpoint,
             args.out,
             topic=args.topic,
             labels=args.labels,
-            config=config,
+            values=values,
+            device=values['device'],
             frames=args.frames,
             gif=args.gif,
             progress=not args.no_progress,

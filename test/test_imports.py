@@ -56,3 +56,26 @@ def test_asynet_core_imports_no_ros_nor_training() -> None:
     if result.returncode != 0:
         pytest.fail(f'importing every asynet_core module failed:\n{output}', pytrace=False)
     assert 'imported: asynet_core' in result.stdout, output
+
+
+def test_every_error_class_of_the_project_has_one_root() -> None:
+    """Callers catch ``AsynetError`` once: the core's, the ROS side's and the datasets' errors."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    from asynet_core.errors import AsynetError
+
+    found = []
+    for package in ('asynet_core', 'asynet_ros', 'training'):
+        root = importlib.import_module(package)
+        names = [package] + [i.name for i in pkgutil.walk_packages(root.__path__, package + '.')]
+        for name in names:
+            if name.split('.')[-1] in ('node', 'ros_params', '__main__'):
+                continue  # rclpy-only modules; script entry points
+            module = importlib.import_module(name)
+            for _, cls in inspect.getmembers(module, inspect.isclass):
+                if issubclass(cls, Exception) and cls.__module__ == name:
+                    found.append(cls)
+    assert len(found) >= 15
+    assert [c.__qualname__ for c in found if not issubclass(c, AsynetError)] == []

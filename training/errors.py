@@ -14,11 +14,14 @@
 
 """Typed errors of the dataset readers and dataset classes.
 
-Every error raised on a bad file or tree derives from :class:`DatasetError`; each message names the
+Every error raised on a bad file or tree derives from :class:`DatasetError`, itself an
+:class:`~asynet_core.errors.AsynetError` (the project's one error root); each message names the
 file or directory and says what is wrong (and, for layouts, what was expected).
 """
 
 from __future__ import annotations
+
+from asynet_core.errors import AsynetError
 
 __all__ = [
     'CorruptFileError',
@@ -29,7 +32,7 @@ __all__ = [
 ]
 
 
-class DatasetError(Exception):
+class DatasetError(AsynetError):
     """Base class of every error raised by :mod:`training` on bad data or bad dataset arguments."""
 
 

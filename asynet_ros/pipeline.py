@@ -444,20 +444,19 @@ class Pipeline:
         For another sensor size the stream is a new one, not yet installed.
         """
         if msg.encoding != DVS_ENCODING and msg.encoding not in ENCODINGS:
-            self.counters.unknown_encoding += 1
-            self.log.warning(
+            self._reject(
+                'unknown_encoding',
                 'encoding',
                 f'dropped message: unknown encoding {msg.encoding!r}; valid: '
-                f'{[*ENCODINGS, DVS_ENCODING]} (counter unknown_encoding='
-                f'{self.counters.unknown_encoding})',
+                f'{[*ENCODINGS, DVS_ENCODING]}',
             )
             return None
         if not all(_is_int(v) and 0 < v <= _MAX_SIDE for v in (msg.width, msg.height)):
-            self.counters.bad_sensor_size += 1
-            self.log.warning(
+            self._reject(
+                'bad_sensor_size',
                 'size',
                 f'dropped message: sensor size {msg.width!r}x{msg.height!r} is not in '
-                f'[1, {_MAX_SIDE}] (counter bad_sensor_size={self.counters.bad_sensor_size})',
+                f'[1, {_MAX_SIDE}]',
             )
             return None
         if msg.encoding != DVS_ENCODING:
@@ -476,16 +475,19 @@ class Pipeline:
         try:
             events = decoder.decode(msg.payload, sensor.width, sensor.height, msg.time_base_ns)
         except DecodeError as err:
-            self.counters.decode_errors += 1
-            self.log.warning(
-                'decode',
-                f'dropped {msg.encoding} message seq {msg.seq}: {err} (counter '
-                f'decode_errors={self.counters.decode_errors})',
+            self._reject(
+                'decode_errors', 'decode', f'dropped {msg.encoding} message seq {msg.seq}: {err}'
             )
             return None
         dropped = int(getattr(decoder, 'dropped_out_of_range', 0)) - before
         self._count_out_of_range(dropped, sensor)
         return stream, events
+
+    def _reject(self, counter: str, kind: str, message: str, n: int = 1) -> None:
+        """Add ``n`` to ``counter``; log ``message`` with the counter's total (rate-limited)."""
+        total = getattr(self.counters, counter) + n
+        setattr(self.counters, counter, total)
+        self.log.warning(kind, f'{message} (counter {counter}={total})')
 
     def _check_seq(self, msg: EventMessage) -> None:
         lost = self._seq.see(int(msg.seq), self.counters)
@@ -499,8 +501,7 @@ class Pipeline:
     def _checked_dvs(self, msg: EventMessage, sensor: SensorSize) -> np.ndarray | None:
         events = msg.events
         if events is None:
-            self.counters.decode_errors += 1
-            self.log.warning('decode', 'dropped dvs_msgs message without decoded events')
+            self._reject('decode_errors', 'decode', 'dropped dvs_msgs message without events')
             return None
         inside = (events['x'] < sensor.width) & (events['y'] < sensor.height)
         dropped = len(events) - int(np.count_nonzero(inside))
@@ -510,11 +511,11 @@ class Pipeline:
     def _count_out_of_range(self, dropped: int, sensor: SensorSize) -> None:
         if dropped <= 0:
             return
-        self.counters.dropped_out_of_range += dropped
-        self.log.warning(
+        self._reject(
+            'dropped_out_of_range',
             'range',
-            f'dropped {dropped} events outside the {sensor.width}x{sensor.height} sensor '
-            f'(counter dropped_out_of_range={self.counters.dropped_out_of_range})',
+            f'dropped {dropped} events outside the {sensor.width}x{sensor.height} sensor',
+            dropped,
         )
 
     def _make_stream(self, sensor: SensorSize, decoders: dict[str, Any]) -> _Stream:
@@ -529,12 +530,11 @@ class Pipeline:
         """Make ``stream`` the current one; the engine starts empty."""
         old = self._stream
         if old is not None and old.sensor != stream.sensor:
-            self.counters.sensor_changes += 1
-            self.log.warning(
+            self._reject(
+                'sensor_changes',
                 'sensor_change',
                 f'sensor size changed from {old.sensor.width}x{old.sensor.height} to '
-                f'{stream.sensor.width}x{stream.sensor.height}: stream restarted (counter '
-                f'sensor_changes={self.counters.sensor_changes})',
+                f'{stream.sensor.width}x{stream.sensor.height}: stream restarted',
             )
         self.updater.engine.reset()
         self._stream = stream
@@ -549,13 +549,12 @@ class Pipeline:
         last = stream.last_t_us
         if last is not None and int(t[0]) < last:
             if last - int(t[0]) > self.config.backwards_tolerance_us:
-                self.counters.time_resets += 1
                 self.counters.resets_after_gap += self._seq.after_gap
-                self.log.warning(
+                self._reject(
+                    'time_resets',
                     'time',
                     f'time went back from {last} us to {int(t[0])} us (looped bag or camera '
-                    f'restart): stream state reset (counter time_resets='
-                    f'{self.counters.time_resets})',
+                    'restart): stream state reset',
                 )
                 stream = self._make_stream(stream.sensor, stream.decoders)
                 self._install(stream)

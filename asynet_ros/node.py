@@ -27,7 +27,6 @@ published after it.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-import dataclasses
 import importlib
 import logging
 import signal
@@ -49,19 +48,18 @@ from rclpy.qos import (
 )
 from rclpy.signals import SignalHandlerOptions
 
-from asynet_core.errors import AsynetError
-from asynet_ros import bundled_checkpoint, messages, params, publishing, ros_params
-from asynet_ros.bag import cdr_to_event_message
+from asynet_ros import bundled_checkpoint, params, publishing, ros_params
 from asynet_ros.interfaces import typestore
-from asynet_ros.live import LiveRunner
-from asynet_ros.pipeline import limit_torch_threads, Pipeline, Result
+from asynet_ros.live_detector import LiveDetector
+from asynet_ros.pipeline import limit_torch_threads, Pipeline
 
 __all__ = ['DetectorNode', 'RosLogHandler', 'main']
 
 _OK, _FAIL = TransitionCallbackReturn.SUCCESS, TransitionCallbackReturn.FAILURE
 _THRESHOLDS = ('score_threshold', 'iou_threshold', 'max_detections')
-_LATCHED = QoSProfile(depth=1, reliability=ReliabilityPolicy.RELIABLE,
-                      durability=DurabilityPolicy.TRANSIENT_LOCAL)  # fmt: skip
+_LATCHED = QoSProfile(
+    depth=1, reliability=ReliabilityPolicy.RELIABLE, durability=DurabilityPolicy.TRANSIENT_LOCAL
+)
 _QOS = {'default': 10, 'latched': _LATCHED, 'sensor': qos_profile_sensor_data}
 #: Python loggers whose lines the node forwards to its own logger (and so to /rosout).
 BRIDGED_LOGGERS = ('asynet_ros', 'asynet_core')
@@ -74,9 +72,12 @@ def _msg_class(name: str) -> Any:
 
 def _input_qos(depth: int) -> QoSProfile:
     """Best effort, as camera drivers publish, with a history that absorbs bursts."""
-    return QoSProfile(history=HistoryPolicy.KEEP_LAST, depth=depth,
-                      reliability=ReliabilityPolicy.BEST_EFFORT,
-                      durability=DurabilityPolicy.VOLATILE)  # fmt: skip
+    return QoSProfile(
+        history=HistoryPolicy.KEEP_LAST,
+        depth=depth,
+        reliability=ReliabilityPolicy.BEST_EFFORT,
+        durability=DurabilityPolicy.VOLATILE,
+    )
 
 
 class RosLogHandler(logging.Handler):
@@ -112,12 +113,10 @@ class DetectorNode(LifecycleNode):
             self.get_logger().error(f'startup value refused, configure will fail: {reason}')
         self.add_on_set_parameters_callback(self._on_set)
         self.ts = typestore()
-        self.factory = messages.RosbagsFactory(self.ts)
-        self.runner: LiveRunner | None = None
+        self.detector: LiveDetector | None = None  # from configure to cleanup
         self.pubs: dict[str, Any] = {}
         self.sub: Any = None  # and the timer: only while active
         self.timer: Any = None
-        self.undecodable = 0  # input messages whose CDR could not be read
         self._send_lock = threading.Lock()  # publishing vs. releasing the publishers
         self._log_handler = RosLogHandler(self.get_logger())
         for name in BRIDGED_LOGGERS:
@@ -138,20 +137,20 @@ class DetectorNode(LifecycleNode):
         return super().set_parameters_atomically(checked)
 
     def _on_set(self, changes: list[Any]) -> SetParametersResult:
-        ours = [c for c in changes if c.name in params.defaults()]  # others: use_sim_time, ...
-        for change in ours:
-            reason = params.check(change.name, change.value)
+        ours = {c.name: c.value for c in changes if params.spec(c.name) is not None}
+        for name, value in ours.items():
+            reason = params.check(name, value)
             if reason is not None:
                 self.get_logger().warning(f'rejected parameter change: {reason}')
                 return SetParametersResult(successful=False, reason=reason)
-        update = {c.name: c.value for c in ours if c.name in _THRESHOLDS}
-        if update and self.runner is not None:
-            pipeline = self.runner.pipeline
-            pipeline.config = pipeline.config.replace(**update)  # one swap of a frozen object
-            frame_id = next((c.value for c in ours if c.name == 'frame_id'),
-                            self.get_parameter('frame_id').value)  # fmt: skip
-            now = self.get_clock().now().nanoseconds
-            self._send(*publishing.label_info(self.factory, pipeline, now, frame_id))
+        if (detector := self.detector) is not None:
+            detector.frame_id = ours.get('frame_id', detector.frame_id)
+            detector.debug_image = ours.get('debug_image', detector.debug_image)
+            update = {k: v for k, v in ours.items() if k in _THRESHOLDS}
+            if update:
+                pipeline = detector.pipeline
+                pipeline.config = pipeline.config.replace(**update)  # one swap of a frozen object
+                detector.send_label_info(self.get_clock().now().nanoseconds)
         return SetParametersResult(successful=True)
 
     def on_configure(self, state: State) -> TransitionCallbackReturn:
@@ -164,37 +163,47 @@ class DetectorNode(LifecycleNode):
             limit_torch_threads()
             path = v['checkpoint'] or str(bundled_checkpoint())
             pipeline = Pipeline.from_checkpoint(path, values=v, device=v['device'])
-            config = pipeline.config
             table = publishing.node_publishers(pipeline.task).items()
             with self._send_lock:
-                self.pubs = {k: self.create_lifecycle_publisher(_msg_class(t), topic, _QOS[q])
-                             for k, (t, topic, q) in table}  # fmt: skip
+                self.pubs = {
+                    k: self.create_lifecycle_publisher(_msg_class(t), topic, _QOS[q])
+                    for k, (t, topic, q) in table
+                }
         except Exception as err:  # rclpy would turn it into ERROR, unlogged
             self.get_logger().error(f'configure failed: {type(err).__name__}: {err}')
             self.on_cleanup(state)
             return _FAIL
-        self.runner = LiveRunner(
-            pipeline, self._publish, queue_size=v['queue_size'], drop=v['drop_policy']
+        self.detector = LiveDetector(
+            pipeline,
+            self.ts,
+            self._send,
+            message_type=v['message_type'],
+            name=self.get_name(),
+            frame_id=v['frame_id'],
+            debug_image=v['debug_image'],
+            queue_size=v['queue_size'],
+            drop=v['drop_policy'],
         )
-        self.get_logger().info(f'configured: {path} ({pipeline.task}), {config}')
+        self.get_logger().info(f'configured: {path} ({pipeline.task}), {pipeline.config}')
         return _OK
 
     def on_activate(self, state: State) -> TransitionCallbackReturn:
         """Enable the publishers, publish the label info, subscribe, start the worker."""
         v = self.values()
-        if self.runner is None or super().on_activate(state) != _OK:
+        detector = self.detector
+        if detector is None or super().on_activate(state) != _OK:
             return _FAIL
         try:
-            now = self.get_clock().now().nanoseconds
-            pipeline = self.runner.pipeline
-            self._send(*publishing.label_info(self.factory, pipeline, now, v['frame_id']))
-            self.msgtype = v['message_type']
-            self.sub = self.create_subscription(_msg_class(self.msgtype), v['input_topic'],
-                                                self._on_events,
-                                                _input_qos(v['input_qos_depth']),
-                                                raw=True)  # fmt: skip
+            detector.send_label_info(self.get_clock().now().nanoseconds)
+            self.sub = self.create_subscription(
+                _msg_class(detector.message_type),
+                v['input_topic'],
+                self._on_events,
+                _input_qos(v['input_qos_depth']),
+                raw=True,
+            )
             self.timer = self.create_timer(v['diagnostics_period_s'], self._diagnostics)
-            self.runner.start()
+            detector.start()
         except Exception as err:  # as in on_configure
             self.get_logger().error(f'activate failed: {type(err).__name__}: {err}')
             self.on_deactivate(state)
@@ -229,51 +238,31 @@ class DetectorNode(LifecycleNode):
         super().destroy_node()
 
     def _stop_input(self) -> None:
-        for handle, destroy in ((self.sub, self.destroy_subscription),
-                                (self.timer, self.destroy_timer)):  # fmt: skip
+        for handle, destroy in (
+            (self.sub, self.destroy_subscription),
+            (self.timer, self.destroy_timer),
+        ):
             if handle is not None:
                 destroy(handle)
         self.sub = self.timer = None
-        if self.runner is not None:
-            self.runner.stop()
+        if self.detector is not None:
+            self.detector.stop()
 
     def _release_outputs(self) -> None:
         with self._send_lock:  # a worker still finishing cannot publish into a released one
             for pub in self.pubs.values():
                 self.destroy_lifecycle_publisher(pub)
-            self.pubs, self.runner = {}, None
+            self.pubs, self.detector = {}, None
 
     def _on_events(self, raw: bytes) -> None:
-        try:
-            msg = cdr_to_event_message(self.ts, raw, self.msgtype)
-        except AsynetError as err:
-            self.undecodable += 1
-            self.get_logger().warning(
-                f'dropped message that cannot be deserialised as {self.msgtype}: {err} '
-                f'(counter undecodable_messages={self.undecodable})',
-                throttle_duration_sec=5.0,
-            )
-            return
-        if self.runner is not None:
-            self.runner.offer(msg)
-
-    def _publish(self, result: Result, latency_s: float) -> None:
-        v = self.values()
-        if self.runner is not None:
-            for out in publishing.result_outputs(self.factory, self.runner.pipeline, result,
-                                                 frame_id=v['frame_id'],
-                                                 debug_image=v['debug_image']):  # fmt: skip
-                self._send(*out)
+        if (detector := self.detector) is not None:
+            detector.offer_raw(raw)
 
     def _diagnostics(self) -> None:
-        if (runner := self.runner) is not None:
-            now = self.get_clock().now().nanoseconds
-            stats = {**dataclasses.asdict(runner.stats), 'undecodable_messages': self.undecodable}
-            self._send(*publishing.diagnostics(self.factory, self.get_name(), runner.pipeline,
-                                               stats, now))  # fmt: skip
+        if (detector := self.detector) is not None:
+            detector.send_diagnostics(self.get_clock().now().nanoseconds)
 
-    def _send(self, key: str, msgtype: str, msg: Any) -> None:
-        data = bytes(self.ts.serialize_cdr(msg, msgtype))
+    def _send(self, key: str, data: bytes) -> None:
         with self._send_lock:
             pub = self.pubs.get(key)
             if pub is not None:
@@ -303,10 +292,13 @@ def main(
     stop = threading.Event()
     # rclpy's own handlers would shut the context down under a publishing worker: ours only ask
     # the loop below to end, and the node is torn down before the context.
-    rclpy.init(args=list(args) if args is not None else sys.argv,
-               signal_handler_options=SignalHandlerOptions.NO)  # fmt: skip
-    previous = {sig: signal.signal(sig, lambda *_: stop.set())
-                for sig in (signal.SIGINT, signal.SIGTERM)}  # fmt: skip
+    rclpy.init(
+        args=list(args) if args is not None else sys.argv,
+        signal_handler_options=SignalHandlerOptions.NO,
+    )
+    previous = {
+        sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)
+    }
     node = DetectorNode(parameter_overrides=_overrides(overrides or {}))
     executor = SingleThreadedExecutor()
     executor.add_node(node)

@@ -29,7 +29,6 @@ every second. It prints a JSON summary (messages, outputs, latency percentiles, 
 from __future__ import annotations
 
 import argparse
-import collections
 import json
 import logging
 import os
@@ -39,29 +38,21 @@ import threading
 import time
 from typing import Any
 
-import numpy as np
-
 from asynet_core.errors import AsynetError
-from asynet_ros import bundled_checkpoint, messages, params, publishing
-from asynet_ros.bag import cdr_to_event_message
+from asynet_ros import bundled_checkpoint, params, publishing
 from asynet_ros.event_message import EVENT_ARRAY_TYPE, EVENT_PACKET_TYPES
-from asynet_ros.live import DROP_POLICIES, LiveRunner
-from asynet_ros.pipeline import (
-    limit_torch_threads,
-    Pipeline,
-    Result,
-)
-from asynet_ros.ratelimit import RateLimitedLog
+from asynet_ros.live import DROP_POLICIES
+from asynet_ros.live_detector import LiveDetector
+from asynet_ros.pipeline import limit_torch_threads, Pipeline
 
 __all__ = ['DdsDetector', 'main']
 
-_LOG = logging.getLogger('asynet_ros.detect')
-#: Output latencies kept for the summary's percentiles (the latest ones; ~17 min at 100 Hz).
-LATENCY_SAMPLES = 100_000
-
 
 class DdsDetector:
-    """The detector on a Cyclone DDS graph: subscription -> :class:`LiveRunner` -> publishers.
+    """The detector on a Cyclone DDS graph: a subscription feeding a :class:`LiveDetector`.
+
+    The publishers are the node's table (:func:`publishing.node_publishers`), ``~/`` being
+    ``/<node_name>/``; the debug image only when asked for.
 
     Args:
         pipeline: the pipeline to run.
@@ -92,100 +83,59 @@ class DdsDetector:
         from asynet_ros.dds.transport import DdsGraph
 
         self.graph = DdsGraph(domain_id, node_name=node_name)
-        self.factory = messages.RosbagsFactory(self.graph.typestore)
-        self.pipeline = pipeline
-        self.message_type = message_type
-        self.frame_id = frame_id
-        self.debug_image = debug_image
-        # the latest outputs' latencies: a list would grow by one float per output, forever
-        self.latencies_s: collections.deque[float] = collections.deque(maxlen=LATENCY_SAMPLES)
-        self.log = RateLimitedLog(_LOG)
-        self.rejected = 0
-        base = f'/{node_name.strip("/")}'
-        out_name = publishing.OUTPUT_TOPICS[pipeline.task]
+        kinds = {'default': qos.DEFAULT, 'latched': qos.LATCHED, 'sensor': qos.SENSOR_DATA}
+        base = f'/{node_name.strip("/")}/'
         self.pubs = {
-            'out': self.graph.publisher(
-                f'{base}/{out_name}', messages.output_type(pipeline.task), qos.DEFAULT
-            ),
-            'labels': self.graph.publisher(f'{base}/label_info', messages.LABEL_INFO, qos.LATCHED),
-            'diag': self.graph.publisher('/diagnostics', messages.DIAGNOSTIC_ARRAY, qos.DEFAULT),
+            key: self.graph.publisher(topic.replace('~/', base), msgtype, kinds[kind])
+            for key, (msgtype, topic, kind) in publishing.node_publishers(pipeline.task).items()
+            if key != 'image' or debug_image
         }
-        if debug_image:
-            self.pubs['image'] = self.graph.publisher(
-                f'{base}/debug_image', messages.IMAGE, qos.SENSOR_DATA
-            )
+        self._lock = threading.Lock()
+        self.detector = LiveDetector(
+            pipeline,
+            self.graph.typestore,
+            self._send,
+            message_type=message_type,
+            frame_id=frame_id,
+            debug_image=debug_image,
+            queue_size=queue_size,
+            drop=drop,
+        )
         # best effort matches the drivers; a bounded depth bounds what a stalled reader holds
         reader_qos = qos.QosProfile(reliable=False, transient_local=False, depth=100)
         self.sub = self.graph.subscription(input_topic, message_type, reader_qos)
-        self.runner = LiveRunner(pipeline, self._publish, queue_size=queue_size, drop=drop)
-        self._lock = threading.Lock()
 
-    def _send(self, key: str, msgtype: str, msg: Any) -> None:
-        data = self.graph.typestore.serialize_cdr(msg, msgtype)
+    @property
+    def pipeline(self) -> Pipeline:
+        """The pipeline the detector runs."""
+        return self.detector.pipeline
+
+    def _send(self, key: str, data: bytes) -> None:
         with self._lock:
             self.pubs[key].publish(data)
-
-    def _publish(self, result: Result, latency_s: float) -> None:
-        self.latencies_s.append(latency_s)
-        for out in publishing.result_outputs(
-            self.factory,
-            self.pipeline,
-            result,
-            frame_id=self.frame_id,
-            debug_image=self.debug_image,
-        ):
-            self._send(*out)
 
     def run(self, duration_s: float | None = None, stop: threading.Event | None = None) -> None:
         """Receive and process until ``duration_s`` passed or ``stop`` is set."""
         stop = stop or threading.Event()
-        now_ns = time.time_ns()
-        self._send(*publishing.label_info(self.factory, self.pipeline, now_ns, self.frame_id))
-        self.runner.start()
+        self.detector.send_label_info(time.time_ns())
+        self.detector.start()
         end = None if duration_s is None else time.monotonic() + duration_s
         next_diag = time.monotonic() + 1.0
         try:
             while not stop.is_set() and (end is None or time.monotonic() < end):
                 if self.sub.wait(0.05):
                     for raw in self.sub.take(256):
-                        self._offer(raw)
+                        self.detector.offer_raw(raw)
                 if time.monotonic() >= next_diag:
                     next_diag += 1.0
-                    self._diagnostics()
-            self.runner.wait_idle(5.0)
+                    self.detector.send_diagnostics(time.time_ns())
+            self.detector.runner.wait_idle(5.0)
         finally:
-            self.runner.stop()
-
-    def _offer(self, raw: bytes) -> None:
-        try:
-            msg = cdr_to_event_message(self.graph.typestore, raw, self.message_type)
-        except AsynetError as err:
-            self.rejected += 1
-            self.log.warning('cdr', f'dropped message (counter rejected={self.rejected}): {err}')
-            return
-        self.runner.offer(msg)
-
-    def _diagnostics(self) -> None:
-        out = publishing.diagnostics(
-            self.factory, 'asynet_detector', self.pipeline, self.runner.stats, time.time_ns()
-        )
-        self._send(*out)
+            self.detector.stop()
 
     def summary(self) -> dict[str, Any]:
         """Messages, outputs, latency percentiles (ms, latest outputs) and drops."""
-        lat = np.asarray(self.latencies_s) * 1e3
-        stats = self.runner.stats
-        return {
-            'received': stats.received,
-            'outputs': self.pipeline.counters.outputs,
-            'events': self.pipeline.counters.events,
-            'latency_ms_p50': float(np.percentile(lat, 50)) if len(lat) else None,
-            'latency_ms_p99': float(np.percentile(lat, 99)) if len(lat) else None,
-            'dropped_queue_full': stats.dropped_queue_full,
-            'backlog_batches': stats.backlog_batches,
-            'rejected': self.rejected,
-            'counters': self.pipeline.counters.to_dict(),
-        }
+        return self.detector.summary()
 
     def close(self) -> None:
         """Release the DDS participant."""

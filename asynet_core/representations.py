@@ -109,6 +109,40 @@ class InputMapping:
         """Columns of the model input."""
         return self.input_size[1]
 
+    @property
+    def scale(self) -> tuple[float, float]:
+        """(x, y) factors from sensor pixels to input cells (the boxes' side of the cell rule).
+
+        ``input / sensor`` on an axis the sensor is longer on, 1 on a kept one.
+        """
+        return (
+            _axis_scale(self.sensor.width, self.width),
+            _axis_scale(self.sensor.height, self.height),
+        )
+
+    def boxes_to_input(self, boxes: np.ndarray) -> np.ndarray:
+        """Boxes from sensor pixels to input cells, float32 (a copy).
+
+        ``boxes`` ``[n, >= 4]``: columns 0 and 2 are x coordinates or widths, 1 and 3 y ones
+        (``x, y, w, h`` or ``x_min, y_min, x_max, y_max``); further columns are kept as they are.
+        """
+        sx, sy = self.scale
+        out = np.array(boxes, dtype=np.float32, copy=True)
+        out[:, [0, 2]] *= sx
+        out[:, [1, 3]] *= sy
+        return out
+
+    def boxes_to_sensor(self, boxes: np.ndarray) -> np.ndarray:
+        """Corner boxes ``[n, 4]`` from input cells back to sensor pixels, clipped, float32.
+
+        The inverse of :meth:`boxes_to_input` for (x_min, y_min, x_max, y_max) boxes.
+        """
+        sx, sy = self.scale
+        out = np.array(boxes, dtype=np.float32, copy=True)
+        out[:, [0, 2]] = np.clip(out[:, [0, 2]] / sx, 0, self.sensor.width)
+        out[:, [1, 3]] = np.clip(out[:, [1, 3]] / sy, 0, self.sensor.height)
+        return out
+
     def cells(self, events: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Input cell of every event: (rows int64 [N], cols int64 [N]).
 
@@ -123,6 +157,11 @@ class InputMapping:
         """Row-major cell index ``row * width + col`` of every event, int64 [N] (validated)."""
         _check_events(events, self.sensor)
         return _flat(self, events)
+
+
+def _axis_scale(sensor_len: int, input_len: int) -> float:
+    """The cell rule's factor on one axis: floor-scaled when the sensor is longer, else kept."""
+    return input_len / sensor_len if sensor_len > input_len else 1.0
 
 
 def _rows(mapping: InputMapping, events: np.ndarray) -> np.ndarray:

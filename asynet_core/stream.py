@@ -26,6 +26,8 @@ empties the window and ``reset()`` forgets the stream.
 
 from __future__ import annotations
 
+from typing import Any, Protocol
+
 import numpy as np
 import torch
 from torch import nn
@@ -41,7 +43,7 @@ from asynet_core.representations import (
 )
 from asynet_core.window import SlidingWindow
 
-__all__ = ['EventStream', 'apply_site_update']
+__all__ = ['EventStream', 'Updater', 'apply_site_update']
 
 
 def apply_site_update(engine: AsyncEngine, update: SiteUpdate) -> torch.Tensor:
@@ -50,15 +52,38 @@ def apply_site_update(engine: AsyncEngine, update: SiteUpdate) -> torch.Tensor:
     return engine.update(sites, update.values, update.active)
 
 
+class Updater(Protocol):
+    """Applies one input update to an engine: :class:`~asynet_core.adaptive.AdaptiveUpdater`."""
+
+    engine: AsyncEngine
+
+    def update(self, sites: Any, values: Any, active: Any = None) -> torch.Tensor:
+        """Apply the update; return the output."""
+
+
 class EventStream:
-    """One event stream: window -> representation update -> asynchronous engine."""
+    """One event stream: window -> representation update -> asynchronous engine.
+
+    Args:
+        engine: the engine; its state is this stream's.
+        representation: the incremental representation.
+        window: the sliding window.
+        updater: applies each update instead of ``engine.update`` (an
+            :class:`~asynet_core.adaptive.AdaptiveUpdater` of the same engine, which may recompute
+            instead); its ``last_mode`` tells how the last update went.
+    """
 
     def __init__(
-        self, engine: AsyncEngine, representation: EventRepresentation, window: SlidingWindow
+        self,
+        engine: AsyncEngine,
+        representation: EventRepresentation,
+        window: SlidingWindow,
+        updater: Updater | None = None,
     ) -> None:
         self.engine = engine
         self.representation = representation
         self.window = window
+        self.updater = updater
         self.rep_state: RepresentationState = representation.init_state()
 
     @classmethod
@@ -82,7 +107,10 @@ class EventStream:
         """Add time-sorted events; return the output for the new window."""
         change = self.window.push(events)
         update = self.representation.update(self.rep_state, change.added, change.removed)
-        return apply_site_update(self.engine, update)
+        if self.updater is None:
+            return apply_site_update(self.engine, update)
+        sites = np.stack([update.rows, update.cols], axis=1)  # [N, 2]
+        return self.updater.update(sites, update.values, update.active)
 
     def output(self) -> torch.Tensor:
         """The output for the current window, without any update."""

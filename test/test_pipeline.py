@@ -29,7 +29,7 @@ from asynet_core.models import ModelConfig
 from asynet_core.representations import InputMapping
 from asynet_ros import bundled_checkpoint as bundled_detector
 from asynet_ros.event_message import DVS_ENCODING, EventMessage
-from asynet_ros.pipeline import _to_sensor, Pipeline, PipelineConfig, training_window
+from asynet_ros.pipeline import Pipeline, PipelineConfig, training_window
 from model_factory import make_model
 
 SENSOR = SensorSize(304, 240)
@@ -204,11 +204,11 @@ def test_classification_results_are_probabilities(rng: np.random.Generator) -> N
 def test_boxes_map_back_to_sensor_pixels() -> None:
     mapping = InputMapping(SensorSize(304, 240), (120, 152))  # both axes halved
     boxes = np.array([[10.0, 20.0, 30.0, 40.0], [0.0, 0.0, 160.0, 130.0]], dtype=np.float32)
-    got = _to_sensor(boxes, mapping)
+    got = mapping.boxes_to_sensor(boxes)
     np.testing.assert_allclose(got[0], [20, 40, 60, 80])
     np.testing.assert_allclose(got[1], [0, 0, 304, 240])  # clipped to the sensor
     same = InputMapping(SensorSize(100, 80), (120, 152))  # smaller sensor: identity
-    np.testing.assert_allclose(_to_sensor(boxes[:1], same), boxes[:1])
+    np.testing.assert_allclose(same.boxes_to_sensor(boxes[:1]), boxes[:1])
 
 
 def test_training_window_from_checkpoint_extra() -> None:

@@ -57,19 +57,10 @@ class Batch:
     boxes: list[torch.Tensor] | None
 
 
-def _axis_scale(sensor_len: int, input_len: int) -> float:
-    """The representation's per-axis rule: keep coordinates, or floor-scale when larger."""
-    return input_len / sensor_len if sensor_len > input_len else 1.0
-
-
 def scale_boxes(boxes: np.ndarray, mapping: InputMapping) -> torch.Tensor:
     """Boxes ``[n, 5]`` (x, y, w, h, class) from sensor to model-input pixels."""
-    sx = _axis_scale(mapping.sensor.width, mapping.width)
-    sy = _axis_scale(mapping.sensor.height, mapping.height)
-    out = torch.as_tensor(np.asarray(boxes, dtype=np.float32).reshape(-1, 5)).clone()
-    out[:, [0, 2]] *= sx
-    out[:, [1, 3]] *= sy
-    return out
+    flat = np.asarray(boxes, dtype=np.float32).reshape(-1, 5)
+    return torch.from_numpy(mapping.boxes_to_input(flat))
 
 
 def collate(samples: Sequence[Any], rep: EventRepresentation) -> Batch:

@@ -27,13 +27,14 @@ not O(window).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from asynet_core.errors import ConfigError, EventOrderError
 from asynet_core.events import check_event_array, check_time_order, empty_events, EVENT_DTYPE
 
-__all__ = ['EventBuffer', 'SlidingWindow', 'WindowChange']
+__all__ = ['EventBuffer', 'SlidingWindow', 'WindowChange', 'WindowSpec']
 
 
 class EventBuffer:
@@ -124,6 +125,48 @@ class WindowChange:
     removed: np.ndarray
 
 
+@dataclass(frozen=True)
+class WindowSpec:
+    """How long a window is: the newest ``events`` events, or the events of the last ``us`` µs.
+
+    The project's one window type, validated here once: :class:`SlidingWindow`, the pipeline's
+    config, training's data config and the checkpoint's model args
+    (:attr:`~asynet_core.models.ModelConfig.window`) all hold one.
+
+    Raises:
+        ConfigError: neither or both given, or a length that is not a positive int.
+    """
+
+    events: int | None = None
+    us: int | None = None
+
+    def __post_init__(self) -> None:
+        if (self.events is None) == (self.us is None):
+            raise ConfigError(
+                'give exactly one of window_events or window_us, '
+                f'got window_events={self.events!r}, window_us={self.us!r}'
+            )
+        _check_positive('window_events', self.events)
+        _check_positive('window_us', self.us)
+        object.__setattr__(self, 'events', None if self.events is None else int(self.events))
+        object.__setattr__(self, 'us', None if self.us is None else int(self.us))
+
+    def to_dict(self) -> dict[str, int | None]:
+        """``{'window_events': ..., 'window_us': ...}`` (for checkpoints and configs)."""
+        return {'window_events': self.events, 'window_us': self.us}
+
+    @classmethod
+    def from_dict(cls, d: Any) -> WindowSpec:
+        """Rebuild from :meth:`to_dict` output.
+
+        Raises:
+            ConfigError: not such a dict, or an invalid window.
+        """
+        if not isinstance(d, dict) or set(d) - {'window_events', 'window_us'}:
+            raise ConfigError(f'a window must be {{window_events, window_us}}, got {d!r}')
+        return cls(d.get('window_events'), d.get('window_us'))
+
+
 class SlidingWindow:
     """The newest ``window_events`` events, or the events with ``t > t_newest - window_us``.
 
@@ -137,22 +180,21 @@ class SlidingWindow:
     """
 
     def __init__(self, *, window_events: int | None = None, window_us: int | None = None) -> None:
-        """Create an empty window with a count or a time policy."""
-        if (window_events is None) == (window_us is None):
-            raise ConfigError(
-                'give exactly one of window_events or window_us, '
-                f'got window_events={window_events!r}, window_us={window_us!r}'
-            )
-        _check_positive('window_events', window_events)
-        _check_positive('window_us', window_us)
-        self._window_events = window_events
-        self._window_us = window_us
+        """Create an empty window with a count or a time policy (see :class:`WindowSpec`)."""
+        self.spec = WindowSpec(window_events, window_us)
+        self._window_events = self.spec.events
+        self._window_us = self.spec.us
         self._buffer = EventBuffer()
         self._last_t_us: int | None = None
 
     def __len__(self) -> int:
         """Number of events in the window."""
         return len(self._buffer)
+
+    @classmethod
+    def of(cls, spec: WindowSpec) -> SlidingWindow:
+        """An empty window of ``spec``."""
+        return cls(window_events=spec.events, window_us=spec.us)
 
     def __repr__(self) -> str:
         """Policy and fill level."""

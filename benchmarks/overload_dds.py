@@ -212,18 +212,15 @@ def sustainable_rate(
     """
     import torch
 
-    from asynet_core.models import load_checkpoint
-    from asynet_ros.pipeline import limit_torch_threads, Pipeline, PipelineConfig, training_window
+    from asynet_ros.pipeline import limit_torch_threads, Pipeline
 
-    loaded = load_checkpoint(checkpoint)
-    window_events, window_us = training_window(loaded.extra)
-    config = PipelineConfig(window_events=window_events, window_us=window_us, mode=mode)
+    pipeline = Pipeline.from_checkpoint(checkpoint, values={'mode': mode})
     pool = make_pool(probe_rate, seed=1)
     msgs = [pool.event_message(i) for i in range(min(packets, len(pool)))]
     out: dict[str, float] = {}
     worker = threading.Thread(
         target=_time_updates,
-        args=(Pipeline(loaded.model, loaded.config, config), msgs, warmup, out),
+        args=(pipeline, msgs, warmup, out),
     )
     threads = torch.get_num_threads()
     limit_torch_threads()

@@ -29,7 +29,7 @@ from asynet_core.models import ModelConfig
 from asynet_core.representations import InputMapping
 from asynet_ros import bundled_checkpoint as bundled_detector
 from asynet_ros.event_message import DVS_ENCODING, EventMessage
-from asynet_ros.pipeline import Pipeline, PipelineConfig, training_window
+from asynet_ros.pipeline import Pipeline, PipelineConfig
 from model_factory import make_model
 
 SENSOR = SensorSize(304, 240)
@@ -209,13 +209,6 @@ def test_boxes_map_back_to_sensor_pixels() -> None:
     np.testing.assert_allclose(got[1], [0, 0, 304, 240])  # clipped to the sensor
     same = InputMapping(SensorSize(100, 80), (120, 152))  # smaller sensor: identity
     np.testing.assert_allclose(same.boxes_to_sensor(boxes[:1]), boxes[:1])
-
-
-def test_training_window_from_checkpoint_extra() -> None:
-    assert training_window({'train_config': {'data': {'window_events': 5000}}}) == (5000, None)
-    data = {'window_events': None, 'window_us': 50_000}
-    assert training_window({'train_config': {'data': data}}) == (None, 50_000)
-    assert training_window({}) == (25_000, None)
 
 
 @pytest.mark.parametrize(

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -214,3 +215,17 @@ def test_shipped_configs_load(path: Path) -> None:
         else 'classification'
     )
     assert len(SHIPPED) == 6
+
+
+def test_training_window_from_checkpoint_extra() -> None:
+    """Older checkpoints' window, for export to write into their model args."""
+    from training.export import trained_window
+
+    def training_window(extra: dict[str, Any]) -> tuple[int | None, int | None]:
+        window = trained_window(extra)
+        return window.events, window.us
+
+    assert training_window({'train_config': {'data': {'window_events': 5000}}}) == (5000, None)
+    data = {'window_events': None, 'window_us': 50_000}
+    assert training_window({'train_config': {'data': data}}) == (None, 50_000)
+    assert training_window({}) == (25_000, None)

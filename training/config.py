@@ -31,6 +31,7 @@ from typing import Any
 import yaml
 
 from asynet_core.errors import ConfigError
+from asynet_core.window import WindowSpec
 
 __all__ = [
     'DATASETS',
@@ -80,6 +81,10 @@ class DataConfig:
             )
         if (self.window_events is None) == (self.window_us is None):
             raise ConfigError('set exactly one of data.window_events and data.window_us')
+        try:
+            WindowSpec(self.window_events, self.window_us)  # the one window type's rules
+        except ConfigError as err:
+            raise ConfigError(f'data: {err}') from None
 
 
 @dataclass(frozen=True)

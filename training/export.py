@@ -26,25 +26,56 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
+import dataclasses
 from pathlib import Path
 import sys
+from typing import Any
 
 if __package__ in (None, ''):  # run as a script: python training/export.py
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from asynet_core.models import load_checkpoint, save_checkpoint
+from asynet_core.models.config import DEFAULT_WINDOW
+from asynet_core.window import WindowSpec
 
-__all__ = ['export', 'main']
+__all__ = ['export', 'main', 'trained_window']
 
 KEPT = ('epoch', 'best', 'train_config')
 
 
+def trained_window(extra: dict[str, Any]) -> WindowSpec:
+    """The window an older checkpoint (no ``window`` in its model args) was trained with.
+
+    Read from its training config (``train_config['data']``); 25 000 events if it says nothing.
+    """
+    data = extra.get('train_config', {}).get('data', {}) if isinstance(extra, dict) else {}
+    events, micros = data.get('window_events'), data.get('window_us')
+    if _is_int(micros) and micros > 0 and events is None:
+        return WindowSpec(us=int(micros))
+    if _is_int(events) and events > 0:
+        return WindowSpec(events=int(events))
+    return DEFAULT_WINDOW
+
+
 def export(checkpoint: Path, out: Path, note: str = '') -> None:
-    """Write the inference checkpoint ``out`` from the training checkpoint ``checkpoint``."""
+    """Write the inference checkpoint ``out`` from the training checkpoint ``checkpoint``.
+
+    The model args always carry the window (older checkpoints: :func:`trained_window`); an empty
+    ``note`` keeps the checkpoint's own.
+    """
     loaded = load_checkpoint(checkpoint)
     extra = {key: loaded.extra[key] for key in KEPT if key in loaded.extra}
+    config = loaded.config
+    if config.window is None:
+        config = dataclasses.replace(config, window=trained_window(loaded.extra))
+        loaded.model.config = config  # metadata only: the architecture is the same
     out.parent.mkdir(parents=True, exist_ok=True)
-    save_checkpoint(out, loaded.model, loaded.config, note=note, **extra)
+    note = note or str(loaded.extra.get('note', ''))
+    save_checkpoint(out, loaded.model, config, note=note, **extra)
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -55,6 +55,7 @@ from asynet_core.models import (
     postprocess,
     save_checkpoint,
 )
+from asynet_core.window import WindowSpec
 from training.config import load_config, TrainConfig
 from training.data import build_data, DataBundle
 from training.distributed import Distributed, setup
@@ -81,6 +82,7 @@ def model_config(config: TrainConfig, data: DataBundle) -> ModelConfig:
         backbone=config.model.backbone,  # type: ignore[arg-type]
         class_names=data.class_names,
         sensor_size=(data.sensor.width, data.sensor.height),
+        window=WindowSpec(config.data.window_events, config.data.window_us),
     )
     if model.task != data.task:
         raise ConfigError(

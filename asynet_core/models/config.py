@@ -26,9 +26,11 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from asynet_core.errors import ConfigError
+from asynet_core.window import WindowSpec
 
 __all__ = [
     'ARCHS',
+    'DEFAULT_WINDOW',
     'REPRESENTATION_CHANNELS',
     'ArchSpec',
     'ModelConfig',
@@ -38,6 +40,9 @@ __all__ = [
 
 Task = Literal['classification', 'detection']
 Backbone = Literal['sparse', 'dense']
+
+#: The window of a model whose checkpoint does not say (the paper's 25 000 events).
+DEFAULT_WINDOW = WindowSpec(events=25_000)
 
 #: Input channels per representation (histogram: OFF, ON counts; event queue: 15 ages, 15 signs).
 REPRESENTATION_CHANNELS: dict[str, int] = {'histogram': 2, 'event_queue': 30}
@@ -120,6 +125,8 @@ class ModelConfig:
         bn_eps: BatchNorm epsilon (1e-4, as SparseConvNet).
         class_names: optional class names, ``len == num_classes`` when given.
         sensor_size: optional (width, height) of the sensor the model was trained on (metadata).
+        window: the event window the model was trained on (``None``: unknown; the pipeline then
+            uses :data:`DEFAULT_WINDOW`).
     """
 
     arch: str
@@ -130,6 +137,7 @@ class ModelConfig:
     bn_eps: float = 1e-4
     class_names: tuple[str, ...] = ()
     sensor_size: tuple[int, int] | None = None
+    window: WindowSpec | None = None
 
     def __post_init__(self) -> None:
         if self.arch not in ARCHS:
@@ -181,6 +189,7 @@ class ModelConfig:
         d = dataclasses.asdict(self)
         d['class_names'] = list(self.class_names)
         d['sensor_size'] = list(self.sensor_size) if self.sensor_size is not None else None
+        d['window'] = None if self.window is None else self.window.to_dict()
         return d
 
     @classmethod
@@ -197,6 +206,8 @@ class ModelConfig:
             kw['class_names'] = tuple(kw['class_names'])
         if kw.get('sensor_size') is not None:
             kw['sensor_size'] = tuple(kw['sensor_size'])
+        if kw.get('window') is not None:
+            kw['window'] = WindowSpec.from_dict(kw['window'])
         try:
             return cls(**kw)
         except TypeError as err:

@@ -24,7 +24,6 @@ from asynet_ros.pipeline.config import (
     limit_torch_threads,
     PipelineConfig,
     Result,
-    training_window,
 )
 from asynet_ros.pipeline.pipeline import Pipeline
 
@@ -34,5 +33,4 @@ __all__ = [
     'PipelineConfig',
     'Result',
     'limit_torch_threads',
-    'training_window',
 ]

@@ -31,6 +31,7 @@ import torch
 
 from asynet_core.adaptive import UPDATE_MODES
 from asynet_core.errors import ConfigError
+from asynet_core.window import WindowSpec
 
 __all__ = [
     'Counters',
@@ -38,7 +39,6 @@ __all__ = [
     'Result',
     'is_int',
     'limit_torch_threads',
-    'training_window',
 ]
 
 
@@ -73,11 +73,7 @@ class PipelineConfig:
     backwards_tolerance_us: int = 1000
 
     def __post_init__(self) -> None:
-        if (self.window_events is None) == (self.window_us is None):
-            raise ConfigError(
-                'give exactly one of window_events or window_us, got '
-                f'window_events={self.window_events!r}, window_us={self.window_us!r}'
-            )
+        WindowSpec(self.window_events, self.window_us)  # validated once, there
         if self.update_every_events is not None and self.update_every_us is not None:
             raise ConfigError('give at most one of update_every_events or update_every_us')
         for name in ('window_events', 'window_us', 'update_every_events', 'update_every_us'):
@@ -97,17 +93,22 @@ class PipelineConfig:
             if not (is_int(value) and value >= 0):
                 raise ConfigError(f'{name} must be an int >= 0, got {value!r}')
 
+    @property
+    def window(self) -> WindowSpec:
+        """The configured window length, as the one window type."""
+        return WindowSpec(self.window_events, self.window_us)
+
     def replace(self, **changes: Any) -> PipelineConfig:
         """A copy with ``changes`` applied (validated)."""
         return dataclasses.replace(self, **changes)
 
     @classmethod
     def from_values(
-        cls, values: Mapping[str, Any], trained: tuple[int | None, int | None]
+        cls, values: Mapping[str, Any], trained: WindowSpec | tuple[int | None, int | None]
     ) -> PipelineConfig:
         """The config of parameter values (:mod:`asynet_ros.params`; 0 or absent: unused).
 
-        ``trained`` (window_events, window_us) is the window used when neither is given.
+        ``trained`` (the checkpoint's window) is the window used when neither is given.
 
         Raises:
             ConfigError: an inconsistent combination (both windows, both update policies) or a
@@ -122,6 +123,8 @@ class PipelineConfig:
         window_events = values.get('window_events') or None
         window_us = values.get('window_us') or None
         if window_events is None and window_us is None:
+            if isinstance(trained, WindowSpec):
+                trained = (trained.events, trained.us)
             window_events, window_us = trained
         return cls(
             window_events=window_events,
@@ -203,17 +206,6 @@ def limit_torch_threads(threads: int = 1) -> None:
     """
     if torch.get_num_threads() != threads:
         torch.set_num_threads(threads)
-
-
-def training_window(extra: dict[str, Any]) -> tuple[int | None, int | None]:
-    """(window_events, window_us) a checkpoint was trained with (25 000 events if unknown)."""
-    data = extra.get('train_config', {}).get('data', {}) if isinstance(extra, dict) else {}
-    events, micros = data.get('window_events'), data.get('window_us')
-    if is_int(micros) and micros > 0 and events is None:
-        return None, int(micros)
-    if is_int(events) and events > 0:
-        return int(events), None
-    return 25_000, None
 
 
 def is_int(value: object) -> bool:

@@ -61,11 +61,12 @@ from asynet_core.engine.engine import AsyncEngine
 from asynet_core.errors import ConfigError
 from asynet_core.events import concatenate_events, empty_events, SensorSize
 from asynet_core.models import load_checkpoint, ModelConfig
+from asynet_core.models.config import DEFAULT_WINDOW
 from asynet_core.representations import InputMapping, make_representation
 from asynet_core.stream import EventStream
 from asynet_core.window import SlidingWindow
 from asynet_ros.event_message import EventMessage
-from asynet_ros.pipeline.config import Counters, PipelineConfig, Result, training_window
+from asynet_ros.pipeline.config import Counters, PipelineConfig, Result
 from asynet_ros.pipeline.decoding import StreamDecoder
 from asynet_ros.pipeline.policy import policy_cuts
 from asynet_ros.pipeline.results import build_result, ResultHead
@@ -139,8 +140,9 @@ class Pipeline:
         Args:
             path: the checkpoint.
             config: the pipeline config; by default built from ``values`` (parameter values,
-                see :meth:`PipelineConfig.from_values`), the window being the one the checkpoint
-                was trained with unless ``values`` give one.
+                see :meth:`PipelineConfig.from_values`), the window being the checkpoint's
+                (``model_args['window']``, the one it was trained with) unless ``values`` give
+                one.
             values: parameter values by name (absent or 0: the default or unused).
             device: torch device the model is loaded to.
             kwargs: passed to :class:`Pipeline`.
@@ -153,7 +155,9 @@ class Pipeline:
         """
         loaded = load_checkpoint(path, map_location=device)
         if config is None:
-            config = PipelineConfig.from_values(values or {}, training_window(loaded.extra))
+            config = PipelineConfig.from_values(
+                values or {}, loaded.config.window or DEFAULT_WINDOW
+            )
         if loaded.config.backbone != 'sparse':
             raise ConfigError(
                 f'{path}: the asynchronous pipeline needs a sparse-backbone checkpoint, '

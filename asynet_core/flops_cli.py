@@ -181,7 +181,7 @@ def _positive(text: str) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    """The ``asynet-flops`` arguments (extended by ``training.flops`` with ``--dataset``)."""
+    """The ``asynet-flops`` arguments (``asynet_training.flops`` adds ``--dataset``)."""
     p = argparse.ArgumentParser(prog='asynet-flops', description=__doc__.split('\n')[0])
     p.add_argument('--arch', required=True, choices=sorted(ARCHS))
     p.add_argument('--window', type=_positive, default=25000, help='events in the window')

@@ -156,7 +156,7 @@ class PacketPool:
 
 def make_pool(rate: float, seed: int = 0) -> PacketPool:
     """The packets of 512 ms of two moving shapes at ``rate`` events/s (at least 1 per ms)."""
-    from training.synthetic.shapes import make_detection_sample
+    from asynet_training.synthetic.shapes import make_detection_sample
 
     count = max(round(rate * POOL_US / 1e6), POOL_US // PACKET_US)
     events, _ = make_detection_sample(

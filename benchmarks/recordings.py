@@ -52,7 +52,7 @@ def load_recording(
     if p.is_dir() or p.suffix in ('.db3', '.mcap'):
         events, found = _bag_events(p)
     elif p.suffix.lower() == '.raw':
-        from asynet_ros.cli.events import read_evt3_raw
+        from asynet_tools.events import read_evt3_raw
 
         events, found = read_evt3_raw(p)
     elif p.suffix.lower() == '.dat':
@@ -84,7 +84,7 @@ def _bag_events(path: Path) -> tuple[np.ndarray, SensorSize | None]:
 
 
 def _dat_events(path: Path) -> tuple[np.ndarray, SensorSize | None]:
-    from training.formats import read_dat
+    from asynet_training.formats import read_dat
 
     events, header = read_dat(path)
     width, height = int(header.get('width', 0) or 0), int(header.get('height', 0) or 0)

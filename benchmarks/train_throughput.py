@@ -43,7 +43,7 @@ from asynet_core.events import SensorSize
 from asynet_core.flops_cli import ARCH_DATASETS
 from asynet_core.models import build_model, ModelConfig
 from asynet_core.synthetic import moving_edges
-from training.loop import collate, Trainer
+from asynet_training.loop import collate, Trainer
 
 __all__ = ['main', 'throughput']
 

@@ -62,7 +62,13 @@ def _package_loggers_propagate() -> None:
             logger.propagate = True
 
 
-_OUR_PACKAGES = {'asynet_core', 'asynet_ros', 'asynet_benchmarks', 'training'}
+_OUR_PACKAGES = {
+    'asynet_core',
+    'asynet_ros',
+    'asynet_benchmarks',
+    'asynet_training',
+    'asynet_tools',
+}
 
 
 @pytest.fixture

@@ -35,12 +35,12 @@ from asynet_core.events import EVENT_DTYPE
 from asynet_core.models import load_checkpoint, ModelConfig, save_checkpoint, SparseVGG
 from asynet_ros import bundled_checkpoint, params
 from asynet_ros.bag import BagError, EventBag
-from asynet_ros.cli.events import event_stats, write_synthetic_bag
 from asynet_ros.encoders import encode_mono, Evt3Encoder
 from asynet_ros.event_message import EventMessage
 from asynet_ros.pipeline import Pipeline, PipelineConfig
+from asynet_tools.events import event_stats, write_synthetic_bag
+from asynet_training.config import load_config
 from model_factory import make_model
-from training.config import load_config
 
 W, H = 304, 240
 

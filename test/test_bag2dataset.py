@@ -28,15 +28,15 @@ import pytest
 from rosbags.rosbag2 import Writer
 
 from asynet_core.events import EVENT_DTYPE, make_events, SensorSize
-from asynet_ros.cli.bag2dataset import (
+from asynet_ros.interfaces import typestore
+from asynet_tools.bag2dataset import (
     Bag2DatasetError,
     ConvertConfig,
     main,
     sensor_time_us,
 )
-from asynet_ros.interfaces import typestore
-from training.datasets import Gen1, NCaltech101Bin, NCars
-from training.formats import read_dat, read_gen1_bbox, read_ncaltech_bin
+from asynet_training.datasets import Gen1, NCaltech101Bin, NCars
+from asynet_training.formats import read_dat, read_gen1_bbox, read_ncaltech_bin
 
 PACKET = 'event_camera_msgs/msg/EventPacket'
 DETECTIONS = 'vision_msgs/msg/Detection2DArray'
@@ -459,7 +459,7 @@ def test_real_evt3_bag_to_gen1(tmp_path, capsys) -> None:
     assert (header['width'], header['height']) == (summary['width'], summary['height'])
     assert int(events['t'].min()) == 0
     assert summary['encoding'] == 'evt3'
-    assert 'larger than the 304x240 frame training.datasets.Gen1 reads' in err
+    assert 'larger than the 304x240 frame asynet_training.datasets.Gen1 reads' in err
 
 
 def test_corrupt_labels_message(tmp_path, rng, capsys) -> None:

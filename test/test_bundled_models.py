@@ -20,8 +20,8 @@ from pathlib import Path
 
 from asynet_core.models import load_checkpoint
 import asynet_ros
-from training.evaluate import evaluate
-from training.synthetic import (
+from asynet_training.evaluate import evaluate
+from asynet_training.synthetic import (
     SHAPE_CLASSES,
     write_synthetic_classification,
     write_synthetic_detection,

@@ -23,8 +23,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-LINTED = ['asynet_core', 'asynet_ros', 'benchmarks', 'training', 'launch', 'test', 'tools',
-          'setup.py']  # fmt: skip
+LINTED = ['asynet_core', 'asynet_ros', 'asynet_tools', 'benchmarks', 'asynet_training', 'training',
+          'launch', 'test', 'tools', 'setup.py']  # fmt: skip
 HEADER = [
     '#',
     '# Licensed under the Apache License, Version 2.0 (the "License");',

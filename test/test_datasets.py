@@ -12,7 +12,7 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""Dataset classes of training.datasets on small trees written in tmp_path."""
+"""Dataset classes of asynet_training.datasets on small trees written in tmp_path."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ import numpy as np
 import pytest
 
 from asynet_core.events import EVENT_DTYPE, make_events, SensorSize
-from training.datasets import (
+from asynet_training.datasets import (
     augment_sample,
     compensate_box,
     flip_boxes,
@@ -36,13 +36,13 @@ from training.datasets import (
     shift_events,
     Window,
 )
-from training.errors import (
+from asynet_training.errors import (
     CorruptFileError,
     DatasetConfigError,
     DatasetLayoutError,
     MissingPairError,
 )
-from training.formats import (
+from asynet_training.formats import (
     BBOX_DTYPE,
     write_dat,
     write_est_npy,
@@ -164,7 +164,7 @@ def test_ncars_sample_is_last_window(ncars_root: Path) -> None:
     data = NCars(ncars_root, 'test', window_events=25)
     sample = data[4]
     assert (sample.label, sample.path.parent.name) == (1, 'cars')
-    from training.formats import read_dat
+    from asynet_training.formats import read_dat
 
     full, _ = read_dat(sample.path)
     assert np.array_equal(sample.events, full[-25:])

@@ -35,9 +35,9 @@ import pytest
 
 from asynet_ros import bundled_checkpoint
 from asynet_ros.bag import EventBag
-from asynet_ros.cli.events import write_synthetic_bag
 from asynet_ros.dds import write_loopback_config
 from asynet_ros.interfaces import typestore
+from asynet_tools.events import write_synthetic_bag
 from dds_helpers import finish, loopback_env, ROOT, spawn
 from ros_helpers import random_domain_id, require_rclpy, ros_env
 

@@ -24,8 +24,8 @@ ament_flake8_main = pytest.importorskip(
 
 ROOT = Path(__file__).resolve().parents[1]
 # Explicit paths: the package root also holds .venv/, build/ and install/.
-LINTED = ['asynet_core', 'asynet_ros', 'benchmarks', 'training', 'launch', 'test', 'tools',
-          'setup.py']  # fmt: skip
+LINTED = ['asynet_core', 'asynet_ros', 'asynet_tools', 'benchmarks', 'asynet_training', 'training',
+          'launch', 'test', 'tools', 'setup.py']  # fmt: skip
 CONFIG = ROOT / '.flake8'  # ROS 2's default configuration, three changes justified inside
 
 

@@ -12,7 +12,7 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""Readers and writers of training.formats: round trips, the real N-Cars sample, every error."""
+"""asynet_training.formats readers and writers: round trips, the real N-Cars sample, errors."""
 
 from __future__ import annotations
 
@@ -23,8 +23,8 @@ import pytest
 
 from asynet_core.errors import EventFormatError
 from asynet_core.events import EVENT_DTYPE, make_events
-from training.errors import CorruptFileError, DatasetConfigError
-from training.formats import (
+from asynet_training.errors import CorruptFileError, DatasetConfigError
+from asynet_training.formats import (
     BBOX_DTYPE,
     dat_info,
     dat_times,

@@ -22,7 +22,7 @@ import textwrap
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-FORBIDDEN = ('rclpy', 'training', 'asynet_ros', 'asynet_benchmarks')
+FORBIDDEN = ('rclpy', 'training', 'asynet_training', 'asynet_ros', 'asynet_benchmarks')
 
 # Runs in a fresh interpreter (the forbidden top-level names are its arguments), so that nothing
 # imported by pytest or by other tests is counted.
@@ -32,16 +32,18 @@ PROBE = textwrap.dedent(
     import pkgutil
     import sys
 
-    import asynet_core
+    package = importlib.import_module(sys.argv[1])
 
     def fail(name):
         raise ImportError(f'cannot import {name}')
 
-    modules = ['asynet_core']
-    for info in pkgutil.walk_packages(asynet_core.__path__, 'asynet_core.', onerror=fail):
+    modules = [sys.argv[1]]
+    for info in pkgutil.walk_packages(package.__path__, sys.argv[1] + '.', onerror=fail):
+        if info.name.endswith('.__main__'):  # a script: importing it runs it
+            continue
         importlib.import_module(info.name)
         modules.append(info.name)
-    forbidden = sorted(name for name in sys.modules if name.split('.')[0] in sys.argv[1:])
+    forbidden = sorted(name for name in sys.modules if name.split('.')[0] in sys.argv[2:])
     print('imported:', ' '.join(modules))
     print('forbidden:', ' '.join(forbidden))
     sys.exit(1 if forbidden else 0)
@@ -49,13 +51,27 @@ PROBE = textwrap.dedent(
 )
 
 
-def test_asynet_core_imports_no_ros_nor_training() -> None:
-    cmd = [sys.executable, '-c', PROBE, *FORBIDDEN]
+def _probe(package: str, forbidden: tuple[str, ...]) -> None:
+    """Import every module of ``package`` in a fresh interpreter; none of ``forbidden`` loads."""
+    cmd = [sys.executable, '-c', PROBE, package, *forbidden]
     result = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=False)
     output = result.stdout + result.stderr
     if result.returncode != 0:
-        pytest.fail(f'importing every asynet_core module failed:\n{output}', pytrace=False)
-    assert 'imported: asynet_core' in result.stdout, output
+        pytest.fail(f'importing every {package} module failed:\n{output}', pytrace=False)
+    assert f'imported: {package}' in result.stdout, output
+
+
+def test_asynet_core_imports_no_ros_nor_training() -> None:
+    _probe('asynet_core', FORBIDDEN)
+
+
+def test_the_ros_adapter_never_imports_training_nor_the_tools() -> None:
+    pytest.importorskip('rclpy', reason='asynet_ros.node needs rclpy (make install adds it)')
+    _probe('asynet_ros', ('training', 'asynet_training', 'asynet_tools', 'asynet_benchmarks'))
+
+
+def test_training_never_imports_the_ros_side_nor_the_tools() -> None:
+    _probe('asynet_training', ('rclpy', 'asynet_ros', 'asynet_tools', 'asynet_benchmarks'))
 
 
 def test_every_error_class_of_the_project_has_one_root() -> None:
@@ -67,7 +83,7 @@ def test_every_error_class_of_the_project_has_one_root() -> None:
     from asynet_core.errors import AsynetError
 
     found = []
-    for package in ('asynet_core', 'asynet_ros', 'training'):
+    for package in ('asynet_core', 'asynet_ros', 'asynet_training'):
         root = importlib.import_module(package)
         names = [package] + [i.name for i in pkgutil.walk_packages(root.__path__, package + '.')]
         for name in names:

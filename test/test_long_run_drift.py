@@ -133,7 +133,7 @@ def test_main_rejects_bad_arguments(
 def test_a_recording_in_a_loop_with_the_bundled_checkpoint_and_the_event_queue(
     tmp_path: pathlib.Path,
 ) -> None:
-    from training.formats import write_dat
+    from asynet_training.formats import write_dat
 
     recording = tmp_path / 'rec.dat'
     write_dat(recording, concatenate_events(list(event_segments(NCARS, 3000, seed=5))))

@@ -62,7 +62,7 @@ from asynet_benchmarks.ros_client import (  # noqa: E402
     until,
 )
 from asynet_ros.bag import EventBag  # noqa: E402
-from asynet_ros.cli.events import write_synthetic_bag  # noqa: E402
+from asynet_tools.events import write_synthetic_bag  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 METAVISION = ROOT.parent / 'shared' / 'data' / 'bags' / 'metavision_evt3'

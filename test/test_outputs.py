@@ -143,7 +143,7 @@ def test_pipeline_config_from_parameters() -> None:
     assert config.mode == 'async'
 
 
-@pytest.mark.parametrize('prog', ['asynet_ros.cli.detect', 'asynet_ros.cli.replay'])
+@pytest.mark.parametrize('prog', ['asynet_ros.cli.detect', 'asynet_tools.replay'])
 def test_every_front_end_takes_every_pipeline_parameter_from_the_table(prog: str) -> None:
     import argparse
     import importlib

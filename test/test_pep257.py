@@ -23,8 +23,8 @@ ament_pep257_main = pytest.importorskip(
 )
 
 ROOT = Path(__file__).resolve().parents[1]
-LINTED = ['asynet_core', 'asynet_ros', 'benchmarks', 'training', 'launch', 'test', 'tools',
-          'setup.py']  # fmt: skip
+LINTED = ['asynet_core', 'asynet_ros', 'asynet_tools', 'benchmarks', 'asynet_training', 'training',
+          'launch', 'test', 'tools', 'setup.py']  # fmt: skip
 # The project writes Google-style docstrings (summary on the first line, Args:/Returns:
 # sections), as ruff's pydocstyle checks them; missing docstrings (D1xx) are left to ruff.
 MISSING_DOCSTRING_CODES = ['D100', 'D101', 'D102', 'D103', 'D104', 'D105', 'D106', 'D107']

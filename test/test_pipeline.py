@@ -275,7 +275,7 @@ def test_event_packet_seq_gaps_are_counted_and_a_restart_is_not(tmp_path: object
     from pathlib import Path
 
     from asynet_ros.bag import EventBag
-    from asynet_ros.cli.events import write_synthetic_bag
+    from asynet_tools.events import write_synthetic_bag
 
     bag = Path(str(tmp_path)) / 'bag'
     write_synthetic_bag(bag, seconds=0.03, seed=1)

@@ -25,9 +25,9 @@ import yaml
 
 from asynet_ros import bundled_checkpoint
 from asynet_ros.bag import BagError, EventBag
-from asynet_ros.cli import events as events_cli
-from asynet_ros.cli import replay as replay_cli
 from asynet_ros.interfaces import typestore
+from asynet_tools import events as events_cli
+from asynet_tools import replay as replay_cli
 
 DATA = Path(__file__).resolve().parents[2] / 'shared' / 'data'
 EVT3_BAG = DATA / 'bags' / 'metavision_evt3'

@@ -23,10 +23,10 @@ import numpy as np
 import pytest
 
 from asynet_core.events import EVENT_DTYPE, SensorSize, validate_events
-from training import formats, synthetic
-from training.datasets import Gen1, NCaltech101, NCaltech101Detection, NCars
-from training.errors import DatasetConfigError
-from training.synthetic import (
+from asynet_training import formats, synthetic
+from asynet_training.datasets import Gen1, NCaltech101, NCaltech101Detection, NCars
+from asynet_training.errors import DatasetConfigError
+from asynet_training.synthetic import (
     make_background_sample,
     make_classification_sample,
     make_detection_sample,

@@ -23,9 +23,9 @@ import numpy as np
 import pytest
 
 from asynet_core.models import load_checkpoint
-from training.evaluate import main as evaluate_main
-from training.metrics import coco_map, confusion_matrix, voc_ap, voc_map
-from training.train import main as train_main
+from asynet_training.evaluate import main as evaluate_main
+from asynet_training.metrics import coco_map, confusion_matrix, voc_ap, voc_map
+from asynet_training.train import main as train_main
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -100,9 +100,9 @@ def test_train_and_evaluate_detection(tmp_path: Path) -> None:
 
 
 def test_training_reports_skipped_files(tmp_path: Path) -> None:
-    from training.config import load_config
-    from training.data import build_data
-    from training.train import run
+    from asynet_training.config import load_config
+    from asynet_training.data import build_data
+    from asynet_training.train import run
 
     config = str(ROOT / 'config' / 'train' / 'synthetic_cls.yaml')
     sizes = ['data.synthetic_train=2', 'data.synthetic_val=1', 'data.synthetic_test=1']
@@ -138,8 +138,8 @@ def test_torchrun_two_processes_on_cpu(tmp_path: Path) -> None:
 
 
 def test_flops_on_dataset_samples(tmp_path: Path) -> None:
-    from training.flops import main as flops_main
-    from training.synthetic import write_synthetic_ncars
+    from asynet_training.flops import main as flops_main
+    from asynet_training.synthetic import write_synthetic_ncars
 
     write_synthetic_ncars(tmp_path / 'ncars', num_train=2, num_test=1, seed=0, num_events=1500)
     out = tmp_path / 'flops.json'

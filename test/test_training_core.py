@@ -28,9 +28,9 @@ from asynet_core.errors import ConfigError, ShapeError
 from asynet_core.events import SensorSize
 from asynet_core.models import build_model, ModelConfig
 from asynet_core.synthetic import moving_edges
-from training.config import load_config
-from training.loop import collate, Trainer
-from training.loss import YoloLoss
+from asynet_training.config import load_config
+from asynet_training.loop import collate, Trainer
+from asynet_training.loss import YoloLoss
 
 CONFIG = """
 seed: 3
@@ -165,7 +165,7 @@ def test_trainer_detection_step_runs() -> None:
 
 
 def _bundle(n: int) -> object:
-    from training.data import DataBundle
+    from asynet_training.data import DataBundle
 
     return DataBundle(
         _two_class_samples(n, 0), _two_class_samples(4, 100), SensorSize(120, 100), ('a', 'b'),
@@ -175,7 +175,7 @@ def _bundle(n: int) -> object:
 
 def test_run_writes_checkpoints_and_resumes(tmp_path: Path) -> None:
     from asynet_core.models import load_checkpoint
-    from training.train import run
+    from asynet_training.train import run
 
     config = load_config(_write(tmp_path), [f'out_dir={tmp_path / "out"}', 'optim.epochs=1'])
     lines: list[str] = []
@@ -194,7 +194,7 @@ def test_run_writes_checkpoints_and_resumes(tmp_path: Path) -> None:
 
 
 def test_run_rejects_a_task_mismatch(tmp_path: Path) -> None:
-    from training.train import run
+    from asynet_training.train import run
 
     config = load_config(_write(tmp_path), ['model.arch=gen1_det', f'out_dir={tmp_path}'])
     with pytest.raises(
@@ -219,7 +219,7 @@ def test_shipped_configs_load(path: Path) -> None:
 
 def test_training_window_from_checkpoint_extra() -> None:
     """Older checkpoints' window, for export to write into their model args."""
-    from training.export import trained_window
+    from asynet_training.export import trained_window
 
     def training_window(extra: dict[str, Any]) -> tuple[int | None, int | None]:
         window = trained_window(extra)

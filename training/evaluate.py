@@ -12,134 +12,22 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""Evaluate a checkpoint on a dataset split; optionally check the asynchronous engine against it.
+"""``python training/evaluate.py``: runs :mod:`asynet_training.evaluate` from a source checkout.
 
-Run (the checkpoint's training config names the dataset; ``key=value`` overrides it)::
-
-    python training/evaluate.py --checkpoint runs/synthetic_cls/best.pt --split test
-    python training/evaluate.py --checkpoint runs/ncars/best.pt --split test data.root=/data/ncars
-    python training/evaluate.py --checkpoint runs/synthetic_cls/best.pt --split test --async
-
-Classification: accuracy per sample and the confusion matrix. Detection: VOC mAP at IoU 0.5 (the
-paper's metric) and COCO mAP@[.5:.95] (pycocotools). ``--async`` feeds each sample's events to
-the asynchronous engine in ``--steps`` chunks and reports how often its final output agrees with
-the batch prediction.
+The training library is installed as ``asynet_training`` (a generic top-level name such as
+``training`` would collide in site-packages); this folder only keeps the documented commands.
 """
 
-from __future__ import annotations
-
-import argparse
-from collections.abc import Sequence
-import json
 from pathlib import Path
 import sys
-from typing import Any
-
-import numpy as np
-import torch
-
-if __package__ in (None, ''):  # run as a script: python training/evaluate.py
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from asynet_core.models import load_checkpoint, postprocess
-from asynet_core.stream import EventStream
-from training.config import apply_overrides, from_mapping, TrainConfig
-from training.data import READERS
-from training.loop import Batch, collate, scale_boxes, Trainer
-from training.metrics import coco_map, confusion_matrix, voc_map
-
-__all__ = ['evaluate', 'main']
 
 
-def _dataset(config: TrainConfig, split: str) -> Any:
-    reader, _ = READERS[config.data.dataset]
-    return reader(config.data.root, split, window_events=config.data.window_events,
-                  window_us=config.data.window_us)  # fmt: skip
+def _main() -> int:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the source checkout
+    from asynet_training.evaluate import main
 
-
-def _xyxy(boxes: torch.Tensor) -> np.ndarray:
-    b = boxes.numpy()
-    return np.stack([b[:, 0], b[:, 1], b[:, 0] + b[:, 2], b[:, 1] + b[:, 3]], axis=1)
-
-
-def _classification(trainer: Trainer, samples: list[Any], outputs: torch.Tensor) -> dict[str, Any]:
-    labels = np.array([s.label for s in samples])
-    predicted = outputs.argmax(1).numpy()
-    matrix = confusion_matrix(labels, predicted, trainer.config.num_classes)
-    return {'accuracy': float((labels == predicted).mean()), 'confusion_matrix': matrix.tolist()}
-
-
-def _detection(trainer: Trainer, samples: list[Any], outputs: torch.Tensor) -> dict[str, Any]:
-    mc = trainer.config
-    found = postprocess(outputs, mc.input_size, mc.num_classes, mc.num_boxes, score_threshold=0.01)
-    dets, truths = [], []
-    for i, (sample, det) in enumerate(zip(samples, found, strict=True)):
-        for box, label, score in zip(det.boxes.numpy(), det.labels.tolist(), det.scores.tolist(),
-                                     strict=True):  # fmt: skip
-            dets.append((i, label, score, box))
-        gt = scale_boxes(sample.boxes, trainer.rep.mapping)
-        truths += [(i, int(c), b) for c, b in zip(gt[:, 4].tolist(), _xyxy(gt), strict=True)]
-    mean, per_class = voc_map(dets, truths, mc.num_classes)
-    coco = coco_map(dets, truths, mc.num_classes, len(samples))
-    return {'voc_map50': mean, 'voc_ap50_per_class': per_class, 'coco_map50_95': coco}
-
-
-def _async_agreement(trainer: Trainer, samples: list[Any], outputs: torch.Tensor,
-                     steps: int) -> dict[str, float]:  # fmt: skip
-    """Fraction of samples whose engine output, events fed in chunks, matches the batch one."""
-    agree, worst = 0, 0.0
-    for sample, out in zip(samples, outputs, strict=True):
-        stream = EventStream.from_model(trainer.model, trainer.rep.mapping.sensor,
-                                        window_events=max(len(sample.events), 1))  # fmt: skip
-        for chunk in np.array_split(sample.events, steps):
-            result = stream.push(chunk)[0]
-        err = float((result - out).abs().max() / out.abs().max().clamp_min(1e-12))
-        worst = max(worst, err)
-        same = bool(result.argmax() == out.argmax()) if out.dim() == 1 else err <= 1e-4
-        agree += same
-    return {'async_agreement': agree / max(len(samples), 1), 'async_max_rel_err': worst}
-
-
-def evaluate(checkpoint: Path, split: str, overrides: list[str], use_async: bool = False,
-             steps: int = 10) -> dict[str, Any]:  # fmt: skip
-    """Metrics of a checkpoint on a split (see the module docstring)."""
-    loaded = load_checkpoint(checkpoint)
-    values = apply_overrides(loaded.extra['train_config'], overrides)
-    config: TrainConfig = from_mapping(TrainConfig, values)
-    dataset = _dataset(config, split)
-    samples = [dataset[i] for i in range(len(dataset))]
-    trainer = Trainer(loaded.model, loaded.config, dataset.sensor, config.loss)
-    outputs = torch.cat([trainer.predict(_batch(trainer, samples[i : i + 32]))
-                         for i in range(0, len(samples), 32)])  # fmt: skip
-    task = _classification if loaded.config.task == 'classification' else _detection
-    report = {'checkpoint': str(checkpoint), 'split': split, 'samples': len(samples),
-              **task(trainer, samples, outputs)}  # fmt: skip
-    if use_async and loaded.config.backbone == 'sparse':
-        report.update(_async_agreement(trainer, samples, outputs, steps))
-    return report
-
-
-def _batch(trainer: Trainer, samples: list[Any]) -> Batch:
-    return collate(samples, trainer.rep)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Command-line entry point."""
-    parser = argparse.ArgumentParser(prog='evaluate.py', description=__doc__.split('\n')[0])
-    parser.add_argument('--checkpoint', required=True, type=Path)
-    parser.add_argument('--split', default='test', choices=['train', 'val', 'test'])
-    parser.add_argument('--async', dest='use_async', action='store_true')
-    parser.add_argument('--steps', type=int, default=10, help='chunks per sample for --async')
-    parser.add_argument('--json', type=Path, help='also write the report here')
-    parser.add_argument('overrides', nargs='*', help='key=value overrides of the training config')
-    args = parser.parse_args(argv)
-    report = evaluate(args.checkpoint, args.split, args.overrides, args.use_async, args.steps)
-    text = json.dumps(report, indent=2)
-    print(text)
-    if args.json is not None:
-        args.json.write_text(text + '\n')
-    return 0
+    return main()
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(_main())

@@ -12,68 +12,22 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""``asynet-flops`` with ``--dataset NAME --root DIR``: FLOPs per update on real recordings.
+"""``python training/flops.py``: runs :mod:`asynet_training.flops` from a source checkout.
 
-Run::
-
-    asynet-flops --arch ncars --dataset ncars --root /data/ncars --window 25000 \
-        --update-events 1 --samples 20 --json out/flops_ncars_real.json
-
-The paper's sliding-window method on real samples: sample ``i`` is recording ``i`` mod the
-number of recordings of ``--split`` (sorted, as the reader lists them); a window of ``--window``
-events starts at a random offset (seeded by ``--seed``) and slides by ``--update-events``.
-Recordings shorter than window + update events are used whole, with the window shortened to
-fit. Without ``--dataset`` this is exactly ``asynet-flops`` on random moving-edge streams.
+The training library is installed as ``asynet_training`` (a generic top-level name such as
+``training`` would collide in site-packages); this folder only keeps the documented commands.
 """
 
-from __future__ import annotations
-
-from collections.abc import Sequence
+from pathlib import Path
 import sys
-from typing import Any
-
-import numpy as np
-
-from asynet_core.events import SensorSize
-from asynet_core.flops_cli import flops_report, parser, report_and_write
-from training.data import READERS
-
-__all__ = ['dataset_source', 'main']
 
 
-def dataset_source(dataset: Any, length: int, seed: int) -> Any:
-    """A stream source: ``length`` consecutive events of recording ``i`` at a random offset."""
-    rng = np.random.default_rng(seed)
+def _main() -> int:
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the source checkout
+    from asynet_training.flops import main
 
-    def source(i: int) -> tuple[np.ndarray, SensorSize]:
-        events = dataset[i % len(dataset)].events
-        start = int(rng.integers(0, max(1, len(events) - length + 1)))
-        return events[start : start + length], dataset.sensor
-
-    return source
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Command-line entry point (``asynet-flops``)."""
-    p = parser()
-    p.add_argument('--dataset', choices=sorted(READERS), help='read real samples from --root')
-    p.add_argument('--root', help='the dataset folder (with --dataset)')
-    p.add_argument('--split', default='val', choices=['train', 'val', 'test'])
-    args = p.parse_args(argv)
-    if (args.dataset is None) != (args.root is None):
-        p.error('--dataset and --root go together')
-    source = None
-    if args.dataset is not None:
-        reader, _ = READERS[args.dataset]
-        dataset = reader(args.root, args.split, window_events=-1)
-        if len(dataset) == 0:
-            p.error(f'no samples in the {args.split} split of {args.root}')
-        source = dataset_source(dataset, args.window + args.update_events, args.seed)
-    report = flops_report(
-        args.arch, args.window, args.update_events, args.samples, args.seed, source
-    )
-    return report_and_write(report, args.json)
+    return main()
 
 
 if __name__ == '__main__':
-    sys.exit(main())
+    sys.exit(_main())

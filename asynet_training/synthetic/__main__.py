@@ -12,10 +12,10 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""``python -m training.synthetic``: see :mod:`training.synthetic.writers`."""
+"""``python -m asynet_training.synthetic``: see :mod:`asynet_training.synthetic.writers`."""
 
 import sys
 
-from training.synthetic.writers import main
+from asynet_training.synthetic.writers import main
 
 sys.exit(main())

@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from asynet_core.events import SensorSize
-from training.datasets.base import (
+from asynet_training.datasets.base import (
     augment_sample,
     check_split,
     EventDataset,
@@ -46,8 +46,13 @@ from training.datasets.base import (
     RngLike,
     Sample,
 )
-from training.errors import CorruptFileError, DatasetError, DatasetLayoutError, MissingPairError
-from training.formats import dat_info, dat_times, DatInfo, read_dat, read_gen1_bbox
+from asynet_training.errors import (
+    CorruptFileError,
+    DatasetError,
+    DatasetLayoutError,
+    MissingPairError,
+)
+from asynet_training.formats import dat_info, dat_times, DatInfo, read_dat, read_gen1_bbox
 
 __all__ = ['Gen1', 'gen1_label_boxes']
 

@@ -22,8 +22,8 @@ import numpy as np
 import numpy.typing as npt
 
 from asynet_core.events import check_event_array, EVENT_DTYPE
-from training.errors import CorruptFileError, DatasetConfigError
-from training.formats._common import (
+from asynet_training.errors import CorruptFileError, DatasetConfigError
+from asynet_training.formats._common import (
     check_below,
     check_not_below,
     check_values,

@@ -29,7 +29,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from asynet_core.events import SensorSize
-from training.datasets.base import (
+from asynet_training.datasets.base import (
     check_split,
     class_rng,
     EventDataset,
@@ -40,8 +40,8 @@ from training.datasets.base import (
     Sample,
     stratified_split,
 )
-from training.errors import CorruptFileError, DatasetConfigError, DatasetLayoutError
-from training.formats import dat_info, read_dat
+from asynet_training.errors import CorruptFileError, DatasetConfigError, DatasetLayoutError
+from asynet_training.formats import dat_info, read_dat
 
 __all__ = ['NCars']
 

@@ -23,20 +23,20 @@ points along the velocity (leading edge) and OFF on the trailing edge. A fractio
 background noise is added. Everything is vectorised numpy; every sample draws from its own
 generator seeded by ``(seed, split, class, index)``, so a seed gives byte-identical files.
 
-Writers produce the on-disk trees that :mod:`training.datasets` reads (N-Cars ``.dat``, the EST
-N-Caltech101 ``.npy`` tree, Gen1 ``*_td.dat`` + ``*_bbox.npy``, N-Caltech101 ``.bin`` +
+Writers produce the on-disk trees that :mod:`asynet_training.datasets` reads (N-Cars ``.dat``, the
+EST N-Caltech101 ``.npy`` tree, Gen1 ``*_td.dat`` + ``*_bbox.npy``, N-Caltech101 ``.bin`` +
 annotation), so the real readers are tested and small models can be trained without any download::
 
-    python -m training.synthetic --out /tmp/syn_cls --task cls --layout ncaltech101 \\
+    python -m asynet_training.synthetic --out /tmp/syn_cls --task cls --layout ncaltech101 \\
         --seed 0 --train 40 --val 10 --test 10 --width 120 --height 100 --events 3000
-    python -m training.synthetic --out /tmp/syn_det --task det --layout gen1 \\
+    python -m asynet_training.synthetic --out /tmp/syn_det --task det --layout gen1 \\
         --seed 0 --train 4 --val 1 --test 1
 
 The N-Caltech101 detection layout moves the shape along the recording saccade (the motion the
 reader compensates boxes for) instead of a constant velocity, and annotates the box at rest.
 """
 
-from training.synthetic.shapes import (
+from asynet_training.synthetic.shapes import (
     CLS_LAYOUTS,
     DET_LAYOUTS,
     make_background_sample,
@@ -44,7 +44,7 @@ from training.synthetic.shapes import (
     make_detection_sample,
     SHAPE_CLASSES,
 )
-from training.synthetic.writers import (
+from asynet_training.synthetic.writers import (
     _sample_rng,
     GEN1_SHAPE_CLASSES,
     main,

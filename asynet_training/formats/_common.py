@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from training.errors import CorruptFileError, DatasetConfigError
+from asynet_training.errors import CorruptFileError, DatasetConfigError
 
 PathLike = str | os.PathLike[str]
 

@@ -31,8 +31,8 @@ import numpy as np
 
 from asynet_core.events import concatenate_events, make_events, SensorSize
 from asynet_core.synthetic import moving_edges
-from training import formats
-from training.errors import DatasetConfigError
+from asynet_training import formats
+from asynet_training.errors import DatasetConfigError
 
 __all__ = [
     'CLS_LAYOUTS',
@@ -444,7 +444,7 @@ def make_detection_sample(
 
     Returns:
         ``(events, boxes)``: time-sorted ``EVENT_DTYPE`` events, and boxes of
-        :data:`training.formats.BBOX_DTYPE` sorted by time, one per object per label time
+        :data:`asynet_training.formats.BBOX_DTYPE` sorted by time, one per object per label time
         (``track_id`` = object index), each the shape's bounding box at that time clipped to
         the sensor.
 

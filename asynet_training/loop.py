@@ -34,8 +34,8 @@ from asynet_core.events import SensorSize
 from asynet_core.models import ModelConfig, to_sparse_input
 from asynet_core.representations import EventRepresentation, InputMapping, make_representation
 from asynet_core.spconv_compat import spconv_single_thread
-from training.config import LossConfig
-from training.loss import YoloLoss
+from asynet_training.config import LossConfig
+from asynet_training.loss import YoloLoss
 
 __all__ = ['Batch', 'LabelledSample', 'Trainer', 'collate', 'scale_boxes']
 

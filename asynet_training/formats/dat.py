@@ -22,8 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from asynet_core.events import check_event_array, EVENT_DTYPE
-from training.errors import CorruptFileError, DatasetConfigError
-from training.formats._common import (
+from asynet_training.errors import CorruptFileError, DatasetConfigError
+from asynet_training.formats._common import (
     check_below,
     check_not_below,
     check_values,

@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 
 from asynet_core.events import check_event_array, EVENT_DTYPE
-from training.errors import CorruptFileError, DatasetConfigError
-from training.formats._common import load_npy, PathLike
+from asynet_training.errors import CorruptFileError, DatasetConfigError
+from asynet_training.formats._common import load_npy, PathLike
 
 __all__ = [
     'read_est_npy',

@@ -44,8 +44,8 @@ __all__ = [
     'load_config',
 ]
 
-#: Dataset names a config may use (readers in ``training.datasets``, generators in
-#: ``training.synthetic``).
+#: Dataset names a config may use (readers in ``asynet_training.datasets``, generators in
+#: ``asynet_training.synthetic``).
 DATASETS = (
     'gen1',
     'ncaltech101',

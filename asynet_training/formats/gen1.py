@@ -20,8 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from training.errors import CorruptFileError, DatasetConfigError
-from training.formats._common import check_below, check_not_below, load_npy, PathLike
+from asynet_training.errors import CorruptFileError, DatasetConfigError
+from asynet_training.formats._common import check_below, check_not_below, load_npy, PathLike
 
 __all__ = [
     'BBOX_DTYPE',

@@ -25,7 +25,7 @@
 
 Every format takes ``--topic T`` (default: the bag's only event topic) and ``--no-progress``.
 The event topic may be any event message type and encoding; one decoder per encoding keeps its
-state across the messages of the stream. The trees are those :mod:`training.datasets` reads:
+state across the messages of the stream. The trees are those :mod:`asynet_training.datasets` reads:
 
 * ``gen1``: one recording ``DIR/<split>/<bag name>_td.dat`` (Prophesee DAT with ``% Width`` /
   ``% Height``), times rebased so that the earliest event is at 0 µs (the summary gives the
@@ -81,9 +81,9 @@ from asynet_core.events import concatenate_events, empty_events, SensorSize
 from asynet_ros.bag import EventBag
 from asynet_ros.decoders import make_decoder, PacketDecoder
 from asynet_ros.event_message import EventMessage, stamp_to_ns
-from training import formats
-from training.datasets import Gen1, NCaltech101Bin, NCars
-from training.errors import DatasetError
+from asynet_training import formats
+from asynet_training.datasets import Gen1, NCaltech101Bin, NCars
+from asynet_training.errors import DatasetError
 
 __all__ = ['FORMATS', 'Bag2DatasetError', 'ConvertConfig', 'convert', 'main']
 
@@ -525,7 +525,8 @@ def _summary(
     if sensor.width > frame.width or sensor.height > frame.height:
         warnings.append(
             f'the {sensor.width}x{sensor.height} sensor is larger than the '
-            f'{frame.width}x{frame.height} frame training.datasets.{config.spec.reader} reads; '
+            f'{frame.width}x{frame.height} frame '
+            f'asynet_training.datasets.{config.spec.reader} reads; '
             'it rejects samples with events outside that frame'
         )
     return {

@@ -16,8 +16,8 @@
 
 All readers return (and all event writers take) arrays of :data:`asynet_core.events.EVENT_DTYPE`
 (x, y, p in {0, 1}, t in int64 microseconds). Decoding is vectorised numpy. A file that does not
-follow its format raises :class:`~training.errors.CorruptFileError` naming the file; bad writer
-input raises :class:`~training.errors.DatasetConfigError` naming the target file.
+follow its format raises :class:`~asynet_training.errors.CorruptFileError` naming the file; bad
+writer input raises :class:`~asynet_training.errors.DatasetConfigError` naming the target file.
 
 Formats:
 
@@ -33,7 +33,7 @@ Formats:
 
 from __future__ import annotations
 
-from training.formats.dat import (
+from asynet_training.formats.dat import (
     DAT_CD_EVENT_TYPES,
     DAT_EVENT_SIZE,
     dat_info,
@@ -42,9 +42,14 @@ from training.formats.dat import (
     read_dat,
     write_dat,
 )
-from training.formats.est import read_est_npy, write_est_npy
-from training.formats.gen1 import BBOX_DTYPE, LEGACY_BBOX_DTYPE, read_gen1_bbox, write_gen1_bbox
-from training.formats.ncaltech import (
+from asynet_training.formats.est import read_est_npy, write_est_npy
+from asynet_training.formats.gen1 import (
+    BBOX_DTYPE,
+    LEGACY_BBOX_DTYPE,
+    read_gen1_bbox,
+    write_gen1_bbox,
+)
+from asynet_training.formats.ncaltech import (
     NCALTECH_OVERFLOW_US,
     NCALTECH_OVERFLOW_Y,
     read_ncaltech_annotation,

@@ -12,7 +12,7 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""From a :class:`~training.config.DataConfig` to the datasets of a run.
+"""From a :class:`~asynet_training.config.DataConfig` to the datasets of a run.
 
 Real datasets are read where ``data.root`` points. The synthetic ones are generated there
 first when the folder is empty (seeded by ``data.synthetic_seed``), in the on-disk layout of a
@@ -28,9 +28,9 @@ from typing import Any
 from torch.utils.data import Dataset
 
 from asynet_core.events import SensorSize
-from training.config import DataConfig
-from training.datasets import Gen1, NCaltech101, NCaltech101Bin, NCaltech101Detection, NCars
-from training.synthetic import (
+from asynet_training.config import DataConfig
+from asynet_training.datasets import Gen1, NCaltech101, NCaltech101Bin, NCaltech101Detection, NCars
+from asynet_training.synthetic import (
     GEN1_SHAPE_CLASSES,
     SHAPE_CLASSES,
     write_synthetic_classification,

@@ -30,7 +30,12 @@ import zlib
 import numpy as np
 
 from asynet_core.events import SensorSize
-from training.errors import CorruptFileError, DatasetConfigError, DatasetError, DatasetLayoutError
+from asynet_training.errors import (
+    CorruptFileError,
+    DatasetConfigError,
+    DatasetError,
+    DatasetLayoutError,
+)
 
 __all__ = [
     'EventDataset',

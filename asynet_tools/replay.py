@@ -283,8 +283,8 @@ def _metrics(
     run: tuple[list[Result], list[np.ndarray]], labels: Path, pipeline: Pipeline
 ) -> dict[str, Any]:
     """VOC mAP@0.5 of the outputs against Gen1-format labels (sensor time, µs)."""
-    from training.formats.gen1 import read_gen1_bbox  # optional: labels only
-    from training.metrics import voc_map
+    from asynet_training.formats.gen1 import read_gen1_bbox  # optional: labels only
+    from asynet_training.metrics import voc_map
 
     results = [r for r in run[0] if r.boxes is not None]
     boxes = read_gen1_bbox(labels)

@@ -130,7 +130,7 @@ def _file_stats(path: Path) -> dict[str, Any]:
         totals = _Totals()
         totals.add(events)
         return totals.to_dict(sensor.width, sensor.height, 'evt3')
-    from training import formats  # optional: the dataset file formats live with training
+    from asynet_training import formats  # optional: the dataset file formats live with training
 
     width = height = 0
     if suffix == '.dat':
@@ -197,8 +197,8 @@ def write_synthetic_bag(
 
     from asynet_ros.encoders import Evt3Encoder
     from asynet_ros.interfaces import typestore
-    from training.formats import BBOX_DTYPE, write_gen1_bbox
-    from training.synthetic.shapes import make_detection_sample, SHAPE_CLASSES
+    from asynet_training.formats import BBOX_DTYPE, write_gen1_bbox
+    from asynet_training.synthetic.shapes import make_detection_sample, SHAPE_CLASSES
 
     if seconds <= 0 or packet_us <= 0:
         raise ValueError(f'seconds and packet_us must be > 0, got {seconds}, {packet_us}')

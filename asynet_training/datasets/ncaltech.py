@@ -37,7 +37,7 @@ from pathlib import Path
 import numpy as np
 
 from asynet_core.events import SensorSize
-from training.datasets.base import (
+from asynet_training.datasets.base import (
     augment_sample,
     check_split,
     class_dirs,
@@ -50,8 +50,13 @@ from training.datasets.base import (
     Sample,
     stratified_split,
 )
-from training.errors import CorruptFileError, DatasetError, DatasetLayoutError, MissingPairError
-from training.formats import read_est_npy, read_ncaltech_annotation, read_ncaltech_bin
+from asynet_training.errors import (
+    CorruptFileError,
+    DatasetError,
+    DatasetLayoutError,
+    MissingPairError,
+)
+from asynet_training.formats import read_est_npy, read_ncaltech_annotation, read_ncaltech_bin
 
 __all__ = [
     'NCaltech101',

@@ -18,13 +18,14 @@ Each class is map-style (``__len__``, ``__getitem__`` -> :class:`Sample`), so it
 ``torch.utils.data.DataLoader`` (give it a ``collate_fn``: samples hold variable-length events).
 Class lists are sorted, splits are deterministic, augmentation happens only with ``augment=True``
 and draws from a seeded ``numpy.random.Generator``. Bad trees raise
-:class:`~training.errors.DatasetLayoutError`; corrupt files raise
-:class:`~training.errors.CorruptFileError` (``strict=True``) or are listed in ``dataset.skipped``.
+:class:`~asynet_training.errors.DatasetLayoutError`; corrupt files raise
+:class:`~asynet_training.errors.CorruptFileError` (``strict=True``) or are listed in
+``dataset.skipped``.
 """
 
 from __future__ import annotations
 
-from training.datasets.base import (
+from asynet_training.datasets.base import (
     augment_sample,
     EventDataset,
     flip_boxes,
@@ -34,15 +35,15 @@ from training.datasets.base import (
     shift_events,
     Window,
 )
-from training.datasets.gen1 import Gen1
-from training.datasets.ncaltech import (
+from asynet_training.datasets.gen1 import Gen1
+from asynet_training.datasets.ncaltech import (
     compensate_box,
     NCaltech101,
     NCaltech101Bin,
     NCaltech101Detection,
     ncaltech_box_shift,
 )
-from training.datasets.ncars import NCars
+from asynet_training.datasets.ncars import NCars
 
 __all__ = [
     'EventDataset',

@@ -14,7 +14,7 @@
 
 """Writers of the synthetic datasets in the on-disk layouts of the real ones, and the CLI.
 
-Writers produce the trees that :mod:`training.datasets` reads (N-Cars ``.dat``, the EST
+Writers produce the trees that :mod:`asynet_training.datasets` reads (N-Cars ``.dat``, the EST
 N-Caltech101 ``.npy`` tree, Gen1 ``*_td.dat`` + ``*_bbox.npy``, N-Caltech101 ``.bin`` +
 annotation), so the real readers are tested and small models can be trained without any download.
 Every sample draws from its own generator seeded by ``(seed, split, class, index)``, so a seed
@@ -33,9 +33,9 @@ from typing import Any
 import numpy as np
 
 from asynet_core.events import SensorSize
-from training import formats
-from training.errors import DatasetConfigError
-from training.synthetic.shapes import (
+from asynet_training import formats
+from asynet_training.errors import DatasetConfigError
+from asynet_training.synthetic.shapes import (
     _check_common,
     _check_positive,
     _SPLIT_CODES,
@@ -464,7 +464,7 @@ def _positive(text: str) -> int:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog='python -m training.synthetic',
+        prog='python -m asynet_training.synthetic',
         description='Write a synthetic moving-shapes dataset in the layout of a real one.',
     )
     add = parser.add_argument

@@ -1,0 +1,21 @@
+# Copyright 2026 asynet_ros contributors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""Command-line tools that combine rosbag2 files with dataset formats and metrics.
+
+The layer above both the ROS adapter (:mod:`asynet_ros`) and training
+(:mod:`asynet_training`): ``asynet-events`` (synthetic bags and event file statistics),
+``asynet-replay`` (a bag through the pipeline, scored against labels) and
+``asynet-bag2dataset`` (bags to dataset trees). Neither layer below imports this one.
+"""

@@ -28,19 +28,10 @@ from pathlib import Path
 from typing import Any
 
 from rosbags.rosbag2 import Reader
-from rosbags.serde import SerdeError
 
 from asynet_core.errors import AsynetError
-from asynet_ros.decoders import DecodeError
-from asynet_ros.decoders.dvs import decode_event_array
-from asynet_ros.event_message import (
-    DVS_ENCODING,
-    EVENT_ARRAY_TYPE,
-    EVENT_PACKET_TYPES,
-    EVENT_TYPES,
-    EventMessage,
-    from_event_packet,
-)
+from asynet_ros import cdr
+from asynet_ros.event_message import EVENT_TYPES, EventMessage
 from asynet_ros.interfaces import typestore
 
 __all__ = ['BagError', 'BagTopic', 'EventBag', 'bag_dir', 'cdr_to_event_message']
@@ -178,24 +169,12 @@ class EventBag:
 
 
 def cdr_to_event_message(ts: Any, raw: bytes | memoryview, msgtype: str) -> EventMessage:
-    """An :class:`EventMessage` from the CDR bytes of an event message of type ``msgtype``.
+    """:func:`asynet_ros.cdr.cdr_to_event_message` for a bag's records.
 
     Raises:
-        BagError: unknown type, or bytes that do not deserialise as it.
+        BagError: unknown type, or bytes that do not deserialise as it (a corrupt record).
     """
     try:
-        if msgtype in EVENT_PACKET_TYPES:
-            return from_event_packet(ts.deserialize_cdr(raw, msgtype))
-        if msgtype == EVENT_ARRAY_TYPE:
-            view = decode_event_array(raw)
-            return EventMessage(
-                stamp_ns=view.stamp_ns,
-                frame_id=view.frame_id,
-                width=view.width,
-                height=view.height,
-                encoding=DVS_ENCODING,
-                events=view.events,
-            )
-    except (DecodeError, SerdeError, ValueError, IndexError, KeyError, TypeError) as err:
-        raise BagError(f'cannot deserialise a {msgtype} message: {err}') from err
-    raise BagError(f'{msgtype} is not an event message type; known: {list(EVENT_TYPES)}')
+        return cdr.cdr_to_event_message(ts, raw, msgtype)
+    except cdr.MessageError as err:
+        raise BagError(str(err)) from err

@@ -34,7 +34,7 @@ import numpy as np
 
 from asynet_core.errors import AsynetError
 from asynet_ros import messages, publishing
-from asynet_ros.bag import cdr_to_event_message
+from asynet_ros.cdr import cdr_to_event_message
 from asynet_ros.live import LiveRunner
 from asynet_ros.pipeline import Pipeline, Result
 from asynet_ros.ratelimit import RateLimitedLog

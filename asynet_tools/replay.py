@@ -59,7 +59,7 @@ from rosbags.rosbag2 import Writer
 from tqdm import tqdm
 
 from asynet_core.errors import AsynetError
-from asynet_ros import bundled_checkpoint, messages, params, visual
+from asynet_ros import bundled_checkpoint, messages, params, publishing, visual
 from asynet_ros.bag import EventBag
 from asynet_ros.pipeline import limit_torch_threads, Pipeline, Result
 
@@ -206,20 +206,20 @@ def _run(
 ) -> tuple[list[Result], list[np.ndarray]]:
     ts = bag.typestore
     factory = messages.RosbagsFactory(ts)
-    out_type = messages.output_type(pipeline.task)
-    out_topic = '/asynet/detections' if pipeline.task == 'detection' else '/asynet/classification'
+    table = publishing.node_publishers(pipeline.task)  # the node's topics, under /asynet/
+    out_type = table['out'][0]
     keep = _Frames(frames, count)
     results: list[Result] = []
     with Writer(out / 'outputs', version=8) as writer:
-        conn = writer.add_connection(
-            out_topic, out_type, typestore=ts, offered_qos_profiles=[_qos(True, False, 10)]
-        )
-        info_conn = writer.add_connection(
-            '/asynet/label_info',
-            messages.LABEL_INFO,
-            typestore=ts,
-            offered_qos_profiles=[_qos(True, True, 1)],
-        )
+
+        def connection(key: str) -> Any:
+            msgtype, topic, kind = table[key]
+            qos = _qos(True, kind == 'latched', 1 if kind == 'latched' else 10)
+            return writer.add_connection(
+                topic.replace('~/', '/asynet/'), msgtype, typestore=ts, offered_qos_profiles=[qos]
+            )
+
+        conn, info_conn = connection('out'), connection('labels')
         bar = tqdm(
             total=count, unit='msg', desc='replay', disable=not progress, file=sys.stderr,
             mininterval=1.0,

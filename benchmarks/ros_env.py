@@ -27,7 +27,7 @@ import contextlib
 import os
 from pathlib import Path
 
-__all__ = ['FASTDDS_LOOPBACK_XML', 'ROS_KEYS', 'ros_env', 'ros_session']
+__all__ = ['FASTDDS_LOOPBACK_XML', 'ROS_KEYS', 'environ_scope', 'ros_env', 'ros_session']
 FASTDDS_LOOPBACK_XML = """<?xml version="1.0" encoding="UTF-8"?>
 <profiles xmlns="http://www.eprosima.com/XMLSchemas/fastRTPS_Profiles">
   <transport_descriptors>
@@ -73,23 +73,30 @@ def ros_env(tmp_dir: Path, domain_id: int, base: dict[str, str] | None = None) -
 
 
 @contextlib.contextmanager
+def environ_scope(values: dict[str, str | None]) -> Iterator[None]:
+    """Set (or, for ``None``, unset) these variables of this process; restore them on exit."""
+    saved = {key: os.environ.get(key) for key in values}
+    _apply(values)
+    try:
+        yield
+    finally:
+        _apply(saved)
+
+
+def _apply(values: dict[str, str | None]) -> None:
+    for key, value in values.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
+
+@contextlib.contextmanager
 def ros_session(tmp_dir: Path, domain_id: int) -> Iterator[dict[str, str]]:
     """This process (its next ``rclpy.init``) and its children on loopback in ``domain_id``.
 
     Yields the children's environment; restores this process's environment on exit.
     """
     env = ros_env(tmp_dir, domain_id)
-    saved = {key: os.environ.get(key) for key in ROS_KEYS}
-    for key in ROS_KEYS:
-        if key in env:
-            os.environ[key] = env[key]
-        else:
-            os.environ.pop(key, None)
-    try:
+    with environ_scope({key: env.get(key) for key in ROS_KEYS}):
         yield env
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value

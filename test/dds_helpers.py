@@ -36,6 +36,7 @@ import subprocess
 import sys
 import time
 
+from asynet_benchmarks.ros_env import environ_scope
 from asynet_ros.dds import DdsGraph, qos, RawSubscription, use_loopback
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -64,17 +65,8 @@ def loopback_session(tmp_dir: Path, domain_id: int) -> Iterator[dict[str, str]]:
     Enter before the first participant of the process; yields the children's environment.
     """
     child_env = loopback_env(tmp_dir, domain_id)
-    keys = ('CYCLONEDDS_URI', 'ROS_DOMAIN_ID')
-    saved = {key: os.environ.get(key) for key in keys}
-    os.environ.update({key: child_env[key] for key in keys})
-    try:
+    with environ_scope({key: child_env[key] for key in ('CYCLONEDDS_URI', 'ROS_DOMAIN_ID')}):
         yield child_env
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def spawn(args: Sequence[str], env: dict[str, str]) -> subprocess.Popen[str]:

@@ -46,19 +46,17 @@ from asynet_core.window import SlidingWindow
 __all__ = ['EventStream', 'Updater', 'apply_site_update']
 
 
-def apply_site_update(engine: AsyncEngine, update: SiteUpdate) -> torch.Tensor:
-    """Feed a representation's :class:`SiteUpdate` to the engine; return the output."""
-    sites = np.stack([update.rows, update.cols], axis=1)  # [N, 2]
-    return engine.update(sites, update.values, update.active)
-
-
 class Updater(Protocol):
-    """Applies one input update to an engine: :class:`~asynet_core.adaptive.AdaptiveUpdater`."""
-
-    engine: AsyncEngine
+    """Applies an input update: an :class:`AsyncEngine`, or an ``AdaptiveUpdater`` of one."""
 
     def update(self, sites: Any, values: Any, active: Any = None) -> torch.Tensor:
         """Apply the update; return the output."""
+
+
+def apply_site_update(engine: Updater, update: SiteUpdate) -> torch.Tensor:
+    """Feed a representation's :class:`SiteUpdate` to the engine (or updater); the output."""
+    sites = np.stack([update.rows, update.cols], axis=1)  # [N, 2]
+    return engine.update(sites, update.values, update.active)
 
 
 class EventStream:
@@ -107,10 +105,7 @@ class EventStream:
         """Add time-sorted events; return the output for the new window."""
         change = self.window.push(events)
         update = self.representation.update(self.rep_state, change.added, change.removed)
-        if self.updater is None:
-            return apply_site_update(self.engine, update)
-        sites = np.stack([update.rows, update.cols], axis=1)  # [N, 2]
-        return self.updater.update(sites, update.values, update.active)
+        return apply_site_update(self.updater or self.engine, update)
 
     def output(self) -> torch.Tensor:
         """The output for the current window, without any update."""

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from asynet_core.adaptive import UPDATE_MODES
+from asynet_core.window import WindowSpec
 from asynet_ros.event_message import EVENT_ARRAY_TYPE, EVENT_PACKET_TYPES
 from asynet_ros.live import DROP_POLICIES
 from asynet_ros.pipeline import PipelineConfig
@@ -181,8 +182,11 @@ def _prefixed(name: str, reason: str | None) -> str | None:
 
 
 def pipeline_config(values: Mapping[str, Any], trained: tuple[int | None, int | None]) -> Any:
-    """The :class:`PipelineConfig` of a full set of parameter values (see ``from_values``)."""
-    return PipelineConfig.from_values(values, trained)
+    """The :class:`PipelineConfig` of a full set of parameter values (see ``from_values``).
+
+    ``trained``: the (window_events, window_us) used when the values give no window.
+    """
+    return PipelineConfig.from_values(values, WindowSpec(*trained))
 
 
 # -- the command line ----------------------------------------------------------------------------

@@ -22,6 +22,7 @@ and checks that every parameter and buffer was used.
 from __future__ import annotations
 
 from collections import OrderedDict
+import contextlib
 from typing import Any
 
 import torch
@@ -94,12 +95,11 @@ class SparseVGG(VGGBase):
             )
         if not self._reaches_head(x):
             dense = self._empty_head_map(x.batch_size, x.features)
-        elif x.features.device.type == 'cpu':
-            with quiet_spconv_forward(), spconv_single_thread():
-                dense = self.trunk(x)  # [B, C, Hg, Wg]
         else:
-            with quiet_spconv_forward():
-                dense = self.trunk(x)
+            cpu = x.features.device.type == 'cpu'
+            threads = spconv_single_thread() if cpu else contextlib.nullcontext()
+            with quiet_spconv_forward(), threads:
+                dense = self.trunk(x)  # [B, C, Hg, Wg]
         return self.head(dense.flatten(1))
 
     def _reaches_head(self, x: Any) -> bool:

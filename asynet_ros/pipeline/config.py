@@ -103,9 +103,7 @@ class PipelineConfig:
         return dataclasses.replace(self, **changes)
 
     @classmethod
-    def from_values(
-        cls, values: Mapping[str, Any], trained: WindowSpec | tuple[int | None, int | None]
-    ) -> PipelineConfig:
+    def from_values(cls, values: Mapping[str, Any], trained: WindowSpec) -> PipelineConfig:
         """The config of parameter values (:mod:`asynet_ros.params`; 0 or absent: unused).
 
         ``trained`` (the checkpoint's window) is the window used when neither is given.
@@ -123,9 +121,7 @@ class PipelineConfig:
         window_events = values.get('window_events') or None
         window_us = values.get('window_us') or None
         if window_events is None and window_us is None:
-            if isinstance(trained, WindowSpec):
-                trained = (trained.events, trained.us)
-            window_events, window_us = trained
+            window_events, window_us = trained.events, trained.us
         return cls(
             window_events=window_events,
             window_us=window_us,

@@ -120,15 +120,18 @@ class StreamDecoder:
     Args:
         counters: where the lost messages are counted.
         reject: counts and logs a rejection.
+        log_seq: reports ``lost`` messages found missing before ``msg`` (by its ``seq``).
     """
 
-    def __init__(self, counters: Counters, reject: Reject) -> None:
+    def __init__(
+        self, counters: Counters, reject: Reject, log_seq: Callable[[int, EventMessage], None]
+    ) -> None:
         self.counters = counters
         self.reject = reject
+        self.log_seq = log_seq
         self.sensor: SensorSize | None = None
         self.decoders: dict[str, MessageDecoder] = {}  # of ``sensor``'s stream
         self.seq = SeqGaps()
-        self.log_seq: Callable[[int, EventMessage], None] = lambda lost, msg: None
 
     def reset(self) -> None:
         """Forget the decoders' state and the ``seq`` history."""

@@ -119,8 +119,7 @@ class Pipeline:
         self.clock = clock
         engine = AsyncEngine.from_model(model, torch.float32, self.config.resync_every or None)
         self.updater = AdaptiveUpdater(engine, self.config.mode)
-        self.decoder = StreamDecoder(self.counters, self._reject)
-        self.decoder.log_seq = self._log_seq
+        self.decoder = StreamDecoder(self.counters, self._reject, self._log_seq)
         self._stream: _Stream | None = None
 
     @classmethod

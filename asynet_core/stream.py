@@ -41,7 +41,7 @@ from asynet_core.representations import (
     RepresentationState,
     SiteUpdate,
 )
-from asynet_core.window import SlidingWindow
+from asynet_core.window import SlidingWindow, WindowSpec
 
 __all__ = ['EventStream', 'Updater', 'apply_site_update']
 
@@ -65,7 +65,8 @@ class EventStream:
     Args:
         engine: the engine; its state is this stream's.
         representation: the incremental representation.
-        window: the sliding window.
+        window: the sliding window's policy. The window's events are held once, in the
+            representation state (:attr:`rep_state`); :attr:`window` slides over them.
         updater: applies each update instead of ``engine.update`` (an
             :class:`~asynet_core.adaptive.AdaptiveUpdater` of the same engine, which may recompute
             instead); its ``last_mode`` tells how the last update went.
@@ -75,14 +76,14 @@ class EventStream:
         self,
         engine: AsyncEngine,
         representation: EventRepresentation,
-        window: SlidingWindow,
+        window: WindowSpec,
         updater: Updater | None = None,
     ) -> None:
         self.engine = engine
         self.representation = representation
-        self.window = window
         self.updater = updater
         self.rep_state: RepresentationState = representation.init_state()
+        self.window = SlidingWindow.of(window, buffer=self.rep_state.window)
 
     @classmethod
     def from_model(
@@ -99,12 +100,14 @@ class EventStream:
         engine = AsyncEngine.from_model(model, dtype, resync_every)
         config = engine.net.config
         rep = make_representation(config.representation, InputMapping(sensor, config.input_size))
-        return cls(engine, rep, SlidingWindow(window_events=window_events, window_us=window_us))
+        return cls(engine, rep, WindowSpec(window_events, window_us))
 
     def push(self, events: np.ndarray) -> torch.Tensor:
         """Add time-sorted events; return the output for the new window."""
-        change = self.window.push(events)
+        change = self.window.change(events)
+        # The representation moves the window's one buffer, or raises with nothing moved.
         update = self.representation.update(self.rep_state, change.added, change.removed)
+        self.window.mark(events)
         return apply_site_update(self.updater or self.engine, update)
 
     def output(self) -> torch.Tensor:
@@ -120,7 +123,7 @@ class EventStream:
 
         Unlike :meth:`reset`, later pushes must continue in time.
         """
-        change = self.window.clear()
+        change = self.window.cleared()
         update = self.representation.update(self.rep_state, change.added, change.removed)
         return apply_site_update(self.engine, update)
 
@@ -130,6 +133,6 @@ class EventStream:
 
     def reset(self) -> None:
         """Forget everything: empty window, representation and engine state."""
-        self.window.reset()
         self.rep_state = self.representation.init_state()
+        self.window = SlidingWindow.of(self.window.spec, buffer=self.rep_state.window)
         self.engine.reset()

@@ -179,22 +179,36 @@ class SlidingWindow:
         ConfigError: neither or both policies given, or a non-positive length.
     """
 
-    def __init__(self, *, window_events: int | None = None, window_us: int | None = None) -> None:
-        """Create an empty window with a count or a time policy (see :class:`WindowSpec`)."""
+    def __init__(
+        self,
+        *,
+        window_events: int | None = None,
+        window_us: int | None = None,
+        buffer: EventBuffer | None = None,
+    ) -> None:
+        """Create a window with a count or a time policy (see :class:`WindowSpec`).
+
+        Args:
+            window_events: count policy.
+            window_us: time policy.
+            buffer: where the window's events live, shared with their other user (the
+                representation state of an :class:`~asynet_core.stream.EventStream`, so the
+                window is held once); a new empty buffer by default.
+        """
         self.spec = WindowSpec(window_events, window_us)
         self._window_events = self.spec.events
         self._window_us = self.spec.us
-        self._buffer = EventBuffer()
-        self._last_t_us: int | None = None
+        self._buffer = EventBuffer() if buffer is None else buffer
+        self._last_t_us: int | None = self._buffer.last_t_us()
 
     def __len__(self) -> int:
         """Number of events in the window."""
         return len(self._buffer)
 
     @classmethod
-    def of(cls, spec: WindowSpec) -> SlidingWindow:
-        """An empty window of ``spec``."""
-        return cls(window_events=spec.events, window_us=spec.us)
+    def of(cls, spec: WindowSpec, buffer: EventBuffer | None = None) -> SlidingWindow:
+        """A window of ``spec`` over ``buffer`` (a new empty one by default)."""
+        return cls(window_events=spec.events, window_us=spec.us, buffer=buffer)
 
     def __repr__(self) -> str:
         """Policy and fill level."""
@@ -235,8 +249,13 @@ class SlidingWindow:
         Returns:
             The change: nothing added, every held event removed (oldest first).
         """
-        removed = self._buffer.pop_front(len(self._buffer))
-        return WindowChange(added=empty_events(), removed=removed)
+        change = self.cleared()
+        self._buffer.pop_front(len(change.removed))
+        return change
+
+    def cleared(self) -> WindowChange:
+        """What :meth:`clear` would change, without changing anything."""
+        return WindowChange(added=empty_events(), removed=self._buffer.view().copy())
 
     def push(self, events: np.ndarray) -> WindowChange:
         """Add ``events`` (times non-decreasing, none older than the last push) and slide.
@@ -252,16 +271,31 @@ class SlidingWindow:
             EventOrderError: time decreases inside ``events`` or relative to the previous push.
                 The window is then unchanged.
         """
+        change = self.change(events)
+        self._buffer.pop_front(len(change.removed))
+        self._buffer.append(change.added)
+        self.mark(events)
+        return change
+
+    def change(self, events: np.ndarray) -> WindowChange:
+        """What :meth:`push` would change, without changing anything (same checks and errors).
+
+        A caller that moves a shared buffer itself (the representation's update does, in an
+        :class:`~asynet_core.stream.EventStream`) then calls :meth:`mark`.
+        """
         check_event_array(events)
         check_time_order(events, after_t_us=self._last_t_us)
         if not len(events):
             return WindowChange(added=empty_events(), removed=empty_events())
         n_out, n_skip = self._count_leaving(events)
-        removed = self._buffer.pop_front(n_out)
-        added = events[n_skip:].copy()
-        self._buffer.append(added)
-        self._last_t_us = int(events['t'][-1])
-        return WindowChange(added=added, removed=removed)
+        return WindowChange(
+            added=events[n_skip:].copy(), removed=self._buffer.view()[:n_out].copy()
+        )
+
+    def mark(self, events: np.ndarray) -> None:
+        """Record that ``events`` (validated by :meth:`change`) were pushed: their newest time."""
+        if len(events):
+            self._last_t_us = int(events['t'][-1])
 
     def _count_leaving(self, events: np.ndarray) -> tuple[int, int]:
         """(held events that leave, pushed events that never enter)."""

@@ -200,10 +200,11 @@ class DriftRun:
         empty = torch.zeros(1, h, w, model.config.in_channels, dtype=torch.float64)
         with torch.no_grad():
             floor = output_scale(reference(to_sparse_input(empty)))
+        state = rep.init_state()  # holds the window's events; the window slides over them
         return cls(
-            SlidingWindow(window_events=window),
+            SlidingWindow(window_events=window, buffer=state.window),
             rep,
-            rep.init_state(),
+            state,
             AsyncEngine.from_model(model, torch.float32, resync_every=resync),
             AsyncEngine.from_model(model, torch.float32, resync_every=0),
             reference,
@@ -213,8 +214,9 @@ class DriftRun:
     def step(self, events: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
         """Push ``events``; return the (synced, plain) outputs for the new window."""
         start = time.perf_counter()
-        change = self.window.push(events)
+        change = self.window.change(events)
         update = self.rep.update(self.rep_state, change.added, change.removed)
+        self.window.mark(events)
         mid = time.perf_counter()
         synced = apply_site_update(self.synced, update).clone()
         end = time.perf_counter()

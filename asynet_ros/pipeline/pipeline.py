@@ -64,7 +64,6 @@ from asynet_core.models import load_checkpoint, ModelConfig
 from asynet_core.models.config import DEFAULT_WINDOW
 from asynet_core.representations import InputMapping, make_representation
 from asynet_core.stream import EventStream
-from asynet_core.window import SlidingWindow
 from asynet_ros.event_message import EventMessage
 from asynet_ros.pipeline.config import Counters, PipelineConfig, Result
 from asynet_ros.pipeline.decoding import StreamDecoder
@@ -280,11 +279,8 @@ class Pipeline:
     def _new_stream(self, sensor: SensorSize) -> _Stream:
         mc = self.model_config
         rep = make_representation(mc.representation, InputMapping(sensor, mc.input_size))
-        window = SlidingWindow(
-            window_events=self.config.window_events, window_us=self.config.window_us
-        )
-        engine = self.updater.engine
-        return _Stream(sensor, EventStream(engine, rep, window, self.updater))
+        stream = EventStream(self.updater.engine, rep, self.config.window, self.updater)
+        return _Stream(sensor, stream)
 
     def _install(self, stream: _Stream) -> _Stream:
         """Make ``stream`` the current one; the engine starts empty."""

@@ -79,8 +79,6 @@ class DataConfig:
             raise ConfigError(
                 f'unknown data.dataset {self.dataset!r}; valid choices: {list(DATASETS)}'
             )
-        if (self.window_events is None) == (self.window_us is None):
-            raise ConfigError('set exactly one of data.window_events and data.window_us')
         try:
             WindowSpec(self.window_events, self.window_us)  # the one window type's rules
         except ConfigError as err:

@@ -29,7 +29,9 @@ import zlib
 
 import numpy as np
 
+from asynet_core.errors import ConfigError
 from asynet_core.events import SensorSize
+from asynet_core.window import WindowSpec
 from asynet_training.errors import (
     CorruptFileError,
     DatasetConfigError,
@@ -83,31 +85,35 @@ class Sample:
 # ---------------------------------------------------------------------------------------------
 
 
+#: ``window_events`` value that selects every event of a recording (datasets only).
+ALL_EVENTS = -1
+
+
 @dataclass(frozen=True)
 class Window:
     """Which events of a recording form a sample.
 
-    Either the last ``events`` events before the window end (``-1``: all events), or the events
-    of the last ``us`` microseconds: ``t_end - us < t <= t_end``, t_end the last event's time.
+    Either the last ``events`` events before the window end (:data:`ALL_EVENTS`: all events), or
+    the events of the last ``us`` microseconds: ``t_end - us < t <= t_end``, t_end the last
+    event's time. Apart from :data:`ALL_EVENTS`, the rules are the one window type's
+    (:class:`~asynet_core.window.WindowSpec`).
 
     Raises:
-        DatasetConfigError: both or neither of ``events`` and ``us`` set, or a value < 1
-            (other than ``events=-1``).
+        DatasetConfigError: both or neither of ``events`` and ``us`` set, or a length that is
+            not a positive int (other than ``events=-1``).
     """
 
     events: int | None = None
     us: int | None = None
 
     def __post_init__(self) -> None:
-        if (self.events is None) == (self.us is None):
-            raise DatasetConfigError(
-                f'give exactly one of window_events and window_us, got window_events='
-                f'{self.events} and window_us={self.us}'
-            )
-        if self.events is not None and self.events < 1 and self.events != -1:
-            raise DatasetConfigError(f'window_events must be >= 1 or -1 (all), got {self.events}')
-        if self.us is not None and self.us < 1:
-            raise DatasetConfigError(f'window_us must be >= 1, got {self.us}')
+        if self.events == ALL_EVENTS and self.us is None:
+            return
+        try:
+            WindowSpec(self.events, self.us)
+        except ConfigError as err:
+            hint = '' if self.us is not None else f' (or {ALL_EVENTS}: all events)'
+            raise DatasetConfigError(f'{err}{hint}') from None
 
     @classmethod
     def make(cls, window_events: int | None, window_us: int | None, default: int) -> Window:
@@ -119,7 +125,7 @@ class Window:
     def start(self, t: Sequence[int] | np.ndarray, end: int) -> int:
         """Index of the first event of the window that ends before index ``end`` of times ``t``."""
         if self.events is not None:
-            return 0 if self.events == -1 else max(0, end - self.events)
+            return 0 if self.events == ALL_EVENTS else max(0, end - self.events)
         if end == 0:
             return 0
         first_t = int(t[end - 1]) - int(self.us or 0)
@@ -130,7 +136,7 @@ class Window:
 
         Time windows (and windows of all events) always end at the last event.
         """
-        if self.events is None or self.events == -1 or n <= self.events:
+        if self.events is None or self.events == ALL_EVENTS or n <= self.events:
             return n
         return int(rng.integers(self.events, n + 1))
 

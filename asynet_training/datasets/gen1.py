@@ -37,6 +37,7 @@ import numpy as np
 
 from asynet_core.events import SensorSize
 from asynet_training.datasets.base import (
+    ALL_EVENTS,
     augment_sample,
     check_split,
     EventDataset,
@@ -191,7 +192,7 @@ class Gen1(EventDataset):
     def _start(self, times: np.ndarray, end: int, t_us: int) -> int:
         if self.window.us is not None:
             return bisect.bisect_right(times, t_us - self.window.us, 0, end)
-        return 0 if self.window.events == -1 else max(0, end - (self.window.events or 0))
+        return 0 if self.window.events == ALL_EVENTS else max(0, end - (self.window.events or 0))
 
     def __getitem__(self, index: int) -> Sample:
         label = self.labels[self._check_index(index)]

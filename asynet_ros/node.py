@@ -138,8 +138,11 @@ class DetectorNode(LifecycleNode):
 
     def _on_set(self, changes: list[Any]) -> SetParametersResult:
         ours = {c.name: c.value for c in changes if params.spec(c.name) is not None}
+        configured, active = self.detector is not None, self.sub is not None
         for name, value in ours.items():
-            reason = params.check(name, value)
+            reason = params.check(name, value) or ros_params.locked(
+                name, configured=configured, active=active
+            )
             if reason is not None:
                 self.get_logger().warning(f'rejected parameter change: {reason}')
                 return SetParametersResult(successful=False, reason=reason)

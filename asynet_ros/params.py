@@ -17,7 +17,9 @@
 Every parameter has a default, a type, a description and a check; the rclpy node turns these
 into declared parameters with descriptors, and rejects a runtime change that fails its check
 with the check's reason (the old value stays). ``DYNAMIC`` parameters take effect at once;
-the others at the next ``configure`` transition.
+``AT_ACTIVATE`` ones at the next ``activate`` transition, the others at the next ``configure``
+(:func:`applied_at`). A parameter that takes effect at a transition is read-only while that
+transition's effect holds: from configure to cleanup, or from activate to deactivate.
 """
 
 from __future__ import annotations
@@ -35,11 +37,13 @@ from asynet_ros.live import DROP_POLICIES
 from asynet_ros.pipeline import PipelineConfig
 
 __all__ = [
+    'AT_ACTIVATE',
     'DYNAMIC',
     'PARAMETERS',
     'PIPELINE_OPTIONS',
     'ParamSpec',
     'add_options',
+    'applied_at',
     'check',
     'coerce',
     'defaults',
@@ -141,6 +145,17 @@ PARAMETERS: tuple[ParamSpec, ...] = (
 #: Parameters applied at once when set at runtime.
 DYNAMIC = frozenset({'score_threshold', 'iou_threshold', 'max_detections', 'frame_id',
                      'debug_image'})  # fmt: skip
+
+#: Parameters read when the node activates: the subscription and the diagnostics timer.
+AT_ACTIVATE = frozenset({'input_topic', 'input_qos_depth', 'diagnostics_period_s'})
+
+
+def applied_at(name: str) -> str:
+    """When a change of ``name`` takes effect: ``'once'``, ``'activate'`` or ``'configure'``."""
+    if name in DYNAMIC:
+        return 'once'
+    return 'activate' if name in AT_ACTIVATE else 'configure'
+
 
 _BY_NAME = {p.name: p for p in PARAMETERS}
 

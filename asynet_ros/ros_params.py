@@ -41,7 +41,7 @@ from rclpy.parameter import Parameter
 
 from asynet_ros import params
 
-__all__ = ['checked', 'declare_all', 'descriptor']
+__all__ = ['checked', 'declare_all', 'descriptor', 'locked']
 
 _TYPES = {
     bool: ParameterType.PARAMETER_BOOL,
@@ -51,13 +51,37 @@ _TYPES = {
 }
 
 
+_WHEN = {
+    'once': 'applied at once',
+    'activate': 'applied at activate; read-only while active',
+    'configure': 'applied at configure; read-only from configure to cleanup',
+}
+
+
+def locked(name: str, *, configured: bool, active: bool) -> str | None:
+    """Why ``name`` cannot change in this lifecycle state, or ``None`` when it can.
+
+    A change that only a transition applies is refused while that transition's effect holds,
+    rather than accepted and silently not applied.
+    """
+    when = params.applied_at(name)
+    if when == 'configure' and configured:
+        return (
+            f'{name} is applied at configure: read-only until cleanup (deactivate and clean up '
+            'the node, set it, then configure)'
+        )
+    if when == 'activate' and active:
+        return f'{name} is applied at activate: read-only until deactivate'
+    return None
+
+
 def descriptor(spec: params.ParamSpec, *, ranged: bool = True) -> ParameterDescriptor:
     """The typed descriptor of one table entry (``ranged=False``: without its range)."""
     d = ParameterDescriptor(
         name=spec.name, type=_TYPES[type(spec.default)], description=spec.description
     )
     words = [spec.constraints] if spec.constraints else []
-    words.append('applied at once' if spec.name in params.DYNAMIC else 'applied at configure')
+    words.append(_WHEN[params.applied_at(spec.name)])
     d.additional_constraints = '; '.join(words)
     if ranged and spec.low is not None:
         if isinstance(spec.default, float):

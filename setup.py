@@ -80,6 +80,7 @@ setup(
                 'asynet_ros',
                 'asynet_ros.*',
                 'asynet_tools',
+                'asynet_tools.*',
                 'asynet_training',
                 'asynet_training.*',
             ],

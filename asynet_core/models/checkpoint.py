@@ -44,7 +44,13 @@ from asynet_core.models.config import ModelConfig
 from asynet_core.models.dense_vgg import DenseVGG
 from asynet_core.models.sparse_vgg import SparseVGG
 
-__all__ = ['CHECKPOINT_FORMAT', 'LoadedCheckpoint', 'load_checkpoint', 'save_checkpoint']
+__all__ = [
+    'CHECKPOINT_FORMAT',
+    'LoadedCheckpoint',
+    'first_non_finite',
+    'load_checkpoint',
+    'save_checkpoint',
+]
 
 #: Value of the ``format`` key of every checkpoint written by :func:`save_checkpoint`.
 CHECKPOINT_FORMAT = 'asynet_ros.checkpoint/1'
@@ -130,12 +136,30 @@ def save_checkpoint(path: PathLike, model: nn.Module, config: ModelConfig, **ext
         raise CheckpointError(
             f'cannot write checkpoint {target}: directory {target.parent} does not exist'
         )
+    if (target.exists() or target.is_symlink()) and not target.is_file():
+        raise CheckpointError(
+            f'cannot write checkpoint {target}: it exists and is not a regular file'
+        )
+    bad = first_non_finite(model.state_dict())
+    if bad is not None:
+        raise CheckpointError(f'cannot write checkpoint {target}: non-finite weights: {bad}')
     payload = {
         'format': CHECKPOINT_FORMAT,
         'model_args': config.to_dict(),
         'state_dict': model.state_dict(),
     }
     _atomic_save({**payload, **extra}, target)
+
+
+def first_non_finite(state: Any) -> str | None:
+    """``'name: N NaN, M Inf'`` of the first floating tensor of ``state`` that is not finite."""
+    for name, value in state.items() if isinstance(state, dict) else ():
+        if isinstance(value, torch.Tensor) and value.is_floating_point():
+            finite = torch.isfinite(value)
+            if not bool(finite.all()):
+                nan = int(torch.isnan(value).sum())
+                return f'{name}: {nan} NaN, {int((~finite).sum()) - nan} Inf'
+    return None
 
 
 def _atomic_save(payload: dict[str, Any], target: Path) -> None:
@@ -255,6 +279,9 @@ def _build_loaded(
     problem = _state_dict_mismatch(state, model.state_dict())
     if problem is not None:
         raise CheckpointError(f'checkpoint {path} does not match arch {config.arch!r}: {problem}')
+    bad = first_non_finite(state)
+    if bad is not None:
+        raise CheckpointError(f'checkpoint {path} has non-finite weights: {bad}')
     model.load_state_dict(state, strict=True)
     return model.eval()
 

@@ -1,0 +1,45 @@
+# Copyright 2026 asynet_ros contributors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+
+"""``asynet-replay``: run the detector over a rosbag2 recording and report what it did.
+
+::
+
+    asynet-replay BAG --out DIR [--checkpoint C] [--topic T] [--labels L.npy] [--gif]
+
+Writes into ``DIR``:
+
+* ``outputs/``: a rosbag2 (sqlite3, metadata version 8, readable by Humble and Jazzy) holding
+  the results on ``/asynet/detections`` (``vision_msgs/Detection2DArray``) or
+  ``/asynet/classification`` (``vision_msgs/Classification``), and ``/asynet/label_info``
+  (``vision_msgs/LabelInfo``), stamped with the input's header time;
+* ``report.json``: ``events, updates, outputs, throughput_events_per_s, latency_ms_p50,
+  latency_ms_p99, drops`` (every counter of dropped input), the counters, the update modes used,
+  and ``metrics`` when labels are given;
+* ``frames/frame_NNNN.png`` (``--frames N`` evenly spaced annotated outputs) or ``replay.gif``.
+
+Latency is the wall time from the start of processing the message that completes an output to
+the output (decode, window, representation, engine, post-processing); throughput is events over
+the total processing time. Labels: a Gen1 ``*_bbox.npy`` file whose ``t`` is sensor time in µs,
+matched to the newest output at or before each label time; the report gives VOC mAP@0.5.
+"""
+
+
+from asynet_tools.replay.cli import main
+from asynet_tools.replay.output import OUTPUT_NAMES, prepare_output, ReplayError
+from asynet_tools.replay.report import ReplayReport
+from asynet_tools.replay.run import replay
+
+__all__ = ['OUTPUT_NAMES', 'ReplayError', 'ReplayReport', 'main', 'prepare_output', 'replay']

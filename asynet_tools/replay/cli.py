@@ -1,0 +1,76 @@
+# Copyright 2026 asynet_ros contributors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""``asynet-replay``: the command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+
+from asynet_core.cli import add_debug_option, run_command
+from asynet_ros import bundled_checkpoint, params
+from asynet_tools.replay.run import replay
+
+__all__ = ['main']
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog='asynet-replay', description=__doc__.split('\n\n')[0])
+    p.add_argument('bag', type=Path, help='rosbag2 folder (sqlite3 or mcap)')
+    p.add_argument('--checkpoint', type=Path, help='checkpoint (default: the bundled detector)')
+    p.add_argument('--out', type=Path, required=True, help='output folder')
+    p.add_argument('--topic', help='event topic (default: the only one in the bag)')
+    p.add_argument('--labels', type=Path, help='Gen1 *_bbox.npy labels (sensor time, us)')
+    p.add_argument('--frames', type=int, default=8, help='annotated frames to write (0: none)')
+    p.add_argument('--gif', action='store_true', help='write replay.gif instead of PNG frames')
+    p.add_argument('--no-progress', action='store_true')
+    p.add_argument(
+        '--overwrite',
+        action='store_true',
+        help='replace a replay already in --out (only its files)',
+    )
+    add_debug_option(p)
+    params.add_options(p)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console entry point; prints the report summary as JSON."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format='%(levelname)s %(name)s: %(message)s')
+    return run_command('asynet-replay', lambda: _main(args), debug=args.debug)
+
+
+def _main(args: argparse.Namespace) -> int:
+    if args.checkpoint is None:
+        args.checkpoint = bundled_checkpoint()
+    values = params.option_values(args)
+    summary = replay(
+        args.bag,
+        args.checkpoint,
+        args.out,
+        topic=args.topic,
+        labels=args.labels,
+        values=values,
+        device=values['device'],
+        frames=args.frames,
+        gif=args.gif,
+        progress=not args.no_progress,
+        overwrite=args.overwrite,
+    )
+    keys = ('events', 'updates', 'outputs', 'throughput_events_per_s', 'latency_ms_p50',
+            'latency_ms_p99', 'drops', 'metrics')  # fmt: skip
+    print(json.dumps({k: summary[k] for k in keys}, indent=2))
+    return 0

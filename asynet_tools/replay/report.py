@@ -1,0 +1,83 @@
+# Copyright 2026 asynet_ros contributors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""The replay report (``report.json``): what a replay measured, dropped and skipped."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from asynet_ros.bag import Skipped
+
+__all__ = ['ReplayReport']
+
+_DROP_COUNTERS = (
+    'decode_errors',
+    'unknown_encoding',
+    'bad_sensor_size',
+    'dropped_out_of_range',
+    'empty_messages',
+)
+
+
+@dataclass
+class ReplayReport:
+    """What a replay measured (``report.json``)."""
+
+    bag: str
+    topic: str
+    checkpoint: str
+    task: str
+    messages: int = 0
+    events: int = 0
+    updates: int = 0
+    outputs: int = 0
+    seconds: float = 0.0
+    latencies_s: list[float] = field(default_factory=list)
+    counters: dict[str, int] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+    skipped: Skipped = field(default_factory=Skipped)
+    stopped: str | None = None  # why the replay ended before the end of the bag
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON report."""
+        lat = np.asarray(self.latencies_s) * 1e3
+        pct = (lambda q: float(np.percentile(lat, q))) if len(lat) else (lambda q: None)
+        return {
+            'bag': self.bag,
+            'topic': self.topic,
+            'checkpoint': self.checkpoint,
+            'task': self.task,
+            'messages': self.messages,
+            'events': self.events,
+            'updates': self.updates,
+            'outputs': self.outputs,
+            'seconds': self.seconds,
+            'throughput_events_per_s': self.events / self.seconds if self.seconds else 0.0,
+            'latency_ms_p50': pct(50),
+            'latency_ms_p99': pct(99),
+            'latency_ms_max': float(lat.max()) if len(lat) else None,
+            'drops': {
+                **{k: self.counters.get(k, 0) for k in _DROP_COUNTERS},
+                **self.skipped.to_dict(),
+            },
+            'counters': self.counters,
+            'metrics': self.metrics,
+            'complete': self.stopped is None,
+            'stopped': self.stopped,
+            'skipped_first': self.skipped.first,
+        }

@@ -1,0 +1,219 @@
+# Copyright 2026 asynet_ros contributors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""The replay itself: bag messages -> pipeline -> output bag, report and frames."""
+
+from __future__ import annotations
+
+from pathlib import Path
+import sys
+import time
+from typing import Any
+
+import numpy as np
+from rosbags.interfaces import (
+    Qos,
+    QosDurability,
+    QosHistory,
+    QosLiveliness,
+    QosReliability,
+    QosTime,
+)
+from rosbags.rosbag2 import Writer, WriterError
+from tqdm import tqdm
+
+from asynet_ros import messages, publishing
+from asynet_ros.bag import EventBag
+from asynet_ros.pipeline import limit_torch_threads, Pipeline, Result
+from asynet_tools.replay.metrics import label_metrics, read_labels
+from asynet_tools.replay.output import Frames, prepare_output, ReplayError, write_frames, write_json
+from asynet_tools.replay.report import ReplayReport
+
+__all__ = ['replay']
+
+def _qos(reliable: bool, latched: bool, depth: int) -> Qos:
+    zero = QosTime(0, 0)
+    return Qos(
+        QosHistory.KEEP_LAST,
+        depth,
+        QosReliability.RELIABLE if reliable else QosReliability.BEST_EFFORT,
+        QosDurability.TRANSIENT_LOCAL if latched else QosDurability.VOLATILE,
+        zero,
+        zero,
+        QosLiveliness.AUTOMATIC,
+        zero,
+        False,
+    )
+
+
+def replay(
+    bag_path: str | Path,
+    checkpoint: str | Path,
+    out: str | Path,
+    *,
+    topic: str | None = None,
+    labels: str | Path | None = None,
+    config: Any = None,
+    values: dict[str, Any] | None = None,
+    device: str = 'cpu',
+    frames: int = 8,
+    gif: bool = False,
+    progress: bool = True,
+    overwrite: bool = False,
+) -> dict[str, Any]:
+    """Replay ``bag_path`` through the checkpoint's pipeline; write outputs; return the report.
+
+    The pipeline: ``config``, or the parameter ``values`` (the window as trained unless given;
+    see :meth:`Pipeline.from_checkpoint`), on ``device``. Messages that cannot be read as events
+    are counted and skipped (``drops``). When the replay stops early (a damaged record, an
+    interrupt), the outputs so far are kept as a valid, closed bag and ``report.json`` says
+    ``"complete": false`` and why; then the error is raised again.
+
+    Raises:
+        ReplayError: ``out`` is not a folder, or holds a replay and ``overwrite`` is false.
+        BagError: the bag is missing or corrupt, or the topic is absent or not events.
+        CheckpointError: the checkpoint is missing, corrupt or unsafe.
+        CorruptFileError: the labels file cannot be read.
+    """
+    out = Path(out)
+    prepare_output(out, overwrite)
+    label_boxes = None if labels is None else read_labels(Path(labels))  # before the work
+    limit_torch_threads()
+    pipeline = Pipeline.from_checkpoint(checkpoint, config, values=values, device=device)
+    with EventBag(bag_path) as bag:
+        chosen = bag.pick_topic(topic)
+        report = ReplayReport(str(bag_path), chosen.name, str(checkpoint), pipeline.task)
+        keep = labels is not None  # the results are kept only to score them
+        run = _Run(bag, chosen.name, pipeline, report, Frames(frames, chosen.count), keep)
+        try:
+            run.all(out / 'outputs', progress)
+        except BaseException as err:  # noqa: B036 (recorded in the report, then raised again)
+            report.stopped = _why_stopped(err)
+            raise
+        finally:
+            _finish(run, out, labels, label_boxes, gif)
+    return _summary(run)
+
+
+def _why_stopped(err: BaseException) -> str:
+    if isinstance(err, KeyboardInterrupt):
+        return f'interrupted ({err.args[0] if err.args else "SIGINT"})'
+    return f'{type(err).__name__}: {err}'
+
+
+def _finish(
+    run: _Run, out: Path, labels: str | Path | None, boxes: np.ndarray | None, gif: bool
+) -> None:
+    """Counters, metrics, report.json (atomically) and frames, complete or not."""
+    pipeline, report = run.pipeline, run.report
+    report.counters = pipeline.counters.to_dict()
+    report.updates, report.outputs = pipeline.counters.updates, pipeline.counters.outputs
+    if labels is not None and boxes is not None:
+        report.metrics = label_metrics(run.results, boxes, Path(labels), pipeline)
+    write_json(out / 'report.json', _summary(run))
+    write_frames(run.frames.frames, out, gif)
+
+
+def _summary(run: _Run) -> dict[str, Any]:
+    summary = run.report.to_dict()
+    counters = run.pipeline.counters
+    summary['modes'] = {'async': counters.async_updates, 'recompute': counters.recomputes}
+    return summary
+
+
+class _Run:
+    """One replay's loop: bag messages -> pipeline -> the output bag, the report, the frames."""
+
+    def __init__(
+        self,
+        bag: EventBag,
+        topic: str,
+        pipeline: Pipeline,
+        report: ReplayReport,
+        frames: _Frames,
+        keep_results: bool,
+    ) -> None:
+        self.bag, self.topic, self.pipeline, self.report = bag, topic, pipeline, report
+        self.frames = frames
+        self.keep_results = keep_results
+        self.results: list[Result] = []
+        self.table = publishing.node_publishers(pipeline.task)  # the node's topics, /asynet/
+        self.factory = messages.RosbagsFactory(bag.typestore)
+
+    def all(self, outputs: Path, progress: bool) -> None:
+        """Replay every message of the topic into the rosbag2 folder ``outputs``."""
+        try:
+            writer = Writer(outputs, version=8)
+            writer.open()
+        except WriterError as err:
+            raise ReplayError(f'cannot write the output bag {outputs}: {err}') from err
+        with writer:
+            conns = {key: self._connection(writer, key) for key in ('out', 'labels')}
+            bar = tqdm(
+                total=self.bag.pick_topic(self.topic).count, unit='msg', desc='replay',
+                disable=not progress, file=sys.stderr, mininterval=1.0,
+            )  # fmt: skip
+            try:
+                self._loop(writer, conns, bar)
+            finally:
+                bar.close()
+
+    def _connection(self, writer: Writer, key: str) -> Any:
+        msgtype, topic, kind = self.table[key]
+        qos = _qos(True, kind == 'latched', 1 if kind == 'latched' else 10)
+        return writer.add_connection(
+            topic.replace('~/', '/asynet/'),
+            msgtype,
+            typestore=self.bag.typestore,
+            offered_qos_profiles=[qos],
+        )
+
+    def _loop(self, writer: Writer, conns: dict[str, Any], bar: Any) -> None:
+        pipeline, report, ts = self.pipeline, self.report, self.bag.typestore
+        last = None
+        for timestamp, msg in self.bag.event_messages(self.topic, report.skipped):
+            if last is None:
+                info = messages.label_info(
+                    self.factory,
+                    pipeline.class_names,
+                    pipeline.config.score_threshold,
+                    msg.stamp_ns,
+                    msg.frame_id,
+                )
+                raw = bytes(ts.serialize_cdr(info, messages.LABEL_INFO))
+                writer.write(conns['labels'], timestamp, raw)
+            last = msg
+            start = time.perf_counter()
+            outputs = pipeline.process(msg)
+            self._emit(writer, conns['out'], outputs, time.perf_counter() - start)
+            report.messages += 1
+            report.events = pipeline.counters.events
+            bar.update(1)
+        if last is not None:  # the end of the bag: apply what the update policy held back
+            start = time.perf_counter()
+            outputs = pipeline.flush(last)
+            self._emit(writer, conns['out'], outputs, time.perf_counter() - start)
+
+    def _emit(self, writer: Writer, conn: Any, outputs: list[Result], seconds: float) -> None:
+        report, out_type = self.report, self.table['out'][0]
+        report.seconds += seconds
+        for result in outputs:
+            report.latencies_s.append(seconds)
+            self.frames.offer(report.outputs, self.pipeline, result)
+            report.outputs += 1
+            if self.keep_results:
+                self.results.append(result)
+            ros_msg = messages.result_message(self.factory, result, self.pipeline.class_names)
+            raw = bytes(self.bag.typestore.serialize_cdr(ros_msg, out_type))
+            writer.write(conn, result.stamp_ns, raw)

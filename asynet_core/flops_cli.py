@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Sequence
-import json
 from pathlib import Path
 import statistics
 import sys
@@ -38,6 +37,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from asynet_core import cli
 from asynet_core.engine import AsyncSparseVGG
 from asynet_core.events import SensorSize
 from asynet_core.flops import LayerFlops, MODES, update_flops
@@ -168,9 +168,8 @@ def _table(report: dict[str, Any]) -> str:
 
 
 def write_json(path: Path, report: dict[str, Any]) -> None:
-    """Write a CLI report as indented JSON, creating the parent folder."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(report, indent=2) + '\n')
+    """Write a CLI report as indented JSON atomically, creating the parent folder."""
+    cli.write_json(path, report)
 
 
 def _positive(text: str) -> int:
@@ -189,6 +188,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument('--samples', type=_positive, default=10, help='streams to average')
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--json', type=Path, help='write the report here')
+    cli.add_debug_option(p)
     return p
 
 
@@ -203,6 +203,12 @@ def report_and_write(report: dict[str, Any], path: Path | None) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point."""
     args = parser().parse_args(argv)
+    return cli.run_command('asynet-flops', lambda: _main(args), debug=args.debug)
+
+
+def _main(args: argparse.Namespace) -> int:
+    if args.json is not None:
+        cli.check_output_file(args.json)  # before the computation, not after
     report = flops_report(args.arch, args.window, args.update_events, args.samples, args.seed)
     return report_and_write(report, args.json)
 

@@ -34,6 +34,7 @@ from typing import Any
 if __package__ in (None, ''):  # run as a script: python training/export.py
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from asynet_core.cli import add_debug_option, check_output_file, run_command
 from asynet_core.models import load_checkpoint, save_checkpoint
 from asynet_core.models.config import DEFAULT_WINDOW
 from asynet_core.window import WindowSpec
@@ -57,12 +58,17 @@ def trained_window(extra: dict[str, Any]) -> WindowSpec:
     return DEFAULT_WINDOW
 
 
-def export(checkpoint: Path, out: Path, note: str = '') -> None:
+def export(checkpoint: Path, out: Path, note: str = '', *, overwrite: bool = False) -> None:
     """Write the inference checkpoint ``out`` from the training checkpoint ``checkpoint``.
 
     The model args always carry the window (older checkpoints: :func:`trained_window`); an empty
     ``note`` keeps the checkpoint's own.
+
+    Raises:
+        OutputError: ``out`` is not a regular file, or exists and ``overwrite`` is false.
+        CheckpointError: ``checkpoint`` is missing, unsafe or has non-finite weights.
     """
+    check_output_file(out, overwrite=overwrite)  # before loading anything
     loaded = load_checkpoint(checkpoint)
     extra = {key: loaded.extra[key] for key in KEPT if key in loaded.extra}
     config = loaded.config
@@ -84,9 +90,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument('--checkpoint', required=True, type=Path)
     parser.add_argument('--out', required=True, type=Path)
     parser.add_argument('--note', default='', help='how the checkpoint was made')
+    parser.add_argument('--overwrite', action='store_true', help='replace an existing --out file')
+    add_debug_option(parser)
     args = parser.parse_args(argv)
-    export(args.checkpoint, args.out, args.note)
-    return 0
+
+    def work() -> int:
+        export(args.checkpoint, args.out, args.note, overwrite=args.overwrite)
+        return 0
+
+    return run_command('export.py', work, debug=args.debug)
 
 
 if __name__ == '__main__':

@@ -28,15 +28,18 @@ fit. Without ``--dataset`` this is exactly ``asynet-flops`` on random moving-edg
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Sequence
 import sys
 from typing import Any
 
 import numpy as np
 
+from asynet_core import cli
 from asynet_core.events import SensorSize
 from asynet_core.flops_cli import flops_report, parser, report_and_write
 from asynet_training.data import READERS
+from asynet_training.errors import DatasetError
 
 __all__ = ['dataset_source', 'main']
 
@@ -62,12 +65,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = p.parse_args(argv)
     if (args.dataset is None) != (args.root is None):
         p.error('--dataset and --root go together')
+    return cli.run_command('asynet-flops', lambda: _main(args), debug=args.debug)
+
+
+def _main(args: argparse.Namespace) -> int:
+    if args.json is not None:
+        cli.check_output_file(args.json)  # before the computation, not after
     source = None
     if args.dataset is not None:
         reader, _ = READERS[args.dataset]
         dataset = reader(args.root, args.split, window_events=-1)
         if len(dataset) == 0:
-            p.error(f'no samples in the {args.split} split of {args.root}')
+            raise DatasetError(f'no samples in the {args.split} split of {args.root}')
         source = dataset_source(dataset, args.window + args.update_events, args.seed)
     report = flops_report(
         args.arch, args.window, args.update_events, args.samples, args.seed, source

@@ -52,6 +52,7 @@ from typing import Any, TypeVar
 import numpy as np
 import torch
 
+from asynet_core import cli
 from asynet_core.engine import AsyncEngine
 from asynet_core.events import empty_events
 from asynet_core.flops import sparse_flops
@@ -319,6 +320,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument('--repeats', type=_positive, default=20, help='timed updates per case')
     parser.add_argument('--seed', type=int, default=0, help='weights and event stream seed')
     parser.add_argument('--json', type=Path, help='write the report here')
+    cli.add_debug_option(parser)
     return parser
 
 
@@ -337,6 +339,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     _check_args(parser, args)
+    return cli.run_command('asynet-bench', lambda: _main(args), debug=args.debug)
+
+
+def _main(args: argparse.Namespace) -> int:
+    if args.json is not None:
+        cli.check_output_file(args.json)  # before the measurement, not after
     report = run_benchmark(args.arch, args.update_events, args.window, args.repeats, args.seed)
     print(_table(report))
     if args.json is not None:

@@ -28,7 +28,7 @@ from pathlib import Path
 import sys
 from typing import Any
 
-from asynet_core.errors import AsynetError
+from asynet_core.cli import add_debug_option, run_command
 from asynet_core.events import SensorSize
 from asynet_ros.bag import EventBag
 from asynet_ros.decoders import PacketDecoder
@@ -43,7 +43,6 @@ from asynet_tools.bag2dataset.reading import (
     _Stream,
 )
 from asynet_tools.bag2dataset.sinks import _Gen1Sink, _SampleSink, _Sink
-from asynet_training.errors import DatasetError
 
 __all__ = ['convert', 'main']
 
@@ -146,6 +145,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument('--classes', default='', help='gen1 class names in index order: a,b,...')
     p.add_argument('--overwrite', action='store_true', help='gen1: replace existing files')
     p.add_argument('--no-progress', action='store_true', help='no progress bar')
+    add_debug_option(p)
     return p
 
 
@@ -167,11 +167,11 @@ def _config(args: argparse.Namespace) -> ConvertConfig:
 def main(argv: list[str] | None = None) -> int:
     """Console entry point."""
     args = _parser().parse_args(argv)
-    try:
-        summary = convert(args.bag, _config(args), progress=not args.no_progress)
-    except (AsynetError, DatasetError, OSError, ValueError) as err:
-        print(f'asynet-bag2dataset: error: {err}', file=sys.stderr)
-        return 2
+    return run_command('asynet-bag2dataset', lambda: _main(args), debug=args.debug)
+
+
+def _main(args: argparse.Namespace) -> int:
+    summary = convert(args.bag, _config(args), progress=not args.no_progress)
     for warning in summary['warnings']:
         print(f'asynet-bag2dataset: warning: {warning}', file=sys.stderr)
     print(json.dumps(summary, indent=2))

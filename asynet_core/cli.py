@@ -1,0 +1,188 @@
+# Copyright 2026 asynet_ros contributors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""What every console script does around its work: one-line errors, exit codes and signals.
+
+::
+
+    def main(argv=None) -> int:
+        args = parser().parse_args(argv)     # usage errors: argparse's exit code 2
+        return run_command('asynet-x', lambda: work(args), debug=args.debug)
+
+* bad input (an :class:`~asynet_core.errors.AsynetError`, an ``OSError`` such as a missing file
+  or a full disk, a ``ValueError`` from a library's parser, a ``MemoryError``) prints one line
+  ``prog: error: ...`` naming the problem and returns :data:`EXIT_BAD_INPUT` (2); ``--debug``
+  (:func:`add_debug_option`) adds the traceback;
+* SIGINT and SIGTERM raise :class:`Interrupted` (a ``KeyboardInterrupt``) in the main thread, so
+  ``with`` blocks and ``finally`` clauses close what the work opened (an output bag gets its
+  metadata, a report says it is partial); the command then returns :data:`EXIT_INTERRUPTED`;
+* anything else is a bug: its traceback is printed as Python would.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Iterator
+import contextlib
+import json
+import os
+from pathlib import Path
+import signal
+import sys
+import threading
+import traceback
+from typing import Any
+
+from asynet_core.errors import AsynetError
+
+__all__ = [
+    'EXIT_BAD_INPUT',
+    'EXIT_INTERRUPTED',
+    'Interrupted',
+    'OutputError',
+    'add_debug_option',
+    'check_output_file',
+    'describe_error',
+    'interrupts_raise',
+    'run_command',
+    'write_atomically',
+    'write_json',
+]
+
+EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report an interrupted command
+
+#: The errors that mean bad input or a bad environment, not a bug.
+EXPECTED_ERRORS: tuple[type[BaseException], ...] = (AsynetError, OSError, ValueError, MemoryError)
+
+
+class OutputError(AsynetError, ValueError):
+    """An output path cannot take the output (a folder, a device, no such parent folder)."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGINT or SIGTERM arrived; ``signum`` says which."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def add_debug_option(parser: argparse.ArgumentParser) -> None:
+    """Add ``--debug``: print the traceback of an error too."""
+    parser.add_argument(
+        '--debug', action='store_true', help='print the traceback of an error, not only its line'
+    )
+
+
+def describe_error(err: BaseException) -> str:
+    """One line naming the problem: an OSError's reason and path, else the error's message."""
+    if isinstance(err, OSError) and err.strerror:
+        paths = [str(p) for p in (err.filename, err.filename2) if p is not None]
+        return f'{err.strerror}: {" -> ".join(paths)}' if paths else err.strerror
+    if isinstance(err, MemoryError):
+        return f'out of memory{": " + str(err) if str(err) else ""}'
+    text = str(err) or type(err).__name__
+    return ' '.join(text.split())  # one line
+
+
+@contextlib.contextmanager
+def interrupts_raise() -> Iterator[None]:
+    """Within the block, SIGINT and SIGTERM raise :class:`Interrupted` (main thread only)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, _frame: Any) -> None:
+        raise Interrupted(signum)
+
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
+
+
+def run_command(prog: str, work: Callable[[], int], *, debug: bool = False) -> int:
+    """Run ``work`` as console script ``prog``; its exit code, or 2 / 130 (see the module)."""
+    try:
+        with interrupts_raise():
+            return work()
+    except KeyboardInterrupt as err:
+        name = err.args[0] if isinstance(err, Interrupted) else 'SIGINT'
+        print(f'{prog}: interrupted ({name})', file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except EXPECTED_ERRORS as err:
+        if debug:
+            traceback.print_exc()
+        print(f'{prog}: error: {describe_error(err)}', file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+def check_output_file(path: str | Path, *, overwrite: bool = True) -> Path:
+    """Check, before any work, that a file can be written at ``path``; the path.
+
+    Raises:
+        OutputError: ``path`` exists and is not a regular file (a folder, a device such as
+            ``/dev/full``, a socket), exists and ``overwrite`` is false, or its folder is not
+            writable.
+    """
+    path = Path(path)
+    if path.exists() or path.is_symlink():
+        if not path.is_file():
+            raise OutputError(f'{path} exists and is not a regular file; outputs go to files only')
+        if not overwrite:
+            raise OutputError(f'{path} exists; pass --overwrite to replace it')
+    folder = _existing_parent(path.parent)
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputError(f'cannot write {path}: {folder} is not writable')
+    return path
+
+
+def write_atomically(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to ``path``: a complete file or the previous one, never half of one.
+
+    The bytes go to a hidden file beside ``path`` that replaces it once complete; on any error
+    (a full disk) the hidden file is removed and ``path`` is untouched.
+
+    Raises:
+        OutputError: see :func:`check_output_file`.
+        OSError: the write itself failed (the message names the path).
+    """
+    path = check_output_file(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f'.{path.name}.{os.getpid()}.tmp')
+    try:
+        with open(tmp, 'wb') as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_json(path: str | Path, data: Any) -> None:
+    """:func:`write_atomically` of ``data`` as indented JSON."""
+    write_atomically(path, (json.dumps(data, indent=2) + '\n').encode('utf-8'))
+
+
+def _existing_parent(folder: Path) -> Path:
+    """``folder``, or its nearest existing ancestor (``mkdir -p`` creates the rest)."""
+    while not folder.exists() and folder != folder.parent:
+        folder = folder.parent
+    if not folder.is_dir():
+        raise OutputError(f'{folder} is not a folder')
+    return folder

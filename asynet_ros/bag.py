@@ -23,7 +23,7 @@ event_camera_msgs recordings often are). Messages are deserialised by their reco
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,7 @@ from asynet_ros import cdr
 from asynet_ros.event_message import EVENT_TYPES, EventMessage
 from asynet_ros.interfaces import typestore
 
-__all__ = ['BagError', 'BagTopic', 'EventBag', 'bag_dir', 'cdr_to_event_message']
+__all__ = ['BagError', 'BagTopic', 'EventBag', 'Skipped', 'bag_dir', 'cdr_to_event_message']
 
 
 _EMPTY_STORAGE_HINT = ' (set storage_identifier in metadata.yaml to sqlite3 or mcap)'
@@ -42,6 +42,36 @@ _EMPTY_STORAGE_HINT = ' (set storage_identifier in metadata.yaml to sqlite3 or m
 
 class BagError(AsynetError, ValueError):
     """A bag is missing, unreadable or corrupt, or lacks the requested topic."""
+
+
+@dataclass
+class Skipped:
+    """Messages of an event topic that were skipped, by kind, with the first reason of each.
+
+    Kinds: ``undecodable_messages`` (bytes that do not deserialise as the recorded type: a
+    corrupt record), ``wrong_type_messages`` (a message of a non-event type on the topic).
+    """
+
+    undecodable_messages: int = 0
+    wrong_type_messages: int = 0
+    first: dict[str, str] = field(default_factory=dict)
+
+    def add(self, kind: str, reason: str) -> None:
+        """Count one skipped message of ``kind``."""
+        setattr(self, kind, getattr(self, kind) + 1)
+        self.first.setdefault(kind, reason)
+
+    @property
+    def total(self) -> int:
+        """Messages skipped."""
+        return self.undecodable_messages + self.wrong_type_messages
+
+    def to_dict(self) -> dict[str, int]:
+        """The counts by kind."""
+        return {
+            'undecodable_messages': self.undecodable_messages,
+            'wrong_type_messages': self.wrong_type_messages,
+        }
 
 
 @dataclass(frozen=True)
@@ -110,7 +140,8 @@ class EventBag:
         types: dict[str, str] = {}
         for conn in self._reader.connections:
             counts[conn.topic] = counts.get(conn.topic, 0) + conn.msgcount
-            types[conn.topic] = conn.msgtype
+            if types.get(conn.topic) not in EVENT_TYPES:  # an event type wins on a mixed topic
+                types[conn.topic] = conn.msgtype
         return [BagTopic(name, types[name], counts[name]) for name in counts]
 
     @property
@@ -153,11 +184,37 @@ class EventBag:
         except Exception as err:  # sqlite / mcap errors of a damaged file
             raise BagError(f'bag {self.path} is corrupt: {err}') from err
 
-    def event_messages(self, topic: str | None = None) -> Iterator[tuple[int, EventMessage]]:
-        """(bag timestamp ns, message) of one event topic (see :meth:`pick_topic`)."""
+    def event_messages(
+        self, topic: str | None = None, skipped: Skipped | None = None
+    ) -> Iterator[tuple[int, EventMessage]]:
+        """(bag timestamp ns, message) of one event topic (see :meth:`pick_topic`).
+
+        Args:
+            topic: the topic, or ``None`` for the only event topic.
+            skipped: where to count the messages that cannot be read as events (see
+                :class:`Skipped`) and go on; ``None``: raise on the first.
+
+        Raises:
+            BagError: a bad topic, a damaged file (at the record where reading stops), or with
+                ``skipped=None`` a message that is not a readable event message.
+        """
         chosen = self.pick_topic(topic)
         for _, msgtype, timestamp, raw in self.raw_messages([chosen.name]):
-            yield timestamp, self.to_event_message(raw, msgtype)
+            where = f'bag time {timestamp} ns'
+            if msgtype not in EVENT_TYPES:
+                reason = f'a {msgtype} message on event topic {chosen.name} ({where})'
+                if skipped is None:
+                    raise BagError(reason)
+                skipped.add('wrong_type_messages', reason)
+                continue
+            try:
+                msg = self.to_event_message(raw, msgtype)
+            except BagError as err:
+                if skipped is None:
+                    raise
+                skipped.add('undecodable_messages', f'{where}: {err}')
+                continue
+            yield timestamp, msg
 
     def to_event_message(self, raw: bytes | memoryview, msgtype: str) -> EventMessage:
         """Deserialise one event message's CDR bytes.

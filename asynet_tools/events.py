@@ -41,21 +41,21 @@ from typing import Any
 
 import numpy as np
 
-from asynet_core.errors import AsynetError
+from asynet_core.cli import add_debug_option, run_command
 from asynet_core.events import concatenate_events, SensorSize
 from asynet_ros import messages
-from asynet_ros.bag import EventBag
-from asynet_ros.decoders import Evt3Decoder, make_decoder
+from asynet_ros.bag import EventBag, Skipped
+from asynet_ros.decoders import DecodeError, Evt3Decoder, make_decoder
 
 __all__ = ['event_stats', 'main', 'write_synthetic_bag']
 
 _SEGMENT_US = 200_000
 _SEGMENT_EVENTS = 20_000
 _LABEL_EVERY_US = 50_000
+MAX_SYNTH_SECONDS = 3600.0  # an hour of synthetic events: about 100 M events, 1 GB of bag
 
 
 class _Totals:
-
     def __init__(self) -> None:
         self.messages = self.events = self.on = self.off = self.sum_x = self.sum_y = 0
         self.t_first: int | None = None
@@ -108,17 +108,30 @@ def event_stats(path: str | Path, topic: str | None = None) -> dict[str, Any]:
 
 
 def _bag_stats(path: Path, topic: str | None) -> dict[str, Any]:
+    """Totals of the readable messages; the others are counted by kind and skipped."""
     totals, width, height, encoding = _Totals(), 0, 0, ''
     decoders: dict[str, Any] = {}
+    skipped = Skipped()
+    decode_errors = 0
     with EventBag(path) as bag:
-        for _, msg in bag.event_messages(topic):
-            width, height, encoding = msg.width, msg.height, msg.encoding
+        for timestamp, msg in bag.event_messages(topic, skipped):
             if msg.events is not None:
                 totals.add(msg.events)
-                continue
-            decoder = decoders.setdefault(msg.encoding, make_decoder(msg.encoding))
-            totals.add(decoder.decode(msg.payload, msg.width, msg.height, msg.time_base_ns))
-    return totals.to_dict(width, height, encoding)
+            else:
+                try:
+                    decoder = decoders.setdefault(msg.encoding, make_decoder(msg.encoding))
+                    events = decoder.decode(msg.payload, msg.width, msg.height, msg.time_base_ns)
+                except DecodeError as err:
+                    decode_errors += 1
+                    skipped.first.setdefault('decode_errors', f'bag time {timestamp} ns: {err}')
+                    continue
+                totals.add(events)
+            width, height, encoding = msg.width, msg.height, msg.encoding
+    stats = totals.to_dict(width, height, encoding)
+    if skipped.total or decode_errors:  # a clean bag's figures stay as they were
+        stats['skipped'] = {**skipped.to_dict(), 'decode_errors': decode_errors}
+        stats['skipped_first'] = skipped.first
+    return stats
 
 
 def _file_stats(path: Path) -> dict[str, Any]:
@@ -200,8 +213,11 @@ def write_synthetic_bag(
     from asynet_training.formats import BBOX_DTYPE, write_gen1_bbox
     from asynet_training.synthetic.shapes import make_detection_sample, SHAPE_CLASSES
 
-    if seconds <= 0 or packet_us <= 0:
-        raise ValueError(f'seconds and packet_us must be > 0, got {seconds}, {packet_us}')
+    if not 0 < seconds <= MAX_SYNTH_SECONDS or packet_us <= 0:
+        raise ValueError(
+            f'seconds must be in (0, {MAX_SYNTH_SECONDS}] and packet_us > 0, got {seconds}, '
+            f'{packet_us}'
+        )
     plugins = {'sqlite3': StoragePlugin.SQLITE3, 'mcap': StoragePlugin.MCAP}
     if storage not in plugins:
         raise ValueError(f'unknown storage {storage!r}; valid: {sorted(plugins)}')
@@ -260,6 +276,7 @@ def write_synthetic_bag(
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog='asynet-events', description=__doc__.split('\n\n')[0])
+    add_debug_option(p)
     sub = p.add_subparsers(dest='command', required=True)
     s = sub.add_parser('stats', help='event counts and sums of a bag or event file')
     s.add_argument('path', type=Path)
@@ -276,20 +293,20 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Console entry point."""
     args = _parser().parse_args(argv)
-    try:
-        if args.command == 'stats':
-            result = event_stats(args.path, args.topic)
-        else:
-            result = write_synthetic_bag(
-                args.out,
-                seconds=args.seconds,
-                seed=args.seed,
-                storage=args.storage,
-                packet_us=args.packet_us,
-            )
-    except (AsynetError, OSError, ValueError) as err:
-        print(f'asynet-events: error: {err}', file=sys.stderr)
-        return 2
+    return run_command('asynet-events', lambda: _main(args), debug=args.debug)
+
+
+def _main(args: argparse.Namespace) -> int:
+    if args.command == 'stats':
+        result = event_stats(args.path, args.topic)
+    else:
+        result = write_synthetic_bag(
+            args.out,
+            seconds=args.seconds,
+            seed=args.seed,
+            storage=args.storage,
+            packet_us=args.packet_us,
+        )
     print(json.dumps(result, indent=2))
     return 0
 

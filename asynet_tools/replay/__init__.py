@@ -36,7 +36,6 @@ the total processing time. Labels: a Gen1 ``*_bbox.npy`` file whose ``t`` is sen
 matched to the newest output at or before each label time; the report gives VOC mAP@0.5.
 """
 
-
 from asynet_tools.replay.cli import main
 from asynet_tools.replay.output import OUTPUT_NAMES, prepare_output, ReplayError
 from asynet_tools.replay.report import ReplayReport

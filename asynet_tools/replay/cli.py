@@ -19,12 +19,14 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+from pathlib import Path
 
 from asynet_core.cli import add_debug_option, run_command
 from asynet_ros import bundled_checkpoint, params
 from asynet_tools.replay.run import replay
 
 __all__ = ['main']
+
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog='asynet-replay', description=__doc__.split('\n\n')[0])

@@ -25,7 +25,9 @@ from asynet_ros.pipeline import Pipeline, Result
 
 __all__ = ['label_metrics', 'read_labels']
 
+
 def read_labels(path: Path) -> np.ndarray:
+    """The labels of ``path`` (a Gen1 ``*_bbox.npy`` file); read before the replay starts."""
     from asynet_training.formats.gen1 import read_gen1_bbox  # optional: labels only
 
     return read_gen1_bbox(path)

@@ -16,8 +16,6 @@
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
 import shutil
 
@@ -27,7 +25,7 @@ from asynet_core.errors import AsynetError
 from asynet_ros import visual
 from asynet_ros.pipeline import Pipeline, Result
 
-__all__ = ['OUTPUT_NAMES', 'Frames', 'ReplayError', 'prepare_output', 'write_frames', 'write_json']
+__all__ = ['OUTPUT_NAMES', 'Frames', 'ReplayError', 'prepare_output', 'write_frames']
 
 #: What a replay writes into its output folder; ``--overwrite`` removes exactly these.
 OUTPUT_NAMES = ('outputs', 'report.json', 'frames', 'replay.gif')
@@ -46,6 +44,7 @@ class Frames:
         self.frames: list[np.ndarray] = []
 
     def offer(self, index: int, pipeline: Pipeline, result: Result) -> None:
+        """Keep a frame of output number ``index`` when it is one of the spaced ones."""
         if self.count <= 0 or len(self.frames) >= self.count or index % self.every:
             return
         sensor = pipeline.sensor
@@ -77,17 +76,8 @@ def prepare_output(out: Path, overwrite: bool) -> None:
     out.mkdir(parents=True, exist_ok=True)
 
 
-def write_json(path: Path, data: dict[str, Any]) -> None:
-    """Write ``data`` to ``path`` atomically: a complete file or the old one, never half."""
-    tmp = path.with_name(f'.{path.name}.tmp')
-    try:
-        tmp.write_text(json.dumps(data, indent=2) + '\n', encoding='utf-8')
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
 def write_frames(frames: list[np.ndarray], out: Path, gif: bool) -> None:
+    """``out/replay.gif``, or ``out/frames/frame_NNNN.png``."""
     if not frames:
         return
     if gif:

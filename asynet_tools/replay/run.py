@@ -33,14 +33,21 @@ from rosbags.interfaces import (
 from rosbags.rosbag2 import Writer, WriterError
 from tqdm import tqdm
 
+from asynet_core.cli import write_json
 from asynet_ros import messages, publishing
 from asynet_ros.bag import EventBag
 from asynet_ros.pipeline import limit_torch_threads, Pipeline, Result
 from asynet_tools.replay.metrics import label_metrics, read_labels
-from asynet_tools.replay.output import Frames, prepare_output, ReplayError, write_frames, write_json
+from asynet_tools.replay.output import (
+    Frames,
+    prepare_output,
+    ReplayError,
+    write_frames,
+)
 from asynet_tools.replay.report import ReplayReport
 
 __all__ = ['replay']
+
 
 def _qos(reliable: bool, latched: bool, depth: int) -> Qos:
     zero = QosTime(0, 0)
@@ -87,10 +94,10 @@ def replay(
         CorruptFileError: the labels file cannot be read.
     """
     out = Path(out)
-    prepare_output(out, overwrite)
     label_boxes = None if labels is None else read_labels(Path(labels))  # before the work
     limit_torch_threads()
     pipeline = Pipeline.from_checkpoint(checkpoint, config, values=values, device=device)
+    prepare_output(out, overwrite)  # last: an --overwrite removes the old replay only now
     with EventBag(bag_path) as bag:
         chosen = bag.pick_topic(topic)
         report = ReplayReport(str(bag_path), chosen.name, str(checkpoint), pipeline.task)
@@ -98,11 +105,12 @@ def replay(
         run = _Run(bag, chosen.name, pipeline, report, Frames(frames, chosen.count), keep)
         try:
             run.all(out / 'outputs', progress)
-        except BaseException as err:  # noqa: B036 (recorded in the report, then raised again)
+        except BaseException as err:
             report.stopped = _why_stopped(err)
             raise
         finally:
-            _finish(run, out, labels, label_boxes, gif)
+            if run.started:  # else the output folder is another replay's: leave it alone
+                _finish(run, out, labels, label_boxes, gif)
     return _summary(run)
 
 
@@ -141,13 +149,14 @@ class _Run:
         topic: str,
         pipeline: Pipeline,
         report: ReplayReport,
-        frames: _Frames,
+        frames: Frames,
         keep_results: bool,
     ) -> None:
         self.bag, self.topic, self.pipeline, self.report = bag, topic, pipeline, report
         self.frames = frames
         self.keep_results = keep_results
         self.results: list[Result] = []
+        self.started = False  # the output bag was created
         self.table = publishing.node_publishers(pipeline.task)  # the node's topics, /asynet/
         self.factory = messages.RosbagsFactory(bag.typestore)
 
@@ -155,10 +164,11 @@ class _Run:
         """Replay every message of the topic into the rosbag2 folder ``outputs``."""
         try:
             writer = Writer(outputs, version=8)
-            writer.open()
+            writer.open()  # creates the folder; a second replay into it fails here
         except WriterError as err:
             raise ReplayError(f'cannot write the output bag {outputs}: {err}') from err
-        with writer:
+        self.started = True
+        try:
             conns = {key: self._connection(writer, key) for key in ('out', 'labels')}
             bar = tqdm(
                 total=self.bag.pick_topic(self.topic).count, unit='msg', desc='replay',
@@ -168,6 +178,8 @@ class _Run:
                 self._loop(writer, conns, bar)
             finally:
                 bar.close()
+        finally:
+            writer.close()  # metadata.yaml: the bag is valid however the loop ended
 
     def _connection(self, writer: Writer, key: str) -> Any:
         msgtype, topic, kind = self.table[key]

@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 import json
+import math
 from pathlib import Path
 import sys
 from typing import Any
@@ -41,6 +42,8 @@ import torch
 if __package__ in (None, ''):  # run as a script: python training/evaluate.py
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from asynet_core.cli import add_debug_option, check_output_file, run_command, write_json
+from asynet_core.errors import CheckpointError
 from asynet_core.models import load_checkpoint, postprocess
 from asynet_core.stream import EventStream
 from asynet_training.config import apply_overrides, from_mapping, TrainConfig
@@ -94,9 +97,11 @@ def _async_agreement(trainer: Trainer, samples: list[Any], outputs: torch.Tensor
         for chunk in np.array_split(sample.events, steps):
             result = stream.push(chunk)[0]
         err = float((result - out).abs().max() / out.abs().max().clamp_min(1e-12))
+        if not math.isfinite(err):  # NaN against NaN is no agreement
+            err = math.inf
         worst = max(worst, err)
         same = bool(result.argmax() == out.argmax()) if out.dim() == 1 else err <= 1e-4
-        agree += same
+        agree += same and math.isfinite(err)
     return {'async_agreement': agree / max(len(samples), 1), 'async_max_rel_err': worst}
 
 
@@ -104,6 +109,11 @@ def evaluate(checkpoint: Path, split: str, overrides: list[str], use_async: bool
              steps: int = 10) -> dict[str, Any]:  # fmt: skip
     """Metrics of a checkpoint on a split (see the module docstring)."""
     loaded = load_checkpoint(checkpoint)
+    if not isinstance(loaded.extra.get('train_config'), dict):
+        raise CheckpointError(
+            f'{checkpoint} carries no training config, so its dataset is unknown; evaluate a '
+            "run's checkpoint or one exported from it"
+        )
     values = apply_overrides(loaded.extra['train_config'], overrides)
     config: TrainConfig = from_mapping(TrainConfig, values)
     dataset = _dataset(config, split)
@@ -132,12 +142,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument('--steps', type=int, default=10, help='chunks per sample for --async')
     parser.add_argument('--json', type=Path, help='also write the report here')
     parser.add_argument('overrides', nargs='*', help='key=value overrides of the training config')
-    args = parser.parse_args(argv)
-    report = evaluate(args.checkpoint, args.split, args.overrides, args.use_async, args.steps)
-    text = json.dumps(report, indent=2)
-    print(text)
+    add_debug_option(parser)
+    args = parser.parse_intermixed_args(argv)
+    return run_command('evaluate.py', lambda: _main(args), debug=args.debug)
+
+
+def _main(args: argparse.Namespace) -> int:
     if args.json is not None:
-        args.json.write_text(text + '\n')
+        check_output_file(args.json)  # before the evaluation, not after
+    report = evaluate(args.checkpoint, args.split, args.overrides, args.use_async, args.steps)
+    print(json.dumps(report, indent=2))
+    if args.json is not None:
+        write_json(args.json, report)
     return 0
 
 

@@ -47,6 +47,7 @@ from tqdm import tqdm
 if __package__ in (None, ''):  # run as a script: python training/train.py
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from asynet_core.cli import add_debug_option, run_command
 from asynet_core.errors import ConfigError
 from asynet_core.models import (
     build_model,
@@ -60,6 +61,7 @@ from asynet_training.config import load_config, TrainConfig
 from asynet_training.data import build_data, DataBundle
 from asynet_training.distributed import Distributed, setup
 from asynet_training.loop import collate, Trainer
+from asynet_training.preflight import check_run_start
 from asynet_training.visual import confusion_image, draw_boxes, frame_image
 
 __all__ = ['main', 'run']
@@ -347,14 +349,23 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog='train.py', description=__doc__.split('\n')[0])
     parser.add_argument('--config', required=True, type=Path, help='config/train/<name>.yaml')
     parser.add_argument('--resume', type=Path, help='a last.pt checkpoint to continue')
+    parser.add_argument(
+        '--overwrite', action='store_true', help='replace the run in out_dir (its checkpoints)'
+    )
+    add_debug_option(parser)
     parser.add_argument('overrides', nargs='*', help='key=value overrides, e.g. optim.lr=1e-3')
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point."""
-    args = _parser().parse_args(argv)
+    args = _parser().parse_intermixed_args(argv)  # overrides before or after the options
+    return run_command('train.py', lambda: _main(args), debug=args.debug)
+
+
+def _main(args: argparse.Namespace) -> int:
     config = load_config(args.config, args.overrides)
+    check_run_start(config, args.resume, args.overwrite)  # before any data is made or read
     ddp = setup()
     data = build_data(config.data, config.seed) if ddp.main else None
     ddp.barrier()  # rank 0 generated any synthetic data before the others read it

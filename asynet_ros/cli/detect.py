@@ -38,7 +38,7 @@ import threading
 import time
 from typing import Any
 
-from asynet_core.errors import AsynetError
+from asynet_core.cli import add_debug_option, run_command
 from asynet_ros import bundled_checkpoint, params, publishing
 from asynet_ros.event_message import EVENT_ARRAY_TYPE, EVENT_PACKET_TYPES
 from asynet_ros.live import DROP_POLICIES
@@ -159,6 +159,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument('--queue-size', type=int, default=16)
     p.add_argument('--drop', choices=DROP_POLICIES, default='oldest')
     p.add_argument('--duration', type=float, help='stop after this many seconds')
+    add_debug_option(p)
     params.add_options(p)
     return p
 
@@ -203,26 +204,26 @@ def main(argv: list[str] | None = None) -> int:
     """Console entry point."""
     args = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format='%(levelname)s %(name)s: %(message)s')
+    return run_command('asynet-detect', lambda: _main(args), debug=args.debug)
+
+
+def _main(args: argparse.Namespace) -> int:
     if args.transport == 'ros':
         return _run_ros_node(args)
-    stop = threading.Event()
+    stop = threading.Event()  # SIGINT and SIGTERM end the run after the current output
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
-    try:
-        detector = DdsDetector(
-            _pipeline(args),
-            args.input,
-            args.message_type,
-            node_name=args.node_name,
-            domain_id=args.domain_id,
-            frame_id=args.frame_id,
-            debug_image=args.debug_image,
-            queue_size=args.queue_size,
-            drop=args.drop,
-        )
-    except (AsynetError, OSError, ValueError) as err:
-        print(f'asynet-detect: error: {err}', file=sys.stderr)
-        return 2
+    detector = DdsDetector(
+        _pipeline(args),
+        args.input,
+        args.message_type,
+        node_name=args.node_name,
+        domain_id=args.domain_id,
+        frame_id=args.frame_id,
+        debug_image=args.debug_image,
+        queue_size=args.queue_size,
+        drop=args.drop,
+    )
     try:
         detector.run(args.duration, stop)
     finally:

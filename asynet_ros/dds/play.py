@@ -40,7 +40,8 @@ import sys
 import time
 from typing import Any
 
-from asynet_core.errors import AsynetError, ConfigError
+from asynet_core.cli import add_debug_option, run_command
+from asynet_core.errors import ConfigError
 from asynet_ros.bag import EventBag
 from asynet_ros.dds.config import use_loopback
 from asynet_ros.dds.errors import BagError
@@ -233,11 +234,12 @@ def _parser() -> argparse.ArgumentParser:
         action='store_true',
         help='use a loopback-only Cyclone configuration (sets CYCLONEDDS_URI for this run)',
     )
+    add_debug_option(parser)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``asynet-play``; returns the exit status (0 ok, 1 error, 2 usage)."""
+    """Entry point of ``asynet-play``; exit status 0 ok, 2 bad input or usage, 130 stopped."""
     parser = _parser()
     args = parser.parse_args(argv)
     for name in ('rate', 'wait_subscribers', 'start_delay'):
@@ -245,19 +247,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.error(f'--{name.replace("_", "-")} must be >= 0')
     if args.loopback:
         use_loopback()
-    try:
-        stats = play(
-            args.bag,
-            topics=args.topic,
-            rate=args.rate,
-            loop=args.loop,
-            domain_id=args.domain_id,
-            wait_subscribers_s=args.wait_subscribers,
-            start_delay_s=args.start_delay,
-        )
-    except AsynetError as err:
-        print(f'asynet-play: error: {err}', file=sys.stderr)
-        return 1
+    return run_command('asynet-play', lambda: _main(args), debug=args.debug)
+
+
+def _main(args: argparse.Namespace) -> int:
+    stats = play(
+        args.bag,
+        topics=args.topic,
+        rate=args.rate,
+        loop=args.loop,
+        domain_id=args.domain_id,
+        wait_subscribers_s=args.wait_subscribers,
+        start_delay_s=args.start_delay,
+    )
     print(json.dumps(asdict(stats), sort_keys=True), flush=True)
     return 0
 

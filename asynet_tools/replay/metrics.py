@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,7 @@ import numpy as np
 
 from asynet_ros.pipeline import Pipeline, Result
 
-__all__ = ['label_metrics', 'read_labels']
+__all__ = ['label_metrics', 'read_labels', 'truth_at']
 
 
 def read_labels(path: Path) -> np.ndarray:
@@ -31,6 +32,21 @@ def read_labels(path: Path) -> np.ndarray:
     from asynet_training.formats.gen1 import read_gen1_bbox  # optional: labels only
 
     return read_gen1_bbox(path)
+
+
+def truth_at(boxes: np.ndarray) -> Callable[[int], np.ndarray | None]:
+    """For frames: the labelled boxes (xyxy, sensor px) of the newest label time <= ``t_us``."""
+    times = np.unique(boxes['t'])
+
+    def at(t_us: int) -> np.ndarray | None:
+        k = int(np.searchsorted(times, t_us, side='right')) - 1
+        if k < 0:
+            return None
+        b = boxes[boxes['t'] == times[k]]
+        x0, y0 = b['x'].astype(np.float64), b['y'].astype(np.float64)
+        return np.stack([x0, y0, x0 + b['w'], y0 + b['h']], axis=1)
+
+    return at
 
 
 def label_metrics(

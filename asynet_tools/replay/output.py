@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 import shutil
 
@@ -36,21 +37,46 @@ class ReplayError(AsynetError, ValueError):
 
 
 class Frames:
-    """Keeps the annotated frames of ``count`` evenly spaced outputs."""
+    """Annotated frames of ``count`` outputs evenly spaced over the outputs actually produced.
 
-    def __init__(self, count: int, expected_outputs: int) -> None:
-        self.every = max(expected_outputs // max(count, 1), 1)
+    The number of outputs is not known in advance (the update policy decides it), so every
+    ``stride``-th output is rendered, and when ``2 * count`` frames are held every other one is
+    dropped and the stride doubles: at most ``2 * count`` bounded-size frames are held.
+
+    Args:
+        count: frames wanted (0: none).
+        truth: the ground-truth boxes (xyxy, sensor pixels) to draw at a sensor time, if any.
+    """
+
+    def __init__(
+        self, count: int, truth: Callable[[int], np.ndarray | None] | None = None
+    ) -> None:
         self.count = count
-        self.frames: list[np.ndarray] = []
+        self.truth = truth
+        self.stride = 1
+        self.kept: list[tuple[int, np.ndarray]] = []  # (sensor time µs, frame)
 
     def offer(self, index: int, pipeline: Pipeline, result: Result) -> None:
-        """Keep a frame of output number ``index`` when it is one of the spaced ones."""
-        if self.count <= 0 or len(self.frames) >= self.count or index % self.every:
-            return
+        """Render output number ``index`` when it falls on the stride."""
         sensor = pipeline.sensor
-        if sensor is not None:
-            events = pipeline.window_events()
-            self.frames.append(visual.render(events, sensor, result, pipeline.class_names))
+        if self.count <= 0 or index % self.stride or sensor is None:
+            return
+        truth = None if self.truth is None else self.truth(result.t_us)
+        frame = visual.render(
+            pipeline.window_events(), sensor, result, pipeline.class_names, truth_boxes=truth
+        )
+        self.kept.append((result.t_us, frame))
+        if len(self.kept) >= 2 * self.count:
+            self.kept = self.kept[::2]
+            self.stride *= 2
+
+    @property
+    def frames(self) -> list[tuple[int, np.ndarray]]:
+        """At most ``count`` kept (time µs, frame), evenly spaced, first and last included."""
+        if len(self.kept) <= self.count:
+            return list(self.kept)
+        picks = np.unique(np.linspace(0, len(self.kept) - 1, self.count).round().astype(int))
+        return [self.kept[i] for i in picks]
 
 
 def prepare_output(out: Path, overwrite: bool) -> None:
@@ -76,14 +102,16 @@ def prepare_output(out: Path, overwrite: bool) -> None:
     out.mkdir(parents=True, exist_ok=True)
 
 
-def write_frames(frames: list[np.ndarray], out: Path, gif: bool) -> None:
-    """``out/replay.gif``, or ``out/frames/frame_NNNN.png``."""
+def write_frames(frames: list[tuple[int, np.ndarray]], out: Path, gif: bool) -> None:
+    """``out/replay.gif`` (frames at their sensor-time pace), or ``out/frames/frame_NNNN.png``."""
     if not frames:
         return
     if gif:
-        visual.save_gif(frames, out / 'replay.gif')
+        times_ms = np.array([t for t, _ in frames], dtype=np.float64) / 1e3
+        gaps = np.diff(times_ms, append=times_ms[-1] + (times_ms[-1] - times_ms[0]) / len(frames))
+        visual.save_gif([f for _, f in frames], out / 'replay.gif', durations_ms=gaps)
         return
     folder = out / 'frames'
     folder.mkdir(exist_ok=True)
-    for i, frame in enumerate(frames):
+    for i, (_, frame) in enumerate(frames):
         visual.save_png(frame, folder / f'frame_{i:04d}.png')

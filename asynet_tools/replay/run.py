@@ -37,7 +37,7 @@ from asynet_core.cli import write_json
 from asynet_ros import messages, publishing
 from asynet_ros.bag import EventBag
 from asynet_ros.pipeline import limit_torch_threads, Pipeline, Result
-from asynet_tools.replay.metrics import label_metrics, read_labels
+from asynet_tools.replay.metrics import label_metrics, read_labels, truth_at
 from asynet_tools.replay.output import (
     Frames,
     prepare_output,
@@ -102,7 +102,8 @@ def replay(
         chosen = bag.pick_topic(topic)
         report = ReplayReport(str(bag_path), chosen.name, str(checkpoint), pipeline.task)
         keep = labels is not None  # the results are kept only to score them
-        run = _Run(bag, chosen.name, pipeline, report, Frames(frames, chosen.count), keep)
+        truth = None if label_boxes is None else truth_at(label_boxes)
+        run = _Run(bag, chosen.name, pipeline, report, Frames(frames, truth), keep)
         try:
             run.all(out / 'outputs', progress)
         except BaseException as err:

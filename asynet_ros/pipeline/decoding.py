@@ -142,12 +142,12 @@ class StreamDecoder:
         self.sensor, self.decoders = sensor, decoders
 
     def decode(
-        self, msg: EventMessage
+        self, msg: EventMessage, *, fresh: bool = False
     ) -> tuple[SensorSize, dict[str, MessageDecoder], np.ndarray] | None:
         """(sensor, the decoders used, events), or ``None`` when the message is rejected.
 
-        A message of another sensor size is decoded with fresh decoders, which the caller
-        :meth:`adopt` s once the message proved usable.
+        A message of another sensor size (or any message with ``fresh``: a loop) is decoded with
+        fresh decoders, which the caller :meth:`adopt` s once the message proved usable.
         """
         if msg.encoding not in MESSAGE_DECODERS:
             valid = [*ENCODINGS, DVS_ENCODING]
@@ -166,7 +166,7 @@ class StreamDecoder:
             if lost:
                 self.log_seq(lost, msg)
         sensor = SensorSize(int(msg.width), int(msg.height))
-        decoders = self.decoders if sensor == self.sensor else {}
+        decoders = self.decoders if sensor == self.sensor and not fresh else {}
         decoder = decoders.get(msg.encoding)
         if decoder is None:
             decoder = decoders[msg.encoding] = MESSAGE_DECODERS[msg.encoding]()

@@ -20,7 +20,8 @@ to :meth:`Pipeline.process`, which:
 1. checks the message (encoding, sensor size) and decodes it with the stream's stateful decoder;
 2. keeps time order: a packet whose first event is older than the newest event seen by more than
    ``backwards_tolerance_us`` (a looped bag, a restarted camera) resets the stream state; a smaller
-   step back is clamped to the newest time; both are counted;
+   step back is clamped to the newest time; both are counted. So is a header stamp far behind
+   the newest (:data:`HEADER_BACK_TOLERANCE_NS`): evt3 times jumping back read as a clock wrap;
 3. applies the update policy: an output every ``update_every_events`` events, every
    ``update_every_us`` of sensor time, or (neither given) once per message;
 4. slides the window (``window_events`` or ``window_us``), updates the representation and runs the
@@ -71,9 +72,13 @@ from asynet_ros.pipeline.policy import policy_cuts
 from asynet_ros.pipeline.results import build_result, ResultHead
 from asynet_ros.ratelimit import RateLimitedLog
 
-__all__ = ['Pipeline']
+__all__ = ['HEADER_BACK_TOLERANCE_NS', 'Pipeline']
 
 _LOG = logging.getLogger('asynet_ros.pipeline')
+
+
+#: A header stamp this much older than the newest seen means a loop (host clocks jitter less).
+HEADER_BACK_TOLERANCE_NS = 100_000_000
 
 
 @dataclass
@@ -120,6 +125,7 @@ class Pipeline:
         self.updater = AdaptiveUpdater(engine, self.config.mode)
         self.decoder = StreamDecoder(self.counters, self._reject, self._log_seq)
         self._stream: _Stream | None = None
+        self._newest_header_ns: int | None = None
 
     @classmethod
     def from_checkpoint(
@@ -182,6 +188,7 @@ class Pipeline:
     def reset(self) -> None:
         """Forget the stream (window, representation, engine, decoders); keep the counters."""
         self._stream = None
+        self._newest_header_ns = None
         self.decoder.reset()
         self.updater.engine.reset()
 
@@ -247,14 +254,15 @@ class Pipeline:
         another sensor size restarts the stream only once it proved usable.
         """
         self.counters.messages += 1
-        decoded = self.decoder.decode(msg)
+        looped = self._header_went_back(msg)
+        decoded = self.decoder.decode(msg, fresh=looped)  # a loop: read with fresh decoders
         if decoded is None:
             return None
         sensor, decoders, events = decoded
         if not len(events):
             self.counters.empty_messages += 1
             return None
-        stream = self._stream
+        stream = self._loop_checked(msg, looped)
         if stream is None or stream.sensor != sensor:
             self.decoder.adopt(sensor, decoders)
             stream = self._install(self._new_stream(sensor))
@@ -295,6 +303,26 @@ class Pipeline:
         self.updater.engine.reset()
         self._stream = stream
         return stream
+
+    def _loop_checked(self, msg: EventMessage, looped: bool) -> _Stream | None:
+        """Note a usable message's header stamp; the stream, or ``None`` after a loop."""
+        newest = self._newest_header_ns
+        stamp = int(msg.stamp_ns)
+        self._newest_header_ns = stamp if looped or newest is None else max(newest, stamp)
+        if looped and self._stream is not None:
+            self._reject(
+                'time_resets',
+                'time',
+                f'header stamp went back from {newest} ns to {stamp} ns (looped bag or camera '
+                'restart): decoders and stream state reset',
+            )
+            return None
+        return self._stream
+
+    def _header_went_back(self, msg: EventMessage) -> bool:
+        """Whether ``msg``'s header stamp is far behind the newest usable one (a loop)."""
+        newest = self._newest_header_ns
+        return newest is not None and int(msg.stamp_ns) < newest - HEADER_BACK_TOLERANCE_NS
 
     def _order(self, stream: _Stream, events: np.ndarray) -> tuple[_Stream, np.ndarray]:
         """Sort within the message; clamp small steps back, reset on large ones."""

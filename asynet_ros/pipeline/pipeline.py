@@ -75,8 +75,6 @@ from asynet_ros.ratelimit import RateLimitedLog
 __all__ = ['HEADER_BACK_TOLERANCE_NS', 'Pipeline']
 
 _LOG = logging.getLogger('asynet_ros.pipeline')
-
-
 #: A header stamp this much older than the newest seen means a loop (host clocks jitter less).
 HEADER_BACK_TOLERANCE_NS = 100_000_000
 

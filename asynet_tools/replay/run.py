@@ -16,7 +16,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+import contextlib
 from pathlib import Path
+import sqlite3
 import sys
 import time
 from typing import Any
@@ -141,6 +144,15 @@ def _summary(run: _Run) -> dict[str, Any]:
     return summary
 
 
+@contextlib.contextmanager
+def _writing(outputs: Path) -> Iterator[None]:
+    """Errors of the output bag's storage as one :class:`ReplayError` naming the bag."""
+    try:
+        yield
+    except (WriterError, sqlite3.Error, OSError) as err:
+        raise ReplayError(f'cannot write the output bag {outputs}: {err}') from err
+
+
 class _Run:
     """One replay's loop: bag messages -> pipeline -> the output bag, the report, the frames."""
 
@@ -162,25 +174,29 @@ class _Run:
         self.factory = messages.RosbagsFactory(bag.typestore)
 
     def all(self, outputs: Path, progress: bool) -> None:
-        """Replay every message of the topic into the rosbag2 folder ``outputs``."""
-        try:
+        """Replay every message of the topic into the rosbag2 folder ``outputs``.
+
+        Raises:
+            ReplayError: the output bag cannot be created or written (a full disk), naming it.
+        """
+        with _writing(outputs):
             writer = Writer(outputs, version=8)
             writer.open()  # creates the folder; a second replay into it fails here
-        except WriterError as err:
-            raise ReplayError(f'cannot write the output bag {outputs}: {err}') from err
         self.started = True
         try:
-            conns = {key: self._connection(writer, key) for key in ('out', 'labels')}
-            bar = tqdm(
-                total=self.bag.pick_topic(self.topic).count, unit='msg', desc='replay',
-                disable=not progress, file=sys.stderr, mininterval=1.0,
-            )  # fmt: skip
-            try:
-                self._loop(writer, conns, bar)
-            finally:
-                bar.close()
+            with _writing(outputs):
+                conns = {key: self._connection(writer, key) for key in ('out', 'labels')}
+                bar = tqdm(
+                    total=self.bag.pick_topic(self.topic).count, unit='msg', desc='replay',
+                    disable=not progress, file=sys.stderr, mininterval=1.0,
+                )  # fmt: skip
+                try:
+                    self._loop(writer, conns, bar)
+                finally:
+                    bar.close()
         finally:
-            writer.close()  # metadata.yaml: the bag is valid however the loop ended
+            with _writing(outputs):
+                writer.close()  # metadata.yaml: the bag is valid however the loop ended
 
     def _connection(self, writer: Writer, key: str) -> Any:
         msgtype, topic, kind = self.table[key]

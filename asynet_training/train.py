@@ -41,7 +41,6 @@ from typing import Any
 import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, DistributedSampler
-from torch.utils.tensorboard import SummaryWriter
 from tqdm import tqdm
 
 if __package__ in (None, ''):  # run as a script: python training/train.py
@@ -53,16 +52,16 @@ from asynet_core.models import (
     build_model,
     load_checkpoint,
     ModelConfig,
-    postprocess,
     save_checkpoint,
 )
 from asynet_core.window import WindowSpec
+from asynet_training import board as board_mod
+from asynet_training import rng
 from asynet_training.config import load_config, TrainConfig
 from asynet_training.data import build_data, DataBundle
 from asynet_training.distributed import Distributed, setup
 from asynet_training.loop import collate, Trainer
 from asynet_training.preflight import check_run_start
-from asynet_training.visual import confusion_image, draw_boxes, frame_image
 
 __all__ = ['main', 'run']
 
@@ -110,6 +109,8 @@ class _Run:
     model_config: ModelConfig
     epoch: int = 0
     best: float = float('-inf')
+    best_epoch: int | None = None  # the epoch whose validation gave ``best``
+    resumed_rng: dict[str, Any] | None = None  # the random states saved with the resumed epoch
 
 
 def _start(config: TrainConfig, data: DataBundle, resume: Path | None, ddp: Distributed) -> _Run:
@@ -126,6 +127,8 @@ def _start(config: TrainConfig, data: DataBundle, resume: Path | None, ddp: Dist
         opt.load_state_dict(loaded.extra['optimizer'])
         sched.load_state_dict(_scheduler_state(loaded.extra['scheduler']))
         run.epoch, run.best = int(loaded.extra['epoch']), float(loaded.extra['best'])
+        run.best_epoch = loaded.extra.get('best_epoch')
+        run.resumed_rng = loaded.extra.get('rng')
     run.trainer.train_model = ddp.wrap(model)
     return run
 
@@ -179,26 +182,6 @@ def _validate(run: _Run, loader: DataLoader[Any]) -> tuple[dict[str, float], tor
     return {key: value / max(count, 1) for key, value in totals.items()}, matrix
 
 
-def _images(run: _Run, loader: DataLoader[Any], matrix: torch.Tensor | None, board: Any,
-            epoch: int) -> None:  # fmt: skip
-    """An example input frame (with true boxes in green, found boxes in red) and the matrix."""
-    if matrix is not None:
-        board.add_image('val/confusion_matrix', confusion_image(matrix), epoch)
-    batch = next(iter(loader), None)
-    if batch is None:
-        return
-    image = frame_image(batch.maps[0])
-    if batch.boxes is not None:
-        mc = run.model_config
-        found = postprocess(run.trainer.predict(batch)[:1].cpu(), mc.input_size, mc.num_classes,
-                            mc.num_boxes)[0]  # fmt: skip
-        xywh = torch.cat([found.boxes[:, :2], found.boxes[:, 2:] - found.boxes[:, :2]], 1)
-        image = draw_boxes(
-            draw_boxes(image, batch.boxes[0], (0.0, 1.0, 0.0)), xywh, (1.0, 0.0, 0.0)
-        )
-    board.add_image('val/example', image, epoch)
-
-
 def _score(metrics: dict[str, float]) -> float:
     """Higher is better: accuracy for classification, minus the loss for detection."""
     return metrics['accuracy'] if 'accuracy' in metrics else -metrics['loss']
@@ -216,7 +199,9 @@ def _scheduler_state(state: dict[str, Any]) -> dict[str, Any]:
     return {**state, 'milestones': Counter(state['milestones'])}
 
 
-def _save(path: Path, run: _Run, config: TrainConfig) -> None:
+def _save(
+    path: Path, run: _Run, config: TrainConfig, random_state: dict[str, Any] | None = None
+) -> None:
     save_checkpoint(
         path,
         run.trainer.model,
@@ -225,6 +210,8 @@ def _save(path: Path, run: _Run, config: TrainConfig) -> None:
         scheduler=_plain_scheduler_state(run.scheduler),
         epoch=run.epoch,
         best=run.best,
+        best_epoch=run.best_epoch,
+        rng=random_state,
         train_config=dataclasses.asdict(config),
     )
 
@@ -233,7 +220,7 @@ def run(
     config: TrainConfig,
     data: DataBundle,
     resume: Path | None = None,
-    log: Callable[[str], None] = print,
+    log: Callable[[str], None] = tqdm.write,  # lines above a progress bar, never through it
 ) -> dict[str, float]:
     """Train ``config.optim.epochs`` epochs (continuing a resumed run); return the last metrics."""
     generator = seed_everything(config.seed)
@@ -241,11 +228,13 @@ def run(
     state = _start(config, data, resume, ddp)
     out = Path(config.out_dir)
     out.mkdir(parents=True, exist_ok=True)
+    if state.resumed_rng is not None:  # continue exactly where the saved epoch ended
+        rng.restore(state.resumed_rng, generator, (data.train, data.val))
     train = _loader(data.train, state, config, generator, ddp)
     val = _loader(data.val, state, config, generator) if data.val is not None else None
     log = log if ddp.main else _quiet
     metrics: dict[str, float] = {}
-    with _board(out, ddp) as board:
+    with board_mod.board(out, ddp) as board:
         while state.epoch < config.optim.epochs:
             if isinstance(train.sampler, DistributedSampler):
                 train.sampler.set_epoch(state.epoch)
@@ -253,34 +242,28 @@ def run(
             if ddp.main and val is not None and state.epoch % config.val_every == 0:
                 metrics = _validate_epoch(state, val, config, board, log, out)
             if ddp.main:
-                _save(out / 'last.pt', state, config)
+                _save(
+                    out / 'last.pt', state, config, rng.capture(generator, (data.train, data.val))
+                )
     _report_skipped(data, log)
+    log(_summary(state, out))
     ddp.close()
     return metrics
 
 
+def _summary(state: _Run, out: Path) -> str:
+    """The run's last line: the best validation score, its epoch and where best.pt is."""
+    if state.best_epoch is None:
+        return f'done: {state.epoch} epochs, no validation score; the model is {out / "last.pt"}'
+    name = 'val_accuracy' if state.model_config.task == 'classification' else '-val_loss'
+    return (
+        f'done: {state.epoch} epochs; best {name} {state.best:.4f} at epoch {state.best_epoch}: '
+        f'{out / "best.pt"}'
+    )
+
+
 def _quiet(_: str) -> None:
     """The log of processes other than rank 0."""
-
-
-class _NoBoard:
-    """Stands in for the TensorBoard writer on processes other than rank 0."""
-
-    def add_scalar(self, *_: Any) -> None:
-        """Drop the value."""
-
-    def add_image(self, *_: Any) -> None:
-        """Drop the image."""
-
-    def __enter__(self) -> _NoBoard:
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        return None
-
-
-def _board(out: Path, ddp: Distributed) -> Any:
-    return SummaryWriter(log_dir=str(out / 'tensorboard')) if ddp.main else _NoBoard()
 
 
 def _report_skipped(data: DataBundle, log: Callable[[str], None]) -> None:
@@ -291,11 +274,6 @@ def _report_skipped(data: DataBundle, log: Callable[[str], None]) -> None:
             reasons = '; '.join(f'{path}: {why}' for path, why in skipped[:5])
             more = f' (+{len(skipped) - 5} more)' if len(skipped) > 5 else ''
             log(f'{name}: skipped {len(skipped)} unreadable files: {reasons}{more}')
-
-
-def _scalars(board: Any, prefix: str, metrics: dict[str, float], step: int) -> None:
-    for key, value in metrics.items():
-        board.add_scalar(f'{prefix}/{key}', value, step)
 
 
 def _line(prefix: str, metrics: dict[str, float]) -> str:
@@ -317,7 +295,7 @@ def _train_epoch(
         metrics = state.trainer.step(batch, state.optimizer)
         bar.set_postfix(loss=f'{metrics["loss"]:.4f}')
         if i % config.log_every == 0:
-            _scalars(board, 'train', metrics, state.epoch * steps + i)
+            board_mod.scalars(board, 'train', metrics, state.epoch * steps + i)
             log(_line(f'epoch {state.epoch} step {i} ', metrics))
     board.add_scalar('train/lr', state.optimizer.param_groups[0]['lr'], state.epoch)
     state.scheduler.step()
@@ -334,13 +312,14 @@ def _validate_epoch(
     out: Path,
 ) -> dict[str, float]:
     """Validation metrics, logged; saves ``best.pt`` when the score improves."""
+    epoch = state.epoch - 1  # the epoch just trained (state.epoch already counts it)
     plain, matrix = _validate(state, val)
-    _scalars(board, 'val', plain, state.epoch)
-    _images(state, val, matrix, board, state.epoch)
+    board_mod.scalars(board, 'val', plain, epoch)
+    board_mod.images(state, val, matrix, board, epoch)
     metrics = {f'val_{k}': v for k, v in plain.items()}
-    log(_line(f'epoch {state.epoch} ', metrics))
+    log(_line(f'epoch {epoch} ', metrics))
     if _score(plain) > state.best:
-        state.best = _score(plain)
+        state.best, state.best_epoch = _score(plain), epoch
         _save(out / 'best.pt', state, config)
     return metrics
 

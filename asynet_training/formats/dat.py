@@ -174,7 +174,20 @@ def read_dat(
         raw = np.fromfile(f, dtype=_DAT_RAW, count=stop - start)
     events = _decode_dat(raw)
     _check_geometry(path, events, info.header)
+    if info.offset == 0:  # no header: only the data itself can show this is a DAT file
+        _check_headerless(path, events)
     return events, info.header
+
+
+def _check_headerless(path: Path, events: np.ndarray) -> None:
+    """A legacy (headerless) DAT file's times never go back; random bytes' almost surely do."""
+    back = np.flatnonzero(np.diff(events['t'].astype(np.int64)) < 0)
+    if back.size:
+        i = int(back[0]) + 1
+        raise CorruptFileError(
+            f'{path}: not a DAT file: no "% " header, and event {i} has t={int(events["t"][i])} '
+            f'us < t={int(events["t"][i - 1])} us of event {i - 1}'
+        )
 
 
 def _clip_range(start: int, stop: int | None, count: int) -> tuple[int, int]:

@@ -24,6 +24,7 @@ import numpy as np
 from asynet_core.events import check_event_array, EVENT_DTYPE
 from asynet_training.errors import CorruptFileError, DatasetConfigError
 from asynet_training.formats._common import (
+    atomic_file,
     check_below,
     check_not_below,
     check_values,
@@ -247,7 +248,7 @@ def write_dat(
     raw['t'] = events['t']
     x, y, p = (events[k].astype(np.uint32) for k in ('x', 'y', 'p'))
     raw['w'] = x | (y << 14) | (p << 28)
-    with path.open('wb') as f:
+    with atomic_file(path) as f:
         f.write(_dat_header(width, height, event_type))
         raw.tofile(f)
 

@@ -22,7 +22,7 @@ import numpy as np
 
 from asynet_core.events import check_event_array, EVENT_DTYPE
 from asynet_training.errors import CorruptFileError, DatasetConfigError
-from asynet_training.formats._common import load_npy, PathLike
+from asynet_training.formats._common import atomic_file, load_npy, PathLike
 
 __all__ = [
     'read_est_npy',
@@ -106,5 +106,5 @@ def write_est_npy(path: PathLike, events: np.ndarray, *, time_unit: str = 's') -
     out[:, 0], out[:, 1] = events['x'], events['y']
     out[:, 2] = events['t'] / scale
     out[:, 3] = np.where(events['p'] > 0, 1.0, -1.0)
-    with path.open('wb') as f:
+    with atomic_file(path) as f:
         np.save(f, out, allow_pickle=False)

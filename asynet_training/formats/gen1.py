@@ -21,7 +21,13 @@ from pathlib import Path
 import numpy as np
 
 from asynet_training.errors import CorruptFileError, DatasetConfigError
-from asynet_training.formats._common import check_below, check_not_below, load_npy, PathLike
+from asynet_training.formats._common import (
+    atomic_file,
+    check_below,
+    check_not_below,
+    load_npy,
+    PathLike,
+)
 
 __all__ = [
     'BBOX_DTYPE',
@@ -96,7 +102,7 @@ def write_gen1_bbox(path: PathLike, boxes: np.ndarray, legacy: bool = False) -> 
     if getattr(boxes, 'dtype', None) != BBOX_DTYPE or np.ndim(boxes) != 1:
         raise DatasetConfigError(f'{path}: boxes must be a 1-D array of BBOX_DTYPE')
     out = _to_legacy(path, boxes) if legacy else boxes
-    with path.open('wb') as f:
+    with atomic_file(path) as f:
         np.save(f, out, allow_pickle=False)
 
 

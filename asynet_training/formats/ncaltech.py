@@ -24,6 +24,7 @@ import numpy.typing as npt
 from asynet_core.events import check_event_array, EVENT_DTYPE
 from asynet_training.errors import CorruptFileError, DatasetConfigError
 from asynet_training.formats._common import (
+    atomic_file,
     check_below,
     check_not_below,
     check_values,
@@ -102,7 +103,8 @@ def write_ncaltech_bin(path: PathLike, events: np.ndarray) -> None:
     rec = _bin_records(events, stored)
     before = np.diff(markers, prepend=0)  # markers to insert before each event
     out = np.insert(rec, np.repeat(np.arange(len(rec)), before), _bin_marker(), axis=0)
-    out.tofile(path)
+    with atomic_file(path) as f:
+        out.tofile(f)
 
 
 def _check_bin_writable(path: Path, events: np.ndarray) -> None:
@@ -189,4 +191,5 @@ def write_ncaltech_annotation(path: PathLike, corners: npt.ArrayLike) -> None:
     if array.min() < -(1 << 15) or array.max() >= 1 << 15:
         raise DatasetConfigError(f'{path}: corners {array.tolist()} do not fit int16')
     values = np.concatenate([[2, 4], array.reshape(-1), [2, 0]]).astype('<i2')
-    values.tofile(path)
+    with atomic_file(path) as f:
+        values.tofile(f)

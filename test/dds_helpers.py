@@ -38,9 +38,8 @@ import time
 
 from asynet_benchmarks.ros_env import environ_scope
 from asynet_ros.dds import DdsGraph, qos, RawSubscription, use_loopback
+from checkout import ROOT
 
-ROOT = Path(__file__).resolve().parents[1]
-DATA = Path(__file__).resolve().parents[2] / 'shared' / 'data'
 HELPER = Path(__file__).resolve()
 LINGER_S = 30.0
 

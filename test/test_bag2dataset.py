@@ -43,8 +43,6 @@ DETECTIONS = 'vision_msgs/msg/Detection2DArray'
 #: ROS time (ns) of sensor time 0 in the synthetic bags: stamp = ROS_ZERO + t_us * 1000.
 ROS_ZERO = 1_700_000_000 * 10**9
 PACKET_US = 1000
-DATA = Path(__file__).resolve().parents[2] / 'shared' / 'data'
-REAL_BAG = DATA / 'bags' / 'metavision_evt3'
 
 #: A label: (sensor time µs, [(cx, cy, w, h, class_id, score, id), ...]).
 Label = tuple[int, list[tuple[float, float, float, float, str, float, str]]]
@@ -450,9 +448,9 @@ def test_both_windows_are_refused(tmp_path) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(not REAL_BAG.is_dir(), reason=f'real recording {REAL_BAG} not present')
-def test_real_evt3_bag_to_gen1(tmp_path, capsys) -> None:
-    code, summary, err = run([REAL_BAG, '--out', tmp_path, '--format', 'gen1'], capsys)
+def test_real_evt3_bag_to_gen1(tmp_path, capsys, real_bag) -> None:
+    bag = real_bag('metavision_evt3')
+    code, summary, err = run([bag, '--out', tmp_path, '--format', 'gen1'], capsys)
     assert code == 0, err
     events, header = read_dat(tmp_path / 'train' / 'metavision_evt3_td.dat')
     assert len(events) == summary['events'] == 343474

@@ -58,16 +58,7 @@ from model_factory import (
     spconv_forward,
 )
 
-if 'cpp' not in ops.available_backends():
-    if os.environ.get('ASYNET_REQUIRE_CPP') == '1':
-        pytest.fail(
-            'ASYNET_REQUIRE_CPP=1 but the cpp backend is unavailable (asynet_core_cpp._ext)',
-            pytrace=False,
-        )
-    pytest.skip(
-        'asynet_core_cpp._ext is not built (.venv/bin/python setup.py build_ext --inplace)',
-        allow_module_level=True,
-    )
+pytestmark = pytest.mark.usefixtures('cpp_ext')
 
 ATOL_F64 = 1e-12  # between backends
 RTOL_F32 = 1e-5

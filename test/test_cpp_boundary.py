@@ -27,7 +27,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 import gc
-import os
 import re
 from typing import Any
 import weakref
@@ -37,17 +36,9 @@ import pytest
 import torch
 
 from asynet_core.engine.geometry import Geometry
+from checkout import require_cpp_ext
 
-try:
-    from asynet_core_cpp import _ext
-except ImportError as err:
-    if os.environ.get('ASYNET_REQUIRE_CPP') == '1':
-        pytest.fail(f'ASYNET_REQUIRE_CPP=1 but asynet_core_cpp._ext did not import: {err}')
-    pytest.skip(
-        f'asynet_core_cpp._ext is not built ({err}); build it with '
-        '.venv/bin/python setup.py build_ext --inplace',
-        allow_module_level=True,
-    )
+_ext = require_cpp_ext()
 
 SIZE = (5, 6)  # input grid: S = 30 sites; a stride-2 layer maps it to 2 x 2 (4 sites)
 S = SIZE[0] * SIZE[1]

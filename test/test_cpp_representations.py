@@ -16,7 +16,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 
 import numpy as np
@@ -27,14 +26,9 @@ from asynet_core.events import SensorSize
 from asynet_core.representations import EventQueue, Histogram, InputMapping, SiteUpdate
 from asynet_core.synthetic import moving_edges
 from asynet_core.window import SlidingWindow
+from checkout import require_cpp_ext
 
-if 'cpp' not in ops.available_backends() and os.environ.get('ASYNET_REQUIRE_CPP') != '1':
-    pytest.skip(
-        'asynet_core_cpp._ext is not built (pip install -e . or make test builds it)',
-        allow_module_level=True,
-    )
-
-from asynet_core_cpp import _ext
+_ext = require_cpp_ext()
 
 SENSOR = SensorSize(40, 30)
 MAPPING = InputMapping(SENSOR, (23, 31))  # down-sampling: several pixels per cell

@@ -20,7 +20,7 @@ bundled detector on it, and this process subscribes to the detections like any R
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 import json
 from pathlib import Path
 import signal
@@ -31,9 +31,8 @@ from asynet_ros import bundled_checkpoint
 from asynet_ros.dds import qos
 from asynet_ros.dds.transport import DdsGraph
 from asynet_ros.interfaces import typestore
-from dds_helpers import collect, DATA, loopback_session, random_domain_id, spawn
+from dds_helpers import collect, loopback_session, random_domain_id, spawn
 
-BAG = DATA / 'bags' / 'metavision_evt3'
 DETECTIONS = '/asynet_detector/detections'
 
 
@@ -57,10 +56,11 @@ def _bag_stamps(bag: Path) -> tuple[str, int, int]:
     return msgs[0].frame_id, msgs[0].stamp_ns, msgs[-1].stamp_ns
 
 
-def test_play_detect_subscribe(env: dict[str, str], domain_id: int) -> None:
-    if not BAG.is_dir():
-        pytest.skip(f'real bag {BAG} absent (../shared/data not checked out beside the repo)')
-    frame_id, first_ns, last_ns = _bag_stamps(BAG)
+def test_play_detect_subscribe(
+    env: dict[str, str], domain_id: int, real_bag: Callable[[str], Path]
+) -> None:
+    bag = real_bag('metavision_evt3')
+    frame_id, first_ns, last_ns = _bag_stamps(bag)
     ts = typestore()
     with DdsGraph(domain_id) as graph:
         dets = graph.subscription(DETECTIONS, 'vision_msgs/msg/Detection2DArray', qos.DEFAULT)
@@ -76,7 +76,7 @@ def test_play_detect_subscribe(env: dict[str, str], domain_id: int) -> None:
         try:
             assert dets.wait_for_matched(1, timeout_s=60.0), 'the detector never came up'
             player = spawn(
-                ['-m', 'asynet_ros.dds.play', str(BAG), '--domain-id', str(domain_id),
+                ['-m', 'asynet_ros.dds.play', str(bag), '--domain-id', str(domain_id),
                  '--wait-subscribers', '20', '--start-delay', '0.5'],
                 env,
             )  # fmt: skip

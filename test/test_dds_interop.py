@@ -38,10 +38,11 @@ from asynet_ros.bag import EventBag
 from asynet_ros.dds import write_loopback_config
 from asynet_ros.interfaces import typestore
 from asynet_tools.events import write_synthetic_bag
-from dds_helpers import finish, loopback_env, ROOT, spawn
-from ros_helpers import random_domain_id, require_rclpy, ros_env
+from checkout import ROOT
+from dds_helpers import finish, loopback_env, spawn
+from ros_helpers import random_domain_id, ros_env
 
-require_rclpy()
+pytestmark = pytest.mark.usefixtures('ros2')  # real rclpy peers
 
 PEER = Path(__file__).resolve().with_name('rclpy_peer.py')
 KILTED_PYTHON = ROOT / '.venv' / 'kilted' / 'bin' / 'python'
@@ -66,14 +67,20 @@ def bag(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return {'path': path, 'raws': raws}
 
 
+@pytest.fixture(scope='module')
+def kilted_python() -> str:
+    """The Python of the ROS 2 Kilted venv; skips where ``make kilted`` has not installed it."""
+    if not KILTED_PYTHON.exists():
+        pytest.skip(f'no Kilted venv at {KILTED_PYTHON} (`make kilted` installs it)')
+    return str(KILTED_PYTHON)
+
+
 @pytest.fixture(params=['jazzy', 'kilted'])
 def distro(request: pytest.FixtureRequest) -> str:
     """The Python of the ROS 2 distro the rclpy peer runs under."""
     if request.param == 'jazzy':
         return sys.executable
-    if not KILTED_PYTHON.exists():
-        pytest.skip(f'no Kilted venv at {KILTED_PYTHON} (`make kilted` installs it)')
-    return str(KILTED_PYTHON)
+    return str(request.getfixturevalue('kilted_python'))
 
 
 def _env(tmp_path: Path, domain_id: int, ignore_type_information: str | None = None) -> dict:
@@ -216,7 +223,7 @@ def test_rclpy_to_cyclone(distro: str, bag: dict[str, Any], tmp_path: Path) -> N
 
 @pytest.mark.parametrize('fixed', [True, False], ids=['ignore_type_info', 'without_it'])
 def test_kilted_needs_ignore_type_information(
-    fixed: bool, bag: dict[str, Any], tmp_path: Path
+    fixed: bool, bag: dict[str, Any], tmp_path: Path, kilted_python: str
 ) -> None:
     """Fast DDS 3 gets data from Cyclone only with ``IgnoreTypeInformation`` 1.15 set.
 
@@ -224,13 +231,11 @@ def test_kilted_needs_ignore_type_information(
     Cyclone refuses the reader (its type check fails: ``asynet-play`` finds no subscriber) and
     no sample arrives.
     """
-    if not KILTED_PYTHON.exists():
-        pytest.skip(f'no Kilted venv at {KILTED_PYTHON} (`make kilted` installs it)')
     domain_id = random_domain_id()
     env = _env(tmp_path, domain_id, None if fixed else '1.1')  # 1.1: RTI, i.e. not eProsima
     count = len(bag['raws'])
     peer = _peer(
-        str(KILTED_PYTHON),
+        kilted_python,
         ['--sub', EVENTS, PACKET, 'sensor', '--expect', f'{EVENTS}={count}', '--timeout',
          '60' if fixed else '12'],
         env,

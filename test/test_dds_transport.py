@@ -22,7 +22,7 @@ sleeping.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 import json
 from pathlib import Path
 import shutil
@@ -57,7 +57,6 @@ from asynet_ros.dds.play import qos_for
 from asynet_ros.interfaces import typestore
 from dds_helpers import (
     collect,
-    DATA,
     finish,
     HELPER,
     loopback_session,
@@ -66,7 +65,6 @@ from dds_helpers import (
     spawn,
 )
 
-BAGS = DATA / 'bags'
 EVENT_PACKET = 'event_camera_msgs/msg/EventPacket'
 DETECTIONS = 'vision_msgs/msg/Detection2DArray'
 LABEL_INFO = 'vision_msgs/msg/LabelInfo'
@@ -93,8 +91,6 @@ def graph(env: dict[str, str], domain_id: int) -> Iterator[DdsGraph]:
 
 
 def bag_messages(bag: Path) -> list[bytes]:
-    if not bag.is_dir():
-        pytest.skip(f'real bag {bag} absent (../shared/data not checked out)')
     with Reader(bag) as reader:
         return [bytes(raw) for _, _, raw in reader.messages()]
 
@@ -115,13 +111,14 @@ def play_args(bag: Path, domain_id: int, *extra: str) -> list[str]:
 
 
 def test_playing_the_evt3_bag_delivers_its_bytes_in_order(
-    graph: DdsGraph, env: dict[str, str], domain_id: int
+    graph: DdsGraph, env: dict[str, str], domain_id: int, real_bag: Callable[[str], Path]
 ) -> None:
-    sent = bag_messages(BAGS / 'metavision_evt3')
+    bag = real_bag('metavision_evt3')
+    sent = bag_messages(bag)
     sub = graph.subscription('/event_camera/events', EVENT_PACKET, EVENTS_READER)
     # twice the recorded rate (~1 s): at rate 0 a loaded 2-core machine drops best-effort
     # datagrams in the receive socket (316/517 arrived in one CI run)
-    proc = spawn(play_args(BAGS / 'metavision_evt3', domain_id, '--rate', '2'), env)
+    proc = spawn(play_args(bag, domain_id, '--rate', '2'), env)
     assert sub.wait_for_matched(1, 10.0), 'the player never matched'
     received = collect(sub, len(sent), proc)
     code, out, err = finish(proc)
@@ -137,11 +134,12 @@ def test_playing_the_evt3_bag_delivers_its_bytes_in_order(
 
 
 def test_the_legacy_event_array_bag_is_published_as_event_packet(
-    graph: DdsGraph, env: dict[str, str], domain_id: int
+    graph: DdsGraph, env: dict[str, str], domain_id: int, real_bag: Callable[[str], Path]
 ) -> None:
-    sent = bag_messages(BAGS / 'legacy_mono')
+    bag = real_bag('legacy_mono')
+    sent = bag_messages(bag)
     sub = graph.subscription('/event_camera/events', EVENT_PACKET, EVENTS_READER)
-    proc = spawn(play_args(BAGS / 'legacy_mono', domain_id, '--rate', '0'), env)
+    proc = spawn(play_args(bag, domain_id, '--rate', '0'), env)
     assert sub.wait_for_matched(1, 10.0)
     received = collect(sub, len(sent), proc)
     code, _, err = finish(proc)
@@ -343,20 +341,20 @@ def test_play_reports_a_missing_bag(tmp_path: Path, capsys: pytest.CaptureFixtur
     assert 'asynet-play: error: no bag at' in capsys.readouterr().err
 
 
-def test_play_lists_the_topics_when_one_is_unknown(capsys: pytest.CaptureFixture[str]) -> None:
-    bag = BAGS / 'metavision_evt3'
-    if not bag.is_dir():
-        pytest.skip(f'real bag {bag} absent (../shared/data not checked out)')
+def test_play_lists_the_topics_when_one_is_unknown(
+    capsys: pytest.CaptureFixture[str], real_bag: Callable[[str], Path]
+) -> None:
+    bag = real_bag('metavision_evt3')
     assert play_main([str(bag), '--topic', '/nope']) == 1
     err = capsys.readouterr().err
     assert 'topic(s) /nope not in the bag' in err
     assert f'available: /event_camera/events [{EVENT_PACKET}]' in err
 
 
-def test_play_reports_a_corrupt_bag(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    bag = BAGS / 'metavision_evt3'
-    if not bag.is_dir():
-        pytest.skip(f'real bag {bag} absent (../shared/data not checked out)')
+def test_play_reports_a_corrupt_bag(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], real_bag: Callable[[str], Path]
+) -> None:
+    bag = real_bag('metavision_evt3')
     broken = tmp_path / 'broken'
     broken.mkdir()
     shutil.copy(bag / 'metadata.yaml', broken / 'metadata.yaml')

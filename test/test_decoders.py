@@ -16,7 +16,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -24,29 +24,6 @@ import pytest
 
 from asynet_core.events import concatenate_events, EVENT_DTYPE
 from asynet_ros.decoders import DecodeError, Evt3Decoder, MonoDecoder
-
-DATA = Path(__file__).resolve().parents[1].parent / 'shared' / 'data' / 'bags'
-EVENT_MSG = (
-    'std_msgs/Header header\nuint32 height\nuint32 width\nuint64 seq\nuint64 time_base\n'
-    'string encoding\nbool is_bigendian\nuint8[] events\n'
-)
-MSG_TYPES = ('event_camera_msgs/msg/EventPacket', 'event_array_msgs/msg/EventArray')
-
-
-def read_bag(name: str) -> list[Any]:
-    """All messages of a shared bag, deserialised in order (skips when the data is absent)."""
-    bag = DATA / name
-    if not bag.is_dir():
-        pytest.skip(f'real bag {bag} absent (../shared/data not checked out)')
-    rosbag2 = pytest.importorskip('rosbags.rosbag2', reason='rosbags not installed')
-    typesys = pytest.importorskip('rosbags.typesys', reason='rosbags not installed')
-    store = typesys.get_typestore(typesys.Stores.ROS2_HUMBLE)
-    types: dict[str, Any] = {}
-    for name_ in MSG_TYPES:
-        types.update(typesys.get_types_from_msg(EVENT_MSG, name_))
-    store.register(types)
-    with rosbag2.Reader(bag) as reader:
-        return [store.deserialize_cdr(raw, conn.msgtype) for conn, _, raw in reader.messages()]
 
 
 def summary(events: np.ndarray) -> dict[str, int]:
@@ -62,7 +39,7 @@ def summary(events: np.ndarray) -> dict[str, int]:
     }
 
 
-def test_evt3_bag_matches_upstream_goldens() -> None:
+def test_evt3_bag_matches_upstream_goldens(read_bag: Callable[[str], list[Any]]) -> None:
     msgs = read_bag('metavision_evt3')
     decoder = Evt3Decoder()
     chunks, trigger_t = [], 0
@@ -101,7 +78,7 @@ def test_evt3_bag_matches_upstream_goldens() -> None:
     }
 
 
-def test_mono_bag_matches_upstream_goldens() -> None:
+def test_mono_bag_matches_upstream_goldens(read_bag: Callable[[str], list[Any]]) -> None:
     msgs = read_bag('legacy_mono')
     decoder = MonoDecoder()
     assert [m.encoding for m in msgs] == ['mono', 'mono']

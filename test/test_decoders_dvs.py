@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+from types import ModuleType
 from typing import Any
 
 import numpy as np
@@ -24,16 +25,14 @@ import pytest
 from asynet_core.events import EVENT_DTYPE
 from asynet_ros.decoders import decode_event_array, DecodeError, EventArrayView
 
-rosbags = pytest.importorskip('rosbags', reason='rosbags not installed')
-
-from asynet_ros.interfaces import typestore  # noqa: E402 (needs rosbags)
-
 TYPE = 'dvs_msgs/msg/EventArray'
 FRAME_IDS = ['', 'a', 'ab', 'abc', 'cam0', 'camera_5', 'événement']  # each length mod 4, UTF-8
 
 
 @pytest.fixture(scope='module')
-def ts() -> Any:
+def ts(rosbags_typesys: ModuleType) -> Any:
+    from asynet_ros.interfaces import typestore  # needs rosbags
+
     return typestore()
 
 

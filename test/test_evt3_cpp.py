@@ -27,8 +27,9 @@ then a missing extension fails the module.
 
 from __future__ import annotations
 
-import os
+from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -38,19 +39,10 @@ import pytest
 from asynet_core import ops, ops_ref
 from asynet_core.errors import EventFormatError, ShapeError
 from asynet_core.events import EVENT_DTYPE
+from checkout import require_cpp_ext
 
-try:
-    from asynet_core_cpp import _ext
-except ImportError as err:
-    if os.environ.get('ASYNET_REQUIRE_CPP') == '1':
-        pytest.fail(f'ASYNET_REQUIRE_CPP=1 but asynet_core_cpp._ext did not import: {err}')
-    pytest.skip(
-        f'asynet_core_cpp._ext is not built ({err}); build it with '
-        '.venv/bin/python setup.py build_ext --inplace',
-        allow_module_level=True,
-    )
+_ext = require_cpp_ext()
 
-BAG = Path(__file__).resolve().parents[1].parent / 'shared' / 'data' / 'bags' / 'metavision_evt3'
 # Word types and how often a random stream draws them: frequent ADDR_Y / ADDR_X / TIME_LOW, some
 # TIME_HIGH, vectors, triggers and the ignored types (CONTINUED_4, padding, OTHERS, CONTINUED_12).
 TYPES = np.array([0x0, 0x2, 0x3, 0x4, 0x5, 0x6, 0x7, 0x8, 0x9, 0xA, 0xE, 0xF])
@@ -135,14 +127,14 @@ def test_rollover_and_jitter_match(rng: np.random.Generator) -> None:
     assert ref[-1][2][ops.EVT3_STATE_FIELDS.index('rollover_us')] > 0
 
 
-def test_real_bag_matches_the_reference_packet_by_packet() -> None:
-    if not BAG.is_dir():
-        pytest.skip(f'real bag {BAG} absent (../shared/data not checked out)')
-    rosbag2 = pytest.importorskip('rosbags.rosbag2', reason='rosbags not installed')
+def test_real_bag_matches_the_reference_packet_by_packet(
+    real_bag: Callable[[str], Path], rosbag2: ModuleType
+) -> None:
+    bag = real_bag('metavision_evt3')
     from asynet_ros.interfaces import typestore
 
     ts = typestore()
-    with rosbag2.Reader(BAG) as reader:
+    with rosbag2.Reader(bag) as reader:
         payloads = [ts.deserialize_cdr(raw, c.msgtype).events for c, _, raw in reader.messages()]
     words = np.concatenate(payloads).view('<u2')
     cuts = np.sort(np.random.default_rng(0).integers(0, words.size + 1, 517))

@@ -23,6 +23,7 @@ itself equals the spconv recompute to 1e-9 (test_engine_equivalence). Real data 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -39,18 +40,12 @@ from asynet_core.events import SensorSize
 from asynet_core.models.config import ARCHS
 from asynet_core.stream import EventStream
 from asynet_core.synthetic import moving_edges
+from checkout import SHARED_DATA
 
-DATA = Path(__file__).resolve().parents[2] / 'shared' / 'data'
-NCARS_SAMPLE = DATA / 'ncars_sample.dat'
-METAVISION = DATA / 'bags' / 'metavision_evt3'
+NCARS_SAMPLE = SHARED_DATA / 'ncars_sample.dat'
+METAVISION = SHARED_DATA / 'bags' / 'metavision_evt3'
 NCARS_SENSOR = SensorSize(120, 100)  # the N-Cars sensor; the sample's DAT has no geometry header
 REPRESENTATIONS = ['histogram', 'event_queue']
-
-
-def _real(path: Path) -> Any:
-    return pytest.mark.skipif(
-        not path.exists(), reason=f'real data {path} absent (../shared/data)'
-    )
 
 
 @pytest.fixture(scope='module')
@@ -94,8 +89,10 @@ class Lockstep:
 # --- named regressions (each measured above 1e-4 before the float64 accumulators) ---------------
 
 
-@_real(NCARS_SAMPLE)
-def test_ncars_event_queue_on_the_real_sample_window_1000_slide_1(recordings: Any) -> None:
+def test_ncars_event_queue_on_the_real_sample_window_1000_slide_1(
+    recordings: Any, real_data: Callable[[str], Path]
+) -> None:
+    real_data('ncars_sample.dat')  # skips where it is absent
     # was 3.0e-4, above 1e-4 from update 1309 on (float32 accumulators)
     events, sensor = recordings['ncars_sample']
     run = Lockstep('ncars', 'event_queue', sensor, window=1000, seed=2)
@@ -103,11 +100,11 @@ def test_ncars_event_queue_on_the_real_sample_window_1000_slide_1(recordings: An
     assert run.updates == len(events)
 
 
-@_real(METAVISION)
 @pytest.mark.parametrize('arch', ['small_det', 'gen1_det'])
 def test_detectors_on_the_metavision_bag_window_25000_slide_100(
-    arch: str, recordings: Any
+    arch: str, recordings: Any, real_bag: Callable[[str], Path]
 ) -> None:
+    real_bag('metavision_evt3')  # skips where it is absent
     events, sensor = recordings['metavision']
     run = Lockstep(arch, 'histogram', sensor, window=25_000)
     assert run.run(events[:60_000], 100) <= FLOAT32_BOUND

@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -42,8 +43,6 @@ from asynet_training.formats import (
     write_ncaltech_bin,
 )
 
-NCARS_SAMPLE = Path(__file__).resolve().parents[2] / 'shared' / 'data' / 'ncars_sample.dat'
-
 
 def _events(rng: np.random.Generator, n: int, width: int, height: int, t_max: int) -> np.ndarray:
     t = np.sort(rng.integers(0, t_max, n))
@@ -68,11 +67,8 @@ def _boxes(n: int) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(
-    not NCARS_SAMPLE.is_file(), reason=f'real data {NCARS_SAMPLE} absent (../shared/data)'
-)
-def test_ncars_sample_golden() -> None:
-    events, header = read_dat(NCARS_SAMPLE)
+def test_ncars_sample_golden(real_data: Callable[[str], Path]) -> None:
+    events, header = read_dat(real_data('ncars_sample.dat'))
     got = {
         'dtype': events.dtype == EVENT_DTYPE,
         'count': len(events),
@@ -107,15 +103,15 @@ def test_ncars_sample_golden() -> None:
     }
 
 
-@pytest.mark.skipif(
-    not NCARS_SAMPLE.is_file(), reason=f'real data {NCARS_SAMPLE} absent (../shared/data)'
-)
-def test_ncars_sample_rewrites_identically(tmp_path: Path) -> None:
-    events, _ = read_dat(NCARS_SAMPLE)
+def test_ncars_sample_rewrites_identically(
+    tmp_path: Path, real_data: Callable[[str], Path]
+) -> None:
+    sample = real_data('ncars_sample.dat')
+    events, _ = read_dat(sample)
     write_dat(tmp_path / 'copy.dat', events)
     again, _ = read_dat(tmp_path / 'copy.dat')
     assert np.array_equal(again, events)
-    assert np.array_equal(read_dat(NCARS_SAMPLE, start=100, stop=200)[0], events[100:200])
+    assert np.array_equal(read_dat(sample, start=100, stop=200)[0], events[100:200])
 
 
 # ---------------------------------------------------------------------------------------------

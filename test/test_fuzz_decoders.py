@@ -46,7 +46,7 @@ thread's traceback when one call hangs, compiled code included) and a Hypothesis
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 import contextlib
 import copy
 from datetime import timedelta
@@ -84,10 +84,13 @@ from asynet_ros.event_message import (
 )
 from asynet_ros.interfaces import typestore
 from asynet_ros.pipeline import Pipeline, PipelineConfig
+from checkout import SHARED_DATA
 from model_factory import make_model
 
-DATA = Path(__file__).resolve().parents[2] / 'shared' / 'data'
-REAL_BAGS = {'evt3': DATA / 'bags' / 'metavision_evt3', 'mono': DATA / 'bags' / 'legacy_mono'}
+REAL_BAGS = {
+    'evt3': SHARED_DATA / 'bags' / 'metavision_evt3',
+    'mono': SHARED_DATA / 'bags' / 'legacy_mono',
+}
 W, H = 640, 480
 PACKET = EVENT_PACKET_TYPES[0]
 #: A single call that takes this long is a hang: the watchdog ends the run.
@@ -380,11 +383,10 @@ def test_mutated_synthetic_packets_give_events_or_decode_error(
 @FUZZ
 @given(data=st.data())
 def test_mutated_real_packets_give_events_or_decode_error(
-    encoding: str, data: st.DataObject
+    encoding: str, data: st.DataObject, real_bag: Callable[[str], Path]
 ) -> None:
+    real_bag(REAL_BAGS[encoding].name)  # skips where the bag is absent
     corpus = list(real_payloads(encoding))
-    if not corpus:
-        pytest.skip(f'real bag {REAL_BAGS[encoding]} absent (../shared/data not checked out)')
     stream = CheckedStream(encoding)
     k = data.draw(st.integers(0, len(corpus) - 1))
     assert stream.feed(corpus[k], W, H, 0) is not None  # a clean start: a known state
@@ -418,11 +420,10 @@ def decode_backend(
     return None, events, triggers, new_state
 
 
+@pytest.mark.usefixtures('cpp_ext')
 @FUZZ
 @given(data=st.data())
 def test_evt3_backends_agree_on_fuzzed_streams(data: st.DataObject) -> None:
-    if 'cpp' not in ops.available_backends():
-        pytest.skip('asynet_core_cpp._ext is not built (ASYNET_REQUIRE_CPP=1 makes this fail)')
     corpus = list(real_payloads('evt3')) or [p for p, _ in synthetic_packets('evt3')]
     packet = st.one_of(mutated(corpus), valid_looking('evt3'), st.sampled_from(corpus))
     states = {'torch': ops.evt3_initial_state(), 'cpp': ops.evt3_initial_state()}
@@ -449,11 +450,13 @@ def wide_vectors() -> bytes:
 
 @pytest.mark.parametrize('backend', ['torch', 'cpp'])
 @pytest.mark.parametrize('width', [65536, 65537, 1 << 40, (1 << 63) + 5, 1 << 64])
-def test_evt3_columns_past_uint16_are_dropped_not_wrapped(backend: str, width: int) -> None:
+def test_evt3_columns_past_uint16_are_dropped_not_wrapped(
+    backend: str, width: int, request: pytest.FixtureRequest
+) -> None:
     # Found by fuzzing: vector columns past 65535 wrapped in the uint16 field when the sensor
     # was wider than 65536 (and the compiled backend raised TypeError for widths >= 2**63).
-    if backend not in ops.available_backends():
-        pytest.skip('asynet_core_cpp._ext is not built')
+    if backend == 'cpp':
+        request.getfixturevalue('cpp_ext')  # skips where the extension is not built
     decoder = make_decoder('evt3')
     with ops.use_backend(backend):
         events = decoder.decode(wide_vectors(), width, 8)

@@ -65,8 +65,8 @@ def test_asynet_core_imports_no_ros_nor_training() -> None:
     _probe('asynet_core', FORBIDDEN)
 
 
+@pytest.mark.usefixtures('ros2')  # asynet_ros.node needs rclpy (make install adds it)
 def test_the_ros_adapter_never_imports_training_nor_the_tools() -> None:
-    pytest.importorskip('rclpy', reason='asynet_ros.node needs rclpy (make install adds it)')
     _probe('asynet_ros', ('training', 'asynet_training', 'asynet_tools', 'asynet_benchmarks'))
 
 

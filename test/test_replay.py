@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 import json
 from pathlib import Path
 
@@ -29,20 +30,13 @@ from asynet_ros.interfaces import typestore
 from asynet_tools import events as events_cli
 from asynet_tools import replay as replay_cli
 
-DATA = Path(__file__).resolve().parents[2] / 'shared' / 'data'
-EVT3_BAG = DATA / 'bags' / 'metavision_evt3'
-MONO_BAG = DATA / 'bags' / 'legacy_mono'
 CLS = bundled_checkpoint('synthetic_cls')
 
 
-def _need(path: Path) -> Path:
-    if not path.exists():
-        pytest.skip(f'real data {path} absent (../shared/data not checked out beside the repo)')
-    return path
-
-
-def test_stats_of_the_metavision_bag(capsys: pytest.CaptureFixture[str]) -> None:
-    assert events_cli.main(['stats', str(_need(EVT3_BAG))]) == 0
+def test_stats_of_the_metavision_bag(
+    capsys: pytest.CaptureFixture[str], real_bag: Callable[[str], Path]
+) -> None:
+    assert events_cli.main(['stats', str(real_bag('metavision_evt3'))]) == 0
     stats = json.loads(capsys.readouterr().out)
     assert stats == {
         'messages': 517,
@@ -59,17 +53,20 @@ def test_stats_of_the_metavision_bag(capsys: pytest.CaptureFixture[str]) -> None
     }
 
 
-def test_stats_of_the_legacy_mono_bag_and_a_dat_file() -> None:
-    mono = events_cli.event_stats(_need(MONO_BAG))
+def test_stats_of_the_legacy_mono_bag_and_a_dat_file(
+    real_bag: Callable[[str], Path], real_data: Callable[[str], Path]
+) -> None:
+    mono = events_cli.event_stats(real_bag('legacy_mono'))
     assert (mono['events'], mono['sum_x'], mono['sum_y'], mono['on']) == (100, 34450, 26450, 50)
     assert mono['encoding'] == 'mono'
-    dat = events_cli.event_stats(_need(DATA / 'ncars_sample.dat'))
+    dat = events_cli.event_stats(real_data('ncars_sample.dat'))
     assert (dat['events'], dat['on'], dat['off']) == (2009, 1350, 659)
 
 
-def test_replay_of_the_metavision_bag(tmp_path: Path) -> None:
+def test_replay_of_the_metavision_bag(tmp_path: Path, real_bag: Callable[[str], Path]) -> None:
     out = tmp_path / 'replay'
-    assert replay_cli.main([str(_need(EVT3_BAG)), '--checkpoint', str(CLS), '--out', str(out),
+    bag = real_bag('metavision_evt3')
+    assert replay_cli.main([str(bag), '--checkpoint', str(CLS), '--out', str(out),
                             '--no-progress', '--frames', '2']) == 0  # fmt: skip
     report = json.loads((out / 'report.json').read_text())
     assert report['events'] == 343474
@@ -102,8 +99,9 @@ def test_replay_of_the_metavision_bag(tmp_path: Path) -> None:
     assert stamps == sorted(stamps)
 
 
-def test_replay_of_the_legacy_mono_bag(tmp_path: Path) -> None:
-    summary = replay_cli.replay(_need(MONO_BAG), CLS, tmp_path / 'r', frames=0, progress=False)
+def test_replay_of_the_legacy_mono_bag(tmp_path: Path, real_bag: Callable[[str], Path]) -> None:
+    bag = real_bag('legacy_mono')
+    summary = replay_cli.replay(bag, CLS, tmp_path / 'r', frames=0, progress=False)
     assert summary['events'] == 100
     assert summary['outputs'] == 2
 
@@ -126,14 +124,16 @@ def test_synthetic_bag_replays_with_labels(tmp_path: Path) -> None:
     assert (tmp_path / 'r' / 'replay.gif').stat().st_size > 0
 
 
-def test_bad_input_is_named(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_input_is_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], real_bag: Callable[[str], Path]
+) -> None:
     args = ['--checkpoint', str(CLS), '--out', str(tmp_path / 'o')]
     assert replay_cli.main([str(tmp_path / 'none'), *args]) == 2
     assert 'does not exist' in capsys.readouterr().err
     (tmp_path / 'empty').mkdir()
     with pytest.raises(BagError, match=r'no metadata\.yaml'):
         EventBag(tmp_path / 'empty')
-    bag = _need(EVT3_BAG)
+    bag = real_bag('metavision_evt3')
     with EventBag(bag) as opened, pytest.raises(BagError, match='topic /nope is not in bag'):
         opened.pick_topic('/nope')
     missing = tmp_path / 'missing.pt'

@@ -14,6 +14,11 @@
 
 """Shared fixtures: a seeded random generator, a synthetic event factory, and the skip rules.
 
+The test tree mirrors the sources (``test/<package>/test_<module>.py``; ``test/system/`` and
+``test/lint/`` apart; helper modules in ``test/helpers/``), collected in importlib mode
+(``pyproject.toml``), so basenames may repeat; :func:`pytest_pycollect_makemodule` keeps
+launch_testing's plugin to the launch tests.
+
 What a checkout may lack is a fixture that skips with the reason (naming the missing path or
 package): ``../shared/data`` (:func:`shared_data`, :func:`real_data`, :func:`real_bag`,
 :func:`read_bag`), the compiled extension (:func:`cpp_ext`; under ``ASYNET_REQUIRE_CPP=1`` it
@@ -60,6 +65,22 @@ def synthetic_events(
     t_us = t0_us + np.cumsum(rng.integers(0, max_dt_us + 1, n))
     p = rng.integers(0, 2, n)
     return make_events(x, y, t_us, p)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pycollect_makemodule(
+    module_path: Path, parent: pytest.Collector
+) -> pytest.Module | None:
+    """Collect a test module as pytest does, except a launch test: launch_testing collects that.
+
+    launch_testing's pytest plugin imports every test module to look for
+    ``generate_test_description``, under its basename and in prepend mode: two modules of the same
+    basename (``test/asynet_core/test_events.py`` and ``test/asynet_tools/test_events.py``) would
+    collide there. Only the launch tests (their basenames are unique) are left to the plugin.
+    """
+    if 'def generate_test_description' in module_path.read_text(encoding='utf-8'):
+        return None
+    return pytest.Module.from_parent(parent, path=module_path)
 
 
 @pytest.fixture(autouse=True, scope='session')
@@ -110,7 +131,10 @@ def shared_data() -> Path:
 
 @pytest.fixture(scope='session')
 def real_data(shared_data: Path) -> Callable[[str], Path]:
-    """``real_data(name)``: the file or directory ``../shared/data/<name>``; skips naming it."""
+    """Give the path of ``../shared/data/<name>``; a missing one skips the test, naming it.
+
+    A factory: ``real_data('ncars_sample.dat')``.
+    """
 
     def get(name: str) -> Path:
         path = shared_data / name
@@ -125,7 +149,10 @@ def real_data(shared_data: Path) -> Callable[[str], Path]:
 
 @pytest.fixture(scope='session')
 def real_bag(shared_data: Path) -> Callable[[str], Path]:
-    """``real_bag(name)``: the bag directory ``../shared/data/bags/<name>``; skips naming it."""
+    """Give the bag directory ``../shared/data/bags/<name>``; a missing one skips, naming it.
+
+    A factory: ``real_bag('metavision_evt3')``.
+    """
 
     def get(name: str) -> Path:
         bag = shared_data / 'bags' / name
@@ -166,11 +193,11 @@ EVENT_MSG_TYPES = ('event_camera_msgs/msg/EventPacket', 'event_array_msgs/msg/Ev
 def read_bag(
     real_bag: Callable[[str], Path], rosbag2: ModuleType, rosbags_typesys: ModuleType
 ) -> Callable[[str], list[Any]]:
-    """``read_bag(name)``: every message of a shared event bag, deserialised in order.
+    """Give every message of a shared event bag, deserialised in order.
 
-    With the upstream message definitions (:data:`EVENT_MSG`), not the project's typestore: the
-    decoders' golden tests read the bags as the upstream packages write them. Skips where the bag
-    or rosbags is absent.
+    A factory: ``read_bag('legacy_mono')``. With the upstream message definitions
+    (:data:`EVENT_MSG`), not the project's typestore: the decoders' golden tests read the bags as
+    the upstream packages write them. Skips where the bag or rosbags is absent.
     """
 
     def read(name: str) -> list[Any]:

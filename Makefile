@@ -126,7 +126,7 @@ distclean: clean
 	rm -rf $(VENV)
 
 # ROS 2 Kilted (Fast DDS 3.2) in a second venv inside .venv, for the DDS interop tests
-# (test/test_dds_interop.py runs its rclpy peer under both distros; it skips Kilted without this).
+# (test/system/test_dds_interop.py runs its rclpy peer under both distros; it skips Kilted without it).
 # About 2 min on a fresh machine (pip 1 min, the interface packages 1 min); then cached by the stamp.
 .PHONY: kilted
 kilted: $(KILTED_STAMP)

@@ -32,7 +32,7 @@ and huge ones. Input ``i`` depends only on ``--seed`` and ``i``: every batch of 
 input to input (with occasional resets).
 
 The only allowed outcomes are events that keep the decoder's contract (EVENT_DTYPE, inside the
-sensor, the decoder's time rule; see ``test/test_fuzz_decoders.py``) or a DecodeError. Counted
+sensor, the decoder's time rule; see ``test/helpers/fuzzing.py``) or a DecodeError. Counted
 failures, each input saved to ``--crash-dir``: other exceptions, contract violations, calls
 slower than ``--timeout-s``, evt3 inputs on which the compiled and numpy backends disagree
 (events, triggers, error or state; every ``--crosscheck-every``-th evt3 input), hangs and

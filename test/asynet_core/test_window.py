@@ -306,3 +306,37 @@ def test_buffer_pop_front_rejects(n: int, match: str) -> None:
 def test_buffer_rejects_capacity(capacity: object) -> None:
     with pytest.raises(ConfigError, match=r'EventBuffer capacity must be a positive int, got'):
         EventBuffer(capacity=capacity)  # type: ignore[arg-type]
+
+
+def test_change_moves_nothing_and_push_is_change_then_move() -> None:
+    events = make_events([1, 2, 3, 4, 5], [0] * 5, [10, 20, 30, 40, 50], [1] * 5)
+    window = SlidingWindow(window_events=3)
+    window.push(events[:2])
+    change = window.change(events[2:])
+    assert window.events()['x'].tolist() == [1, 2]  # nothing moved
+    assert window.last_t_us == 20
+    assert change.added['x'].tolist() == [3, 4, 5]
+    assert change.removed['x'].tolist() == [1, 2]
+    pushed = window.push(events[2:])
+    assert np.array_equal(pushed.added, change.added)
+    assert np.array_equal(pushed.removed, change.removed)
+    with pytest.raises(EventOrderError):
+        window.change(events[:1])  # the same checks as push
+
+
+def test_a_window_over_a_shared_buffer_starts_from_its_events() -> None:
+    buffer = EventBuffer()
+    buffer.append(make_events([1, 2], [0, 0], [10, 20], [1, 1]))
+    window = SlidingWindow(window_events=3, buffer=buffer)
+    assert len(window) == 2
+    assert window.last_t_us == 20
+    change = window.change(make_events([3, 4], [0, 0], [30, 40], [1, 1]))
+    assert change.removed['x'].tolist() == [1]
+    buffer.append(change.added)  # the buffer's other user moves it...
+    buffer.pop_front(len(change.removed))
+    window.mark(change.added)  # ...and the window records the time
+    assert window.events()['x'].tolist() == [2, 3, 4]
+    assert window.last_t_us == 40
+    cleared = window.cleared()
+    assert cleared.removed['x'].tolist() == [2, 3, 4]
+    assert len(window) == 3

@@ -64,7 +64,7 @@ def test_pipeline_config_from_parameters() -> None:
     assert config.mode == 'async'
 
 
-@pytest.mark.parametrize('prog', ['asynet_ros.cli.detect', 'asynet_tools.replay'])
+@pytest.mark.parametrize('prog', ['asynet_ros.cli.detect', 'asynet_tools.replay.cli'])
 def test_every_front_end_takes_every_pipeline_parameter_from_the_table(prog: str) -> None:
     import argparse
     import importlib
@@ -74,8 +74,8 @@ def test_every_front_end_takes_every_pipeline_parameter_from_the_table(prog: str
     for name in params.PIPELINE_OPTIONS:  # device included
         assert name in flags, (prog, name)
         assert flags[name].default == params.defaults()[name], (prog, name)
-    argv = ['x'] if prog.endswith('replay') else []
-    argv += ['--out', 'o'] if prog.endswith('replay') else []
+    replay = prog.startswith('asynet_tools.replay')
+    argv = ['x', '--out', 'o'] if replay else []
     args = parser.parse_args([*argv, '--device', 'cpu', '--score-threshold', '0.4'])
     values = params.option_values(args)
     assert values['score_threshold'] == 0.4

@@ -44,7 +44,7 @@ def test_config_loads_with_overrides(tmp_path: Path) -> None:
         (['optim.lr=fast'], r"optim.lr must be float, got 'fast'"),
         (['optim.milestones=3'], r'optim.milestones must be a list, got 3'),
         (['data.dataset=mnist'], r"unknown data.dataset 'mnist'; valid choices: \['gen1',"),
-        (['data.window_us=1000'], r'set exactly one of data.window_events and data.window_us'),
+        (['data.window_us=1000'], r'data: give exactly one of window_events or window_us'),
         (['device=tpu'], r"unknown device 'tpu'; valid choices: \['auto', 'cpu', 'cuda'\]"),
         (['nokey'], r"override 'nokey' must look like key=value"),
     ],

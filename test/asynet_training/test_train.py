@@ -94,7 +94,7 @@ def test_training_reports_skipped_files(tmp_path: Path) -> None:
     bad.write_bytes(b'not a numpy file')
     lines: list[str] = []
     run(train_config, build_data(train_config.data), log=lines.append)
-    skipped = [line for line in lines if 'skipped' in line]
+    skipped = [line for line in lines if line.startswith(('train: skipped', 'val: skipped'))]
     assert len(skipped) == 1
     assert skipped[0].startswith(f'train: skipped 1 unreadable files: {bad}: ')
 

@@ -235,6 +235,36 @@ def test_parameter_services(client: Client, start: Any) -> None:
     _assert_clean_exit(proc, signal.SIGINT)
 
 
+def test_a_change_only_a_transition_applies_is_refused_while_it_holds(
+    client: Client, start: Any
+) -> None:
+    """Configure-time parameters are read-only until cleanup, activate-time ones until deactivate.
+
+    Before, such a change was accepted while configured and silently not applied.
+    """
+    proc = start()
+    _bring_up(client, proc)
+    (mode,) = client.set_parameters({'mode': 'recompute'})
+    assert not mode.successful
+    assert 'mode is applied at configure: read-only until cleanup' in mode.reason
+    (topic,) = client.set_parameters({'input_topic': '/other'})
+    assert not topic.successful
+    assert 'input_topic is applied at activate: read-only until deactivate' in topic.reason
+    (dynamic,) = client.set_parameters({'iou_threshold': 0.4})
+    assert dynamic.successful, dynamic.reason
+    assert client.transition('deactivate')
+    (topic,) = client.set_parameters({'input_topic': EVENTS})
+    assert topic.successful, topic.reason
+    (mode,) = client.set_parameters({'mode': 'recompute'})
+    assert not mode.successful  # still configured
+    assert client.transition('cleanup')
+    (mode,) = client.set_parameters({'mode': 'recompute'})
+    assert mode.successful, mode.reason
+    (described,) = client.describe_parameters(['checkpoint'])
+    assert 'read-only from configure to cleanup' in described.additional_constraints
+    _assert_clean_exit(proc, signal.SIGINT)
+
+
 def _assert_typed_descriptors(client: Client) -> None:
     """``ros2 param describe`` shows types, ranges and when a change applies."""
     from rcl_interfaces.msg import ParameterType

@@ -47,6 +47,8 @@ from asynet_ros.pipeline import limit_torch_threads, Pipeline
 
 __all__ = ['DdsDetector', 'main']
 
+_LOG = logging.getLogger('asynet_ros.detect')
+
 
 class DdsDetector:
     """The detector on a Cyclone DDS graph: a subscription feeding a :class:`LiveDetector`.
@@ -104,6 +106,10 @@ class DdsDetector:
         # best effort matches the drivers; a bounded depth bounds what a stalled reader holds
         reader_qos = qos.QosProfile(reliable=False, transient_local=False, depth=100)
         self.sub = self.graph.subscription(input_topic, message_type, reader_qos)
+        self.input_topic, self.message_type = input_topic, message_type
+        self.received = 0
+        self._type_checks = [2.0, 5.0, 10.0]  # seconds after start, while nothing arrived
+        self._warned: set[str] = set()
 
     @property
     def pipeline(self) -> Pipeline:
@@ -119,13 +125,18 @@ class DdsDetector:
         stop = stop or threading.Event()
         self.detector.send_label_info(time.time_ns())
         self.detector.start()
-        end = None if duration_s is None else time.monotonic() + duration_s
-        next_diag = time.monotonic() + 1.0
+        started = time.monotonic()
+        end = None if duration_s is None else started + duration_s
+        next_diag = started + 1.0
         try:
             while not stop.is_set() and (end is None or time.monotonic() < end):
                 if self.sub.wait(0.05):
                     for raw in self.sub.take(256):
+                        self.received += 1
                         self.detector.offer_raw(raw)
+                if self._type_checks and time.monotonic() - started >= self._type_checks[0]:
+                    self._type_checks.pop(0)
+                    self._check_writer_types()
                 if time.monotonic() >= next_diag:
                     next_diag += 1.0
                     self.detector.send_diagnostics(time.time_ns())
@@ -133,9 +144,27 @@ class DdsDetector:
         finally:
             self.detector.stop()
 
+    def _check_writer_types(self) -> None:
+        """Nothing arrived yet: say so when the topic's writers have another type (DDS won't)."""
+        if self.received:
+            self._type_checks.clear()
+            return
+        other = sorted(self.graph.writer_types(self.input_topic) - {self.message_type})
+        for msgtype in other:
+            if msgtype not in self._warned:
+                self._warned.add(msgtype)
+                _LOG.warning(
+                    'a publisher on %s sends %s but the detector reads %s: DDS does not match '
+                    'them and nothing arrives; pass --message-type %s',
+                    self.input_topic,
+                    msgtype,
+                    self.message_type,
+                    msgtype,
+                )
+
     def summary(self) -> dict[str, Any]:
         """Messages, outputs, latency percentiles (ms, latest outputs) and drops."""
-        return self.detector.summary()
+        return {**self.detector.summary(), 'type_mismatches': sorted(self._warned)}
 
     def close(self) -> None:
         """Release the DDS participant."""

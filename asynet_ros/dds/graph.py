@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from cyclonedds.builtin import BuiltinDataReader, BuiltinTopicDcpsPublication
 from cyclonedds.domain import DomainParticipant
 from cyclonedds.qos import Policy, Qos
 from cyclonedds.topic import Topic
@@ -37,7 +38,7 @@ from asynet_ros.dds.discovery import default_node_name, NodeAnnouncer
 from asynet_ros.dds.endpoints import _create, _delete, RawPublisher, RawSubscription
 from asynet_ros.dds.errors import TransportError
 from asynet_ros.dds.qos import DEFAULT, QosProfile
-from asynet_ros.dds.types import idl_type, ros_topic_to_dds
+from asynet_ros.dds.types import idl_type, ros_topic_to_dds, ros_type_name
 from asynet_ros.interfaces import typestore as project_typestore
 
 __all__ = ['DdsGraph']
@@ -80,6 +81,7 @@ class DdsGraph:
             f'participant on domain {self.domain_id} (check CYCLONEDDS_URI)',
         )
         self._topics: dict[str, tuple[str, Topic[Any]]] = {}
+        self._publications: Any = None  # the discovered writers, read on demand
         try:
             self.node = NodeAnnouncer(
                 self.participant, node_name or default_node_name(), namespace
@@ -118,6 +120,21 @@ class DdsGraph:
     ) -> RawSubscription:
         """A :class:`RawSubscription` on this graph."""
         return RawSubscription(self, ros_topic, msgtype, qos)
+
+    def writer_types(self, ros_topic: str) -> set[str]:
+        """ROS types of the writers discovered on ``ros_topic`` (other participants included).
+
+        A reader whose type differs from a writer's never matches it, and DDS says nothing: this
+        lets a subscriber name the mismatch.
+        """
+        if self._publications is None:
+            self._publications = _create(
+                lambda: BuiltinDataReader(self.participant, BuiltinTopicDcpsPublication),
+                'reader of the discovered publications',
+            )
+        name = ros_topic_to_dds(ros_topic)
+        samples = self._publications.read(N=1024)
+        return {ros_type_name(s.type_name) for s in samples if s.topic_name == name}
 
     def endpoint_user_data(self, msgtype: str) -> bytes:
         """USER_DATA of an endpoint of ``msgtype``: ``typehash=RIHS01_<sha256>;``."""

@@ -31,7 +31,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import suppress
 from dataclasses import asdict, dataclass, field
 import json
@@ -67,11 +67,14 @@ class PlayStats:
         seconds: wall time from the first to the last publish.
         loops: complete passes over the bag.
         domain_id: the DDS domain published on.
+        subscribers: readers matched per topic (the most seen, before and after playing); a
+            topic with 0 was published to nobody, which is also said on stderr.
     """
 
     messages: int = 0
     bytes: int = 0  # noqa: A003 (a JSON summary key)
     topics: dict[str, int] = field(default_factory=dict)
+    subscribers: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
     loops: int = 0
     domain_id: int = 0
@@ -126,11 +129,25 @@ def play(
             _wait_for_subscribers(publishers, wait_subscribers_s)
             time.sleep(start_delay_s)
             stats = PlayStats(topics=dict.fromkeys(selected, 0), domain_id=graph.domain_id)
+            stats.subscribers = {t: p.matched_count() for t, p in publishers.items()}
             with suppress(KeyboardInterrupt):  # Ctrl-C ends a (looped) playback cleanly
                 _play(opened, publishers, rate, loop, stats)
                 for publisher in publishers.values():  # let RELIABLE readers get the tail
                     publisher.wait_for_acks(_ACK_TIMEOUT_S)
+            _say_unread(stats, publishers)
             return stats
+
+
+def _say_unread(stats: PlayStats, publishers: dict[str, RawPublisher]) -> None:
+    """Name the topics no reader matched: DDS drops such samples without a word."""
+    for topic, publisher in publishers.items():
+        stats.subscribers[topic] = max(stats.subscribers[topic], publisher.matched_count())
+        if not stats.subscribers[topic]:
+            print(
+                f'asynet-play: published {stats.topics[topic]} messages on {topic} but no '
+                'subscriber matched (none running, or one with another type or QoS)',
+                file=sys.stderr,
+            )
 
 
 def _select(bag: EventBag, ts: Any, topics: Sequence[str] | None) -> dict[str, str]:
@@ -172,7 +189,7 @@ def _play(
     while True:
         first_ns: int | None = None
         pass_start = time.monotonic()
-        for topic, _, stamp_ns, raw in bag.raw_messages(list(publishers)):
+        for topic, _, stamp_ns, raw in _records(bag, list(publishers), stats):
             first_ns = stamp_ns if first_ns is None else first_ns
             if rate > 0:
                 _sleep_until(pass_start + (stamp_ns - first_ns) * 1e-9 / rate)
@@ -184,6 +201,22 @@ def _play(
         stats.loops += 1
         if not loop or first_ns is None:
             return
+
+
+def _records(
+    bag: EventBag, topics: list[str], stats: PlayStats
+) -> Iterator[tuple[str, str, int, bytes]]:
+    """The bag's records; a damaged one ends playback with an error saying how far it got."""
+    last_ns = None
+    try:
+        for record in bag.raw_messages(topics):
+            last_ns = record[2]
+            yield record
+    except BagError as err:
+        raise BagError(
+            f'{err} (after {stats.messages} messages published; the last good record at bag '
+            f'time {last_ns} ns)'
+        ) from err
 
 
 def _sleep_until(deadline: float) -> None:

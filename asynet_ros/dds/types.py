@@ -135,6 +135,14 @@ def dds_type_name(msgtype: str) -> str:
     return f'{package}::{kind}::dds_::{name}_'
 
 
+def ros_type_name(dds_name: str) -> str:
+    """ROS type of a DDS type name: ``pkg::msg::dds_::Name_`` -> ``pkg/msg/Name`` (else as is)."""
+    parts = dds_name.split('::')
+    if len(parts) == 4 and parts[2] == 'dds_' and parts[3].endswith('_'):
+        return f'{parts[0]}/{parts[1]}/{parts[3][:-1]}'
+    return dds_name
+
+
 def idl_type(typestore: Any, msgtype: str) -> type[IdlStruct]:
     """The final ``IdlStruct`` class of ``msgtype`` (``pkg/msg/Name``), built once per typestore.
 

@@ -28,7 +28,7 @@ EVENT_PACKET = 'event_camera_msgs/msg/EventPacket'
 
 
 def test_play_reports_a_missing_bag(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert play_main([str(tmp_path / 'nothing')]) == 1
+    assert play_main([str(tmp_path / 'nothing')]) == 2
     assert 'asynet-play: error: no bag at' in capsys.readouterr().err
 
 
@@ -36,7 +36,7 @@ def test_play_lists_the_topics_when_one_is_unknown(
     capsys: pytest.CaptureFixture[str], real_bag: Callable[[str], Path]
 ) -> None:
     bag = real_bag('metavision_evt3')
-    assert play_main([str(bag), '--topic', '/nope']) == 1
+    assert play_main([str(bag), '--topic', '/nope']) == 2
     err = capsys.readouterr().err
     assert 'topic(s) /nope not in the bag' in err
     assert f'available: /event_camera/events [{EVENT_PACKET}]' in err
@@ -50,7 +50,7 @@ def test_play_reports_a_corrupt_bag(
     broken.mkdir()
     shutil.copy(bag / 'metadata.yaml', broken / 'metadata.yaml')
     (broken / 'test_events_1.db3').write_bytes(b'not a sqlite database' * 100)
-    assert play_main([str(broken), '--rate', '0']) == 1
+    assert play_main([str(broken), '--rate', '0']) == 2
     err = capsys.readouterr().err
     assert 'asynet-play: error: cannot open bag' in err
     assert 'file is not a database' in err

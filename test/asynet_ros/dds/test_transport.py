@@ -24,7 +24,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 import json
+import logging
 from pathlib import Path
+import time
 from typing import Any
 
 import numpy as np
@@ -290,3 +292,68 @@ def test_graph_announces_its_node_and_endpoint_gids(graph: DdsGraph) -> None:
 def test_bad_node_names_are_refused(env: dict[str, str], name: str, namespace: str) -> None:
     with pytest.raises(NodeNameError, match='invalid ROS'):
         DdsGraph(node_name=name, namespace=namespace)
+
+
+def test_playing_to_nobody_says_so(
+    env: dict[str, str], domain_id: int, real_bag: Callable[[str], Path]
+) -> None:
+    """Before: asynet-play published to no reader and exited 0 without a word."""
+    bag = real_bag('legacy_mono')
+    proc = spawn(['-m', 'asynet_ros.dds.play', str(bag), '--domain-id', str(domain_id),
+                  '--rate', '0', '--topic', '/event_camera/events'], env)  # fmt: skip
+    code, out, err = finish(proc)
+    assert code == 0, err
+    assert json.loads(out.strip().splitlines()[-1])['subscribers'] == {'/event_camera/events': 0}
+    assert (
+        'asynet-play: published 2 messages on /event_camera/events but no subscriber matched'
+        in err
+    )
+
+
+def test_writer_types_name_a_publisher_of_another_type(graph: DdsGraph) -> None:
+    """A reader never matches a writer of another type and DDS says nothing: the graph can."""
+    sub = graph.subscription('/typed/events', EVENT_PACKET, EVENTS_READER)
+    with DdsGraph(graph.domain_id) as other:
+        writer = other.publisher('/typed/events', 'dvs_msgs/msg/EventArray', DEFAULT)
+        deadline = time.monotonic() + 10
+        while 'dvs_msgs/msg/EventArray' not in graph.writer_types('/typed/events'):
+            assert time.monotonic() < deadline, graph.writer_types('/typed/events')
+            time.sleep(0.1)
+        assert sub.matched_count() == 0
+        assert writer.matched_count() == 0
+
+
+def test_the_dds_detector_names_a_publisher_of_another_type(graph: DdsGraph) -> None:
+    """Before: a detector reading EventPacket beside a dvs_msgs publisher got nothing, silently."""
+    from asynet_ros import bundled_checkpoint
+    from asynet_ros.cli.detect import DdsDetector
+    from asynet_ros.pipeline import Pipeline
+
+    pipeline = Pipeline.from_checkpoint(bundled_checkpoint('synthetic_det'))
+    detector = DdsDetector(pipeline, '/mixed/events', EVENT_PACKET, domain_id=graph.domain_id)
+    try:
+        writer = graph.publisher('/mixed/events', 'dvs_msgs/msg/EventArray', DEFAULT)
+        deadline = time.monotonic() + 10
+        while not detector.graph.writer_types('/mixed/events'):
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        records: list[logging.LogRecord] = []
+        handler = logging.Handler()
+        handler.emit = records.append  # type: ignore[method-assign]
+        logger = logging.getLogger('asynet_ros.detect')
+        logger.addHandler(handler)  # (launch_testing's loggers do not propagate to caplog)
+        try:
+            detector._check_writer_types()
+            detector._check_writer_types()  # said once
+        finally:
+            logger.removeHandler(handler)
+        said = [r.getMessage() for r in records if 'does not match' in r.getMessage()]
+        assert said == [
+            'a publisher on /mixed/events sends dvs_msgs/msg/EventArray but the detector reads '
+            f'{EVENT_PACKET}: DDS does not match them and nothing arrives; pass --message-type '
+            'dvs_msgs/msg/EventArray'
+        ]
+        assert detector.summary()['type_mismatches'] == ['dvs_msgs/msg/EventArray']
+        assert writer.matched_count() == 0
+    finally:
+        detector.close()

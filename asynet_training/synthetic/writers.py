@@ -32,6 +32,7 @@ from typing import Any
 
 import numpy as np
 
+from asynet_core.cli import add_debug_option, run_command
 from asynet_core.events import SensorSize
 from asynet_training import formats
 from asynet_training.errors import DatasetConfigError
@@ -481,6 +482,7 @@ def _parser() -> argparse.ArgumentParser:
     add('--classes', help=f'comma-separated subset of {",".join(SHAPE_CLASSES)}')
     add('--car-shape', default='square', choices=SHAPE_CLASSES, help='ncars: the cars class')
     add('--objects', type=_positive, default=2, help='gen1: shapes per recording')
+    add_debug_option(parser)
     return parser
 
 
@@ -520,9 +522,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     options = _cli_options(args, parser)
     write = write_synthetic_classification if args.task == 'cls' else write_synthetic_detection
+    return run_command(
+        'synthetic', lambda: _write(parser, write, args.out, options), debug=args.debug
+    )
+
+
+def _write(
+    parser: argparse.ArgumentParser,
+    write: Callable[..., dict[str, Any]],
+    out: Path,
+    options: dict[str, Any],
+) -> int:
     try:
-        manifest = write(args.out, **options)
-    except DatasetConfigError as err:
+        manifest = write(out, **options)
+    except DatasetConfigError as err:  # a bad argument: argparse's usage line and exit code 2
         parser.error(str(err))
     summary = {key: value for key, value in manifest.items() if key != 'files'}
     summary['num_files'] = len(manifest['files'])

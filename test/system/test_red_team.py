@@ -22,7 +22,7 @@ file-size limit standing for a full disk: it needs no mount and works unprivileg
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 import json
 import os
@@ -448,3 +448,112 @@ def test_bag2dataset_on_a_full_disk_names_the_file_and_leaves_no_truncated_file(
     assert line.startswith('asynet-bag2dataset: error: write failed, disk full?'), line
     assert line.endswith('obj_000000_td.dat'), line
     assert not [p for p in out.rglob('*') if p.is_file()]  # no truncated (or hidden) file
+
+
+def _signal_when(proc: subprocess.Popen[str], ready: Callable[[], bool], signum: int) -> str:
+    deadline = time.monotonic() + 180
+    while not ready() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    proc.send_signal(signum)
+    _, err = proc.communicate(timeout=180)
+    return err
+
+
+def test_training_interrupted_keeps_a_resumable_last_checkpoint(tmp_path: Path) -> None:
+    from asynet_core.models import load_checkpoint
+
+    config = str(ROOT / 'config' / 'train' / 'synthetic_cls.yaml')
+    run = tmp_path / 'run'
+    args = ['--config', config, f'out_dir={run}', f'data.root={tmp_path / "data"}',
+            'data.synthetic_train=2', 'data.synthetic_val=1', 'data.synthetic_test=1',
+            'optim.batch_size=5']  # fmt: skip
+    cmd = [sys.executable, str(ROOT / 'training' / 'train.py'), *args, 'optim.epochs=500']
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    err = _signal_when(proc, (run / 'last.pt').exists, signal.SIGINT)
+    assert proc.returncode == 130, err[-2000:]
+    assert 'train.py: interrupted (SIGINT)' in err
+    assert 'Traceback' not in err
+    epoch = int(load_checkpoint(run / 'last.pt').extra['epoch'])  # complete, never half-written
+    assert 1 <= epoch < 500
+    resume = [*args, '--resume', str(run / 'last.pt'), f'optim.epochs={epoch + 1}']
+    done = subprocess.run([sys.executable, str(ROOT / 'training' / 'train.py'), *resume],
+                          capture_output=True, text=True, timeout=300, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert load_checkpoint(run / 'last.pt').extra['epoch'] == epoch + 1
+
+
+def test_bag2dataset_interrupted_leaves_only_complete_files(
+    bags: dict[str, Path], tmp_path: Path
+) -> None:
+    from asynet_training.formats import read_dat
+
+    bag, out = _long_bag(tmp_path), tmp_path / 'ds'
+    cmd = [sys.executable, '-m', 'asynet_tools.bag2dataset', str(bag), '--out', str(out),
+           '--format', 'ncars', '--class-name', 'cars', '--window-events', '2000',
+           '--no-progress']  # fmt: skip
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def some_written() -> bool:
+        return len(list(out.rglob('*.dat'))) >= 3
+
+    err = _signal_when(proc, some_written, signal.SIGTERM)
+    assert proc.returncode == 130, err[-2000:]
+    assert 'asynet-bag2dataset: interrupted (SIGTERM)' in err
+    files = [p for p in out.rglob('*') if p.is_file()]
+    assert files
+    assert all(p.suffix == '.dat' and not p.name.startswith('.') for p in files), files
+    for path in files:  # each one whole
+        events, header = read_dat(path)
+        assert len(events) == 2000
+        assert header['width'] == 304
+
+
+def test_unicode_paths_everywhere(bags: dict[str, Path], tmp_path: Path, capsys: Any) -> None:
+    from asynet_tools.replay import main as replay
+
+    folder = tmp_path / 'Aufnahmen 事件 ✓'
+    folder.mkdir()
+    bag = folder / 'bag é'
+    write_synthetic_bag(bag, seconds=0.2, seed=5)
+    out = folder / 'résultats'
+    assert replay([str(bag), '--out', str(out), '--no-progress', '--frames', '1']) == 0
+    assert json.loads((out / 'report.json').read_text(encoding='utf-8'))['bag'] == str(bag)
+    assert replay([str(bag), '--out', str(out), '--no-progress']) == 2
+    assert f'--out {out} holds a replay already' in capsys.readouterr().err
+
+
+@pytest.fixture
+def read_only_folder(tmp_path: Path) -> Iterator[Path]:
+    """A folder nobody can write to.
+
+    For root (who ignores permissions) a read-only tmpfs, where mounting works; else a folder
+    without write permission.
+    """
+    folder = tmp_path / 'ro'
+    folder.mkdir()
+    if os.geteuid() != 0:
+        folder.chmod(0o555)
+        yield folder
+        folder.chmod(0o755)
+        return
+    mount = subprocess.run(['mount', '-t', 'tmpfs', '-o', 'ro,size=64k', 'tmpfs', str(folder)],
+                           capture_output=True, text=True, check=False)  # fmt: skip
+    if mount.returncode != 0:
+        pytest.skip(f'root without a way to make a read-only folder: {mount.stderr.strip()}')
+    try:
+        yield folder
+    finally:
+        subprocess.run(['umount', str(folder)], check=False)
+
+
+def test_a_read_only_destination_is_refused_before_the_work(
+    read_only_folder: Path, capsys: Any
+) -> None:
+    from asynet_training.flops import main as flops
+
+    target = read_only_folder / 'flops.json'
+    assert flops(['--arch', 'ncars', '--samples', '1', '--json', str(target)]) == 2
+    line = _one_line(capsys.readouterr().err, 'asynet-flops')
+    assert (
+        line == f'asynet-flops: error: cannot write {target}: {read_only_folder} is not writable'
+    )

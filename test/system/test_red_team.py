@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import json
 import os
 from pathlib import Path
+import re
 import resource
 import signal
 import subprocess
@@ -276,6 +277,9 @@ CASES = [
          r'r\.dat: not a DAT file: no "% " header, and event \d+ has t='),
     Case('events stats: a metadata.yaml without files', 'asynet-events',
          lambda tmp, bags: ['stats', str(_empty_bag(tmp))], 2, r'has 0 event topics'),
+    Case('events stats: a truncated .dat file', 'asynet-events',
+         lambda tmp, bags: ['stats', str(_truncated_dat(tmp))], 2,
+         r't\.dat: truncated DAT file, \d+ bytes of events after the header is not a multiple'),
     Case('events synth: --seconds inf', 'asynet-events',
          lambda tmp, bags: ['synth', str(tmp / 's'), '--seconds', 'inf'], 2,
          r'seconds must be in \(0, 3600\.0\] and packet_us > 0, got inf'),
@@ -313,6 +317,16 @@ CASES = [
                             str(tmp / 'out.pt')], 2,
          r'has non-finite weights: trunk\.\S+: 1 NaN, 0 Inf'),
 ]  # fmt: skip
+
+
+def _truncated_dat(tmp: Path) -> Path:
+    from asynet_core.events import make_events
+    from asynet_training.formats import write_dat
+
+    path = tmp / 't.dat'
+    write_dat(path, make_events([1, 2, 3], [1, 2, 3], [10, 20, 30], [1, 0, 1]), 8, 8)
+    path.write_bytes(path.read_bytes()[:-3])
+    return path
 
 
 def _random_file(path: Path) -> Path:
@@ -355,7 +369,7 @@ def test_red_team(
     if case.message:
         line = _one_line(err, case.prog)
         assert line.startswith(f'{case.prog}: error: '), line
-        assert __import__('re').search(case.message, line), line
+        assert re.search(case.message, line), line
     if case.check is not None:
         case.check(tmp_path, bags)
 
@@ -557,3 +571,44 @@ def test_a_read_only_destination_is_refused_before_the_work(
     assert (
         line == f'asynet-flops: error: cannot write {target}: {read_only_folder} is not writable'
     )
+
+
+def test_two_replays_into_one_folder_one_wins_and_its_report_is_intact(
+    bags: dict[str, Path], tmp_path: Path
+) -> None:
+    out = tmp_path / 'r'
+    cmd = [sys.executable, '-m', 'asynet_tools.replay', str(bags['clean']), '--out', str(out),
+           '--no-progress', '--frames', '0']  # fmt: skip
+    procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(2)]  # fmt: skip
+    results = [(p.wait(timeout=300), p.communicate()[1]) for p in procs]
+    assert sorted(rc for rc, _ in results) == [0, 2], results
+    loser = next(err for rc, err in results if rc == 2)
+    assert 'Traceback' not in loser
+    assert re.search(r'holds a replay already|cannot write the output bag', loser), loser
+    assert _report(tmp_path)['complete'] is True
+
+
+def test_a_huge_claimed_sensor_renders_a_bounded_frame() -> None:
+    """A header claiming 65535x65535 made replay's GIF and the debug image allocate 12 GiB."""
+    from asynet_core.events import make_events, SensorSize
+    from asynet_ros.visual import MAX_FRAME_SIDE, render
+
+    events = make_events([0, 65534], [0, 65534], [0, 1], [1, 0])
+    frame = render(events, SensorSize(65535, 65535))
+    assert frame.shape == (MAX_FRAME_SIDE, MAX_FRAME_SIDE, 3)
+    assert frame.nbytes < 5 * 2**20
+
+
+def test_frames_are_sampled_from_the_outputs_produced(
+    bags: dict[str, Path], tmp_path: Path
+) -> None:
+    """--frames 10 with --update-every-us 50000 wrote 1 frame (sampling used the message count)."""
+    from asynet_tools.replay import main as replay
+
+    out = tmp_path / 'r'
+    argv = [str(bags['clean']), '--out', str(out), '--no-progress', '--frames', '6',
+            '--update-every-us', '50000']  # fmt: skip
+    assert replay(argv) == 0
+    assert _report(tmp_path)['outputs'] >= 6
+    assert len(list((out / 'frames').glob('frame_*.png'))) == 6

@@ -419,18 +419,25 @@ def test_replay_interrupted_leaves_a_valid_partial_result(tmp_path: Path, signum
     assert report['messages'] < 3000
 
 
-def test_replay_on_a_full_disk_names_the_file_and_leaves_no_half_report(tmp_path: Path) -> None:
-    """RLIMIT_FSIZE stands for a full disk: writes past it fail with EFBIG, as ENOSPC would."""
-    bag, out = _long_bag(tmp_path), tmp_path / 'r'
-    limit = 64 * 1024
+def _disk_full_at(limit: int) -> Callable[[], None]:
+    """For a child: writes past ``limit`` bytes per file fail (EFBIG), as on a full disk."""
 
     def small_files() -> None:
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
+    return small_files
+
+
+def test_replay_on_a_full_disk_names_the_file_and_leaves_no_half_report(tmp_path: Path) -> None:
+    """RLIMIT_FSIZE stands for a full disk: writes past it fail with EFBIG, as ENOSPC would."""
+    bag, out = _long_bag(tmp_path), tmp_path / 'r'
+    limit = 64 * 1024
+
     cmd = [sys.executable, '-m', 'asynet_tools.replay', str(bag), '--out', str(out),
            '--no-progress', '--frames', '0']  # fmt: skip
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, preexec_fn=small_files,
+    full = _disk_full_at(limit)
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, preexec_fn=full,
                           check=False)  # fmt: skip
     assert done.returncode == 2, done.stderr[-2000:]
     assert 'Traceback' not in done.stderr
@@ -447,14 +454,11 @@ def test_bag2dataset_on_a_full_disk_names_the_file_and_leaves_no_truncated_file(
     out = tmp_path / 'ds'
     limit = 4 * 1024  # smaller than one 5000-event sample (40 kB)
 
-    def small_files() -> None:
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
-
     cmd = [sys.executable, '-m', 'asynet_tools.bag2dataset', str(bags['clean']), '--out',
            str(out), '--format', 'ncars', '--class-name', 'cars', '--window-events', '5000',
            '--no-progress']  # fmt: skip
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, preexec_fn=small_files,
+    full = _disk_full_at(limit)
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300, preexec_fn=full,
                           check=False)  # fmt: skip
     assert done.returncode == 2, done.stderr[-2000:]
     assert 'Traceback' not in done.stderr

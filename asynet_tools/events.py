@@ -56,6 +56,8 @@ MAX_SYNTH_SECONDS = 3600.0  # an hour of synthetic events: about 100 M events, 1
 
 
 class _Totals:
+    """Running counts and sums of the events seen."""
+
     def __init__(self) -> None:
         self.messages = self.events = self.on = self.off = self.sum_x = self.sum_y = 0
         self.t_first: int | None = None

@@ -54,8 +54,9 @@ def board(out: Path, ddp: Distributed) -> Any:
     return SummaryWriter(log_dir=str(out / 'tensorboard')) if ddp.main else _NoBoard()
 
 
-def images(run: Any, loader: DataLoader[Any], matrix: torch.Tensor | None, board: Any,
-            epoch: int) -> None:  # fmt: skip
+def images(
+    run: Any, loader: DataLoader[Any], matrix: torch.Tensor | None, board: Any, epoch: int
+) -> None:
     """An example input frame (with true boxes in green, found boxes in red) and the matrix."""
     if matrix is not None:
         board.add_image('val/confusion_matrix', confusion_image(matrix), epoch)

@@ -108,7 +108,7 @@ def replay(
         truth = None if label_boxes is None else truth_at(label_boxes)
         run = _Run(bag, chosen.name, pipeline, report, Frames(frames, truth), keep)
         try:
-            run.all(out / 'outputs', progress)
+            run.write_all(out / 'outputs', progress)
         except BaseException as err:
             report.stopped = _why_stopped(err)
             raise
@@ -173,7 +173,7 @@ class _Run:
         self.table = publishing.node_publishers(pipeline.task)  # the node's topics, /asynet/
         self.factory = messages.RosbagsFactory(bag.typestore)
 
-    def all(self, outputs: Path, progress: bool) -> None:
+    def write_all(self, outputs: Path, progress: bool) -> None:
         """Replay every message of the topic into the rosbag2 folder ``outputs``.
 
         Raises:

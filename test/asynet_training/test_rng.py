@@ -30,6 +30,8 @@ from checkout import ROOT
 
 def test_capture_and_restore_round_trip() -> None:
     class Data:
+        """A dataset's random generator, as the readers hold one."""
+
         def __init__(self) -> None:
             self.rng = np.random.default_rng(1)
 

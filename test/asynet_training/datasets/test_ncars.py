@@ -138,7 +138,10 @@ def test_ncars_event_outside_sensor_raises_on_read(ncars_root: Path) -> None:
     ('kwargs', 'match'),
     [
         ({'window_events': 5, 'window_us': 5}, 'give exactly one of window_events or window_us'),
-        ({'window_events': 0}, r'window_events must be a positive int, got 0 \(or -1: all events\)'),
+        (
+            {'window_events': 0},
+            r'window_events must be a positive int, got 0 \(or -1: all events\)',
+        ),
         ({'window_us': -3}, 'window_us must be a positive int, got -3'),
         ({'val_fraction': 1.0}, r'val_fraction must be in \[0, 1\), got 1\.0'),
         ({'max_shift': -1}, 'max_shift must be >= 0, got -1'),

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from rosbags.rosbag2 import Reader
+import yaml
 
 from asynet_core.errors import AsynetError
 from asynet_ros import cdr
@@ -114,6 +115,7 @@ class EventBag:
         except Exception as err:  # rosbags raises several unrelated types for bad bags
             hint = _EMPTY_STORAGE_HINT if "Storage plugin ''" in str(err) else ''
             raise BagError(f'cannot open bag {self.path}: {err}{hint}') from err
+        self._check_storage_files()
         for conn in self._reader.connections:  # rosbags takes metadata values as they come
             if not (isinstance(conn.topic, str) and isinstance(conn.msgtype, str)
                     and isinstance(conn.msgcount, int)):  # fmt: skip
@@ -122,6 +124,21 @@ class EventBag:
                     f'bag {self.path}: corrupt metadata.yaml (topic {conn.topic!r}, type '
                     f'{conn.msgtype!r}, message count {conn.msgcount!r})'
                 )
+
+    def _check_storage_files(self) -> None:
+        """Refuse metadata that counts messages but lists no storage file (read as empty)."""
+        try:
+            info = yaml.safe_load((self.path / 'metadata.yaml').read_text(encoding='utf-8'))
+            info = info['rosbag2_bagfile_information']
+            files, count = info.get('relative_file_paths') or [], int(info.get('message_count', 0))
+        except (OSError, yaml.YAMLError, KeyError, TypeError, ValueError):
+            return  # rosbags opened it: its own reading of the metadata stands
+        if count > 0 and not files:
+            self._reader.close()
+            raise BagError(
+                f'bag {self.path}: metadata.yaml counts {count} messages but lists no storage '
+                'file (relative_file_paths is empty): the .db3/.mcap files are missing'
+            )
 
     def __enter__(self) -> EventBag:
         return self

@@ -280,6 +280,9 @@ CASES = [
     Case('events stats: a truncated .dat file', 'asynet-events',
          lambda tmp, bags: ['stats', str(_truncated_dat(tmp))], 2,
          r't\.dat: truncated DAT file, \d+ bytes of events after the header is not a multiple'),
+    Case('events stats: metadata.yaml counting messages but listing no file', 'asynet-events',
+         lambda tmp, bags: ['stats', str(_fileless_bag(tmp, bags['clean']))], 2,
+         r'metadata\.yaml counts \d+ messages but lists no storage file'),
     Case('events synth: --seconds inf', 'asynet-events',
          lambda tmp, bags: ['synth', str(tmp / 's'), '--seconds', 'inf'], 2,
          r'seconds must be in \(0, 3600\.0\] and packet_us > 0, got inf'),
@@ -327,6 +330,19 @@ def _truncated_dat(tmp: Path) -> Path:
     write_dat(path, make_events([1, 2, 3], [1, 2, 3], [10, 20, 30], [1, 0, 1]), 8, 8)
     path.write_bytes(path.read_bytes()[:-3])
     return path
+
+
+def _fileless_bag(tmp: Path, clean: Path) -> Path:
+    """The clean bag's metadata without its files (read as an empty bag with rc 0 before)."""
+    import yaml
+
+    meta = yaml.safe_load((clean / 'metadata.yaml').read_text())
+    meta['rosbag2_bagfile_information']['relative_file_paths'] = []
+    meta['rosbag2_bagfile_information']['files'] = []
+    bag = tmp / 'fileless'
+    bag.mkdir()
+    (bag / 'metadata.yaml').write_text(yaml.safe_dump(meta))
+    return bag
 
 
 def _random_file(path: Path) -> Path:

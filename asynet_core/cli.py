@@ -53,6 +53,7 @@ __all__ = [
     'OutputError',
     'add_debug_option',
     'check_output_file',
+    'deferred_interrupts',
     'describe_error',
     'interrupts_raise',
     'run_command',
@@ -97,15 +98,34 @@ def describe_error(err: BaseException) -> str:
     return ' '.join(text.split())  # one line
 
 
+_STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+_deferral = {'depth': 0, 'pending': 0}  # inside deferred_interrupts, and a signal held back
+
+
+def _raise_once(signum: int) -> None:
+    """Raise :class:`Interrupted`; later signals are ignored so the cleanup it starts finishes."""
+    for s in _STOP_SIGNALS:
+        signal.signal(s, signal.SIG_IGN)
+    raise Interrupted(signum)
+
+
 @contextlib.contextmanager
 def interrupts_raise() -> Iterator[None]:
-    """Within the block, SIGINT and SIGTERM raise :class:`Interrupted` (main thread only)."""
+    """Within the block, SIGINT and SIGTERM raise :class:`Interrupted` (main thread only).
+
+    Only the first signal raises: the ``with`` blocks and ``finally`` clauses it unwinds through
+    close files and write partial results, and a second Ctrl-C (or a SIGTERM after it) must not
+    cut them short. Inside :func:`deferred_interrupts` the signal waits for the block's end.
+    """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
 
     def handler(signum: int, _frame: Any) -> None:
-        raise Interrupted(signum)
+        if _deferral['depth']:
+            _deferral['pending'] = _deferral['pending'] or signum
+            return
+        _raise_once(signum)
 
     previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
@@ -113,6 +133,20 @@ def interrupts_raise() -> Iterator[None]:
     finally:
         for s, h in previous.items():
             signal.signal(s, h)
+
+
+@contextlib.contextmanager
+def deferred_interrupts() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM back until the block ends (closing a file that must be whole)."""
+    _deferral['depth'] += 1
+    try:
+        yield
+    finally:
+        _deferral['depth'] -= 1
+        signum = _deferral['pending']
+        if not _deferral['depth'] and signum:
+            _deferral['pending'] = 0
+            _raise_once(signum)
 
 
 def run_command(prog: str, work: Callable[[], int], *, debug: bool = False) -> int:
@@ -170,6 +204,8 @@ def write_atomically(path: str | Path, data: bytes) -> None:
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
+    except OSError as err:  # a full disk names no file by itself
+        raise OSError(err.errno, err.strerror or str(err), str(path)) from err
     finally:
         tmp.unlink(missing_ok=True)
 

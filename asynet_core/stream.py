@@ -76,14 +76,15 @@ class EventStream:
         self,
         engine: AsyncEngine,
         representation: EventRepresentation,
-        window: WindowSpec,
+        window: WindowSpec | SlidingWindow,
         updater: Updater | None = None,
     ) -> None:
         self.engine = engine
         self.representation = representation
         self.updater = updater
         self.rep_state: RepresentationState = representation.init_state()
-        self.window = SlidingWindow.of(window, buffer=self.rep_state.window)
+        spec = window.spec if isinstance(window, SlidingWindow) else window  # its policy only
+        self.window = SlidingWindow.of(spec, buffer=self.rep_state.window)
 
     @classmethod
     def from_model(

@@ -140,8 +140,11 @@ class DetectorNode(LifecycleNode):
         ours = {c.name: c.value for c in changes if params.spec(c.name) is not None}
         configured, active = self.detector is not None, self.sub is not None
         for name, value in ours.items():
-            reason = params.check(name, value) or ros_params.locked(
-                name, configured=configured, active=active
+            unchanged = value == self.get_parameter(name).value  # `ros2 param load` resends all
+            reason = params.check(name, value) or (
+                None
+                if unchanged
+                else ros_params.locked(name, configured=configured, active=active)
             )
             if reason is not None:
                 self.get_logger().warning(f'rejected parameter change: {reason}')

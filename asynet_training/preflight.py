@@ -20,6 +20,7 @@ is refused in one line before minutes of data preparation, not after.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 import shutil
 
@@ -27,7 +28,7 @@ from asynet_core.errors import CheckpointError, ConfigError
 from asynet_core.models import load_checkpoint
 from asynet_training.config import TrainConfig
 
-__all__ = ['RESUME_KEYS', 'RUN_OUTPUTS', 'check_run_start']
+__all__ = ['RESUME_KEYS', 'RUN_OUTPUTS', 'check_run_start', 'clear_run']
 
 #: What a run writes into ``out_dir``; ``--overwrite`` removes exactly these.
 RUN_OUTPUTS = ('last.pt', 'best.pt', 'tensorboard')
@@ -36,11 +37,11 @@ RESUME_KEYS = ('optimizer', 'scheduler', 'epoch', 'best')
 
 
 def check_run_start(config: TrainConfig, resume: Path | None, overwrite: bool) -> None:
-    """Refuse a start that would lose work or cannot resume; with ``overwrite``, clear the run.
+    """Refuse a start that would lose work or cannot resume (nothing is removed here).
 
     Raises:
-        ConfigError: ``out_dir`` holds a run and neither ``resume`` nor ``overwrite`` was asked,
-            or both were.
+        ConfigError: ``out_dir`` holds a run and neither ``resume`` (of that run) nor
+            ``overwrite`` was asked, or both were.
         CheckpointError: ``resume`` is missing, unreadable, not resumable (an exported or bundled
             checkpoint has no optimizer state), or for another architecture than the config's.
     """
@@ -52,19 +53,26 @@ def check_run_start(config: TrainConfig, resume: Path | None, overwrite: bool) -
         raise ConfigError('--resume continues a run and --overwrite replaces it: choose one')
     if resume is not None:
         _check_resumable(resume, config)
-    elif found and not overwrite:
+    own = {(out / name).resolve() for name in ('last.pt', 'best.pt')}
+    if found and not overwrite and (resume is None or Path(resume).resolve() not in own):
         raise ConfigError(
             f'out_dir {out} holds a run already ({", ".join(found)}); pass '
             f'--resume {out / "last.pt"} to continue it, --overwrite to replace it, or set '
             'out_dir=... to start another'
         )
-    elif found:
-        for name in found:
-            path = out / name
-            if path.is_dir():
-                shutil.rmtree(path)
-            else:
-                path.unlink()
+
+
+def clear_run(config: TrainConfig) -> None:
+    """Remove the previous run's outputs (``--overwrite``), on rank 0 only, once data is ready."""
+    if int(os.environ.get('RANK', '0')) != 0:
+        return
+    out = Path(config.out_dir)
+    for name in RUN_OUTPUTS:
+        path = out / name
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            path.unlink(missing_ok=True)
 
 
 def _check_resumable(resume: Path, config: TrainConfig) -> None:

@@ -61,7 +61,7 @@ from asynet_training.config import load_config, TrainConfig
 from asynet_training.data import build_data, DataBundle
 from asynet_training.distributed import Distributed, setup
 from asynet_training.loop import collate, Trainer
-from asynet_training.preflight import check_run_start
+from asynet_training.preflight import check_run_start, clear_run
 
 __all__ = ['main', 'run']
 
@@ -347,6 +347,8 @@ def _main(args: argparse.Namespace) -> int:
     check_run_start(config, args.resume, args.overwrite)  # before any data is made or read
     ddp = setup()
     data = build_data(config.data, config.seed) if ddp.main else None
+    if args.overwrite and ddp.main:
+        clear_run(config)  # only now that the data is ready: a failed start keeps the old run
     ddp.barrier()  # rank 0 generated any synthetic data before the others read it
     run(config, data or build_data(config.data, config.seed), args.resume)
     return 0

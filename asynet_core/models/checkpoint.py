@@ -168,8 +168,9 @@ def _atomic_save(payload: dict[str, Any], target: Path) -> None:
         torch.save(payload, partial)
         os.replace(partial, target)
     except (OSError, RuntimeError) as err:
-        partial.unlink(missing_ok=True)
         raise CheckpointError(f'cannot write checkpoint {target}: {err}') from err
+    finally:
+        partial.unlink(missing_ok=True)  # also after an interrupt: never a stray .partial
 
 
 # Loading

@@ -149,7 +149,12 @@ class DdsDetector:
         if self.received:
             self._type_checks.clear()
             return
-        other = sorted(self.graph.writer_types(self.input_topic) - {self.message_type})
+        try:
+            other = sorted(self.graph.writer_types(self.input_topic) - {self.message_type})
+        except Exception as err:  # a diagnostic must never stop the detector
+            self._type_checks.clear()
+            _LOG.warning('cannot check the publishers of %s: %s', self.input_topic, err)
+            return
         for msgtype in other:
             if msgtype not in self._warned:
                 self._warned.add(msgtype)

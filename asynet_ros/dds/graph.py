@@ -28,6 +28,7 @@ from __future__ import annotations
 from typing import Any
 
 from cyclonedds.builtin import BuiltinDataReader, BuiltinTopicDcpsPublication
+from cyclonedds.core import InstanceState
 from cyclonedds.domain import DomainParticipant
 from cyclonedds.qos import Policy, Qos
 from cyclonedds.topic import Topic
@@ -134,7 +135,11 @@ class DdsGraph:
             )
         name = ros_topic_to_dds(ros_topic)
         samples = self._publications.read(N=1024)
-        return {ros_type_name(s.type_name) for s in samples if s.topic_name == name}
+        return {
+            ros_type_name(s.type_name)
+            for s in samples
+            if s.topic_name == name and s.sample_info.instance_state == InstanceState.Alive
+        }
 
     def endpoint_user_data(self, msgtype: str) -> bytes:
         """USER_DATA of an endpoint of ``msgtype``: ``typehash=RIHS01_<sha256>;``."""

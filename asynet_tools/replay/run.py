@@ -36,7 +36,7 @@ from rosbags.interfaces import (
 from rosbags.rosbag2 import Writer, WriterError
 from tqdm import tqdm
 
-from asynet_core.cli import write_json
+from asynet_core.cli import deferred_interrupts, describe_error, write_json
 from asynet_ros import messages, publishing
 from asynet_ros.bag import EventBag
 from asynet_ros.pipeline import limit_torch_threads, Pipeline, Result
@@ -100,9 +100,9 @@ def replay(
     label_boxes = None if labels is None else read_labels(Path(labels))  # before the work
     limit_torch_threads()
     pipeline = Pipeline.from_checkpoint(checkpoint, config, values=values, device=device)
-    prepare_output(out, overwrite)  # last: an --overwrite removes the old replay only now
     with EventBag(bag_path) as bag:
         chosen = bag.pick_topic(topic)
+        prepare_output(out, overwrite)  # last: an --overwrite removes the old replay only now
         report = ReplayReport(str(bag_path), chosen.name, str(checkpoint), pipeline.task)
         keep = labels is not None  # the results are kept only to score them
         truth = None if label_boxes is None else truth_at(label_boxes)
@@ -111,11 +111,32 @@ def replay(
             run.write_all(out / 'outputs', progress)
         except BaseException as err:
             report.stopped = _why_stopped(err)
-            raise
-        finally:
             if run.started:  # else the output folder is another replay's: leave it alone
-                _finish(run, out, labels, label_boxes, gif)
+                _finish_after(err, run, out, labels, label_boxes, gif)
+            raise
+        with deferred_interrupts():  # a report is whole or absent
+            _finish(run, out, labels, label_boxes, gif)
     return _summary(run)
+
+
+def _finish_after(
+    err: BaseException,
+    run: _Run,
+    out: Path,
+    labels: str | Path | None,
+    boxes: np.ndarray | None,
+    gif: bool,
+) -> None:
+    """The partial report of a replay that stopped; the error that stopped it stays the one."""
+    try:
+        with deferred_interrupts():
+            _finish(run, out, labels, boxes, gif)
+    except Exception as finish_err:  # a full disk: say so, but report why the replay stopped
+        print(
+            f'asynet-replay: warning: no partial report ({describe_error(finish_err)}); the '
+            f'replay stopped on: {describe_error(err)}',
+            file=sys.stderr,
+        )
 
 
 def _why_stopped(err: BaseException) -> str:
@@ -195,7 +216,7 @@ class _Run:
                 finally:
                     bar.close()
         finally:
-            with _writing(outputs):
+            with _writing(outputs), deferred_interrupts():
                 writer.close()  # metadata.yaml: the bag is valid however the loop ended
 
     def _connection(self, writer: Writer, key: str) -> Any:

@@ -250,6 +250,8 @@ def test_a_change_only_a_transition_applies_is_refused_while_it_holds(
     (topic,) = client.set_parameters({'input_topic': '/other'})
     assert not topic.successful
     assert 'input_topic is applied at activate: read-only until deactivate' in topic.reason
+    (same,) = client.set_parameters({'mode': 'adaptive'})  # unchanged: `ros2 param load`
+    assert same.successful, same.reason
     (dynamic,) = client.set_parameters({'iou_threshold': 0.4})
     assert dynamic.successful, dynamic.reason
     assert client.transition('deactivate')

@@ -186,6 +186,29 @@ def _foreign_kept(tmp: Path, _: dict[str, Path]) -> None:
     assert _report(tmp)['complete'] is True
 
 
+def _overwrite_missing_bag(tmp: Path, bags: dict[str, Path]) -> list[str]:
+    out = tmp / 'r'
+    out.mkdir()
+    (out / 'report.json').write_text('{"mine": 1}')
+    return [str(tmp / 'no-such-bag'), '--out', str(out), '--no-progress', '--overwrite']
+
+
+def _resume_elsewhere(tmp: Path, bags: dict[str, Path]) -> list[str]:
+    return [*_with_run(tmp, bags), '--resume', str(_trainable_cls(tmp))]
+
+
+def _trainable_cls(tmp: Path) -> Path:
+    """A resumable checkpoint of another run (synthetic_cls architecture)."""
+    from asynet_core.models import load_checkpoint, save_checkpoint
+
+    loaded = load_checkpoint(CLS)
+    (tmp / 'other').mkdir()
+    path = tmp / 'other' / 'last.pt'
+    save_checkpoint(path, loaded.model, loaded.config, optimizer={}, scheduler={}, epoch=1,
+                    best=0.0)  # fmt: skip
+    return path
+
+
 def _out_is_file(tmp: Path, bags: dict[str, Path]) -> list[str]:
     (tmp / 'r').write_text('a file')
     return [str(bags['clean']), '--out', str(tmp / 'r'), '--no-progress']
@@ -261,6 +284,10 @@ CASES = [
          r'--out .* holds a replay already \(report\.json\); pass --overwrite', _report_kept),
     Case("replay: --overwrite replaces the replay, not the folder's other files",
          'asynet-replay', _overwritten, 0, '', _foreign_kept),
+    Case('replay: --overwrite with a mistyped bag keeps the old replay', 'asynet-replay',
+         _overwrite_missing_bag, 2, r'bag .*/no-such-bag does not exist', _report_kept),
+    Case('train: --resume of another run into an out_dir holding a run', 'train.py',
+         _resume_elsewhere, 2, r'out_dir .*/run holds a run already \(best\.pt\)', _best_kept),
     Case('replay: --out is a file', 'asynet-replay', _out_is_file, 2,
          r'--out .*/r exists and is not a folder'),
     Case('replay: a missing --labels file is refused before the bag is read',

@@ -1,0 +1,107 @@
+# Copyright 2026 asynet_ros contributors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""How every command fails: one line, exit codes, signals and atomic outputs."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+import signal
+import time
+
+import pytest
+
+from asynet_core import cli
+
+
+def test_a_second_signal_does_not_cut_the_cleanup_short(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    cleaned: list[str] = []
+    before = signal.getsignal(signal.SIGTERM)
+
+    def work() -> int:
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(5)  # interrupted here
+            return 0
+        finally:
+            os.kill(os.getpid(), signal.SIGTERM)  # docker stop after Ctrl-C: ignored now
+            time.sleep(0.05)
+            cleaned.append('closed')
+
+    assert cli.run_command('x', work) == cli.EXIT_INTERRUPTED
+    assert cleaned == ['closed']
+    assert capsys.readouterr().err == 'x: interrupted (SIGINT)\n'
+    assert signal.getsignal(signal.SIGTERM) is before  # restored afterwards
+
+
+def test_deferred_interrupts_hold_a_signal_until_the_block_ends() -> None:
+    steps: list[str] = []
+
+    def work() -> int:
+        with cli.deferred_interrupts():
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(0.05)
+            steps.append('whole')  # not cut short
+        steps.append('after')  # not reached: the held signal raises at the block's end
+        return 0
+
+    assert cli.run_command('x', work) == cli.EXIT_INTERRUPTED
+    assert steps == ['whole']
+
+
+def test_errors_are_one_line_and_debug_adds_the_traceback(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    def work() -> int:
+        raise FileNotFoundError(2, 'No such file or directory', '/data/x.bag')
+
+    assert cli.run_command('x', work) == cli.EXIT_BAD_INPUT
+    assert capsys.readouterr().err == 'x: error: No such file or directory: /data/x.bag\n'
+    assert cli.run_command('x', work, debug=True) == cli.EXIT_BAD_INPUT
+    err = capsys.readouterr().err
+    assert 'Traceback' in err
+    assert err.endswith('x: error: No such file or directory: /data/x.bag\n')
+
+
+def test_a_failed_atomic_write_names_the_file_and_keeps_the_old_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / 'report.json'
+    target.write_text('old')
+
+    def full(_: int) -> None:
+        raise OSError(28, 'No space left on device')
+
+    monkeypatch.setattr(os, 'fsync', full)
+    with pytest.raises(OSError, match='No space left on device') as info:
+        cli.write_json(target, {'new': 1})
+    assert cli.describe_error(info.value) == f'No space left on device: {target}'
+    assert target.read_text() == 'old'
+    assert [p.name for p in tmp_path.iterdir()] == ['report.json']  # no hidden leftover
+
+
+def test_outputs_go_to_regular_files_only(tmp_path: Path) -> None:
+    fifo = tmp_path / 'pipe'
+    os.mkfifo(fifo)
+    with pytest.raises(cli.OutputError, match='exists and is not a regular file'):
+        cli.write_json(fifo, {})
+    with pytest.raises(cli.OutputError, match='is not a folder'):
+        cli.check_output_file(fifo / 'x.json')
+    existing = tmp_path / 'a.pt'
+    existing.write_bytes(b'')
+    with pytest.raises(cli.OutputError, match=r'a\.pt exists; pass --overwrite'):
+        cli.check_output_file(existing, overwrite=False)

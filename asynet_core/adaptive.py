@@ -37,7 +37,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 import time
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import torch
@@ -45,15 +45,14 @@ import torch
 from asynet_core.engine.engine import AsyncEngine
 from asynet_core.errors import ConfigError
 from asynet_core.flops import dense_flops
+from asynet_core.modes import UPDATE_MODES, UpdateMode
 
 __all__ = ['UPDATE_MODES', 'AdaptiveUpdater', 'UpdateMode']
 
-UpdateMode = Literal['async', 'recompute', 'adaptive']
 #: After this many recomputes in a row, one asynchronous update re-measures its cost.
 EXPLORE_EVERY = 64
 #: A measurement counts for at most this many times the current estimate.
 OUTLIER_FACTOR = 4.0
-UPDATE_MODES: tuple[str, ...] = ('async', 'recompute', 'adaptive')
 
 
 class AdaptiveUpdater:

@@ -35,11 +35,14 @@ from dataclasses import dataclass
 import logging
 import threading
 import time
+from typing import TYPE_CHECKING
 
 from asynet_core.errors import ConfigError
 from asynet_ros.event_message import EventMessage
-from asynet_ros.pipeline import Pipeline, Result
 from asynet_ros.ratelimit import RateLimitedLog
+
+if TYPE_CHECKING:  # the pipeline imports torch; the option parsers importing this must not
+    from asynet_ros.pipeline import Pipeline, Result
 
 __all__ = ['DROP_POLICIES', 'LiveRunner', 'LiveStats']
 

@@ -28,7 +28,7 @@ import collections
 from collections.abc import Callable
 import dataclasses
 import logging
-from typing import Any
+from typing import Any, TYPE_CHECKING
 
 import numpy as np
 
@@ -36,8 +36,11 @@ from asynet_core.errors import AsynetError
 from asynet_ros import messages, publishing
 from asynet_ros.cdr import cdr_to_event_message
 from asynet_ros.live import LiveRunner
-from asynet_ros.pipeline import Pipeline, Result
+from asynet_ros.pipeline import Result
 from asynet_ros.ratelimit import RateLimitedLog
+
+if TYPE_CHECKING:  # the pipeline imports torch: not at import time
+    from asynet_ros.pipeline import Pipeline
 
 __all__ = ['LATENCY_SAMPLES', 'LiveDetector', 'Send']
 

@@ -30,7 +30,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
-from asynet_core.adaptive import UPDATE_MODES
+from asynet_core.modes import UPDATE_MODES
 from asynet_core.window import WindowSpec
 from asynet_ros.event_message import EVENT_ARRAY_TYPE, EVENT_PACKET_TYPES
 from asynet_ros.live import DROP_POLICIES

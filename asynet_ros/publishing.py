@@ -22,10 +22,13 @@ classification), ``labels``, ``image`` or ``diag``. The messages come from a
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, TYPE_CHECKING
 
 from asynet_ros import messages, visual
-from asynet_ros.pipeline import Pipeline, Result
+from asynet_ros.pipeline import Result
+
+if TYPE_CHECKING:  # the pipeline imports torch: not at import time
+    from asynet_ros.pipeline import Pipeline
 
 __all__ = ['OUTPUT_TOPICS', 'diagnostics', 'label_info', 'node_publishers', 'result_outputs']
 

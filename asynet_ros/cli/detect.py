@@ -36,14 +36,16 @@ import signal
 import sys
 import threading
 import time
-from typing import Any
+from typing import Any, TYPE_CHECKING
 
 from asynet_core.cli import add_debug_option, run_command
 from asynet_ros import bundled_checkpoint, params, publishing
 from asynet_ros.event_message import EVENT_ARRAY_TYPE, EVENT_PACKET_TYPES
 from asynet_ros.live import DROP_POLICIES
-from asynet_ros.live_detector import LiveDetector
-from asynet_ros.pipeline import limit_torch_threads, Pipeline
+from asynet_ros.pipeline import limit_torch_threads
+
+if TYPE_CHECKING:  # the pipeline imports torch: after the arguments are parsed
+    from asynet_ros.pipeline import Pipeline
 
 __all__ = ['DdsDetector', 'main']
 
@@ -83,6 +85,7 @@ class DdsDetector:
     ) -> None:
         from asynet_ros.dds import qos
         from asynet_ros.dds.transport import DdsGraph
+        from asynet_ros.live_detector import LiveDetector  # decoders and torch: only now
 
         self.graph = DdsGraph(domain_id, node_name=node_name)
         kinds = {'default': qos.DEFAULT, 'latched': qos.LATCHED, 'sensor': qos.SENSOR_DATA}
@@ -199,6 +202,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _pipeline(args: argparse.Namespace) -> Pipeline:
+    from asynet_ros.pipeline import Pipeline  # torch and spconv: only now
+
     limit_torch_threads()
     path = args.checkpoint or bundled_checkpoint()
     values = params.option_values(args)

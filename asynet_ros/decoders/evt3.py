@@ -48,9 +48,11 @@ the next, so a packet may end at any word.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
-from asynet_core import ops
+from asynet_core import evt3_ref
 from asynet_core.errors import EventFormatError
 from asynet_ros.decoders._payload import check_size, payload_bytes
 from asynet_ros.decoders.errors import DecodeError
@@ -58,13 +60,13 @@ from asynet_ros.decoders.errors import DecodeError
 __all__ = ['ROLLOVER_TOLERANCE', 'TIME_PERIOD_US', 'TRIGGER_DTYPE', 'Evt3Decoder']
 
 #: External-trigger events: edge ``p`` (1 rising, 0 falling), time ``t`` in µs, channel ``id``.
-TRIGGER_DTYPE = ops.EVT3_TRIGGER_DTYPE
+TRIGGER_DTYPE = evt3_ref.EVT3_TRIGGER_DTYPE
 #: Period of the 24-bit microsecond counter.
 TIME_PERIOD_US = 1 << 24
 #: A TIME_HIGH lower than the previous one by more than this counts as a rollover.
 ROLLOVER_TOLERANCE = 10
 
-_FIELD = {name: i for i, name in enumerate(ops.EVT3_STATE_FIELDS)}
+_FIELD = {name: i for i, name in enumerate(evt3_ref.EVT3_STATE_FIELDS)}
 
 
 class Evt3Decoder:
@@ -83,7 +85,7 @@ class Evt3Decoder:
 
     def reset(self) -> None:
         """Forget the stream state and zero the counters."""
-        self._state = ops.evt3_initial_state()
+        self._state = evt3_ref.evt3_initial_state()
         self.last_triggers = np.zeros(0, dtype=TRIGGER_DTYPE)
 
     @property
@@ -136,7 +138,9 @@ class Evt3Decoder:
         check_size(width, height)
         words = payload_bytes(payload, 'evt3', 2).view('<u2')
         try:
-            events, triggers, state = ops.evt3_decode(words, int(width), int(height), self._state)
+            events, triggers, state = _ops().evt3_decode(
+                words, int(width), int(height), self._state
+            )
         except EventFormatError as err:
             raise DecodeError(str(err)) from err
         self._state = state
@@ -145,3 +149,13 @@ class Evt3Decoder:
 
     def _get(self, name: str) -> int:
         return int(self._state[_FIELD[name]])
+
+
+def _ops() -> Any:
+    """:mod:`asynet_core.ops`, imported on the first decode (the compiled kernels load torch).
+
+    Modules that only name the decoders (command-line parsers) so start at once.
+    """
+    from asynet_core import ops
+
+    return ops

@@ -19,13 +19,17 @@
 composition, with time order and stamps).
 """
 
+from typing import Any, TYPE_CHECKING
+
 from asynet_ros.pipeline.config import (
     Counters,
     limit_torch_threads,
     PipelineConfig,
     Result,
 )
-from asynet_ros.pipeline.pipeline import Pipeline
+
+if TYPE_CHECKING:
+    from asynet_ros.pipeline.pipeline import Pipeline
 
 __all__ = [
     'Counters',
@@ -34,3 +38,12 @@ __all__ = [
     'Result',
     'limit_torch_threads',
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """``Pipeline`` on first use: it imports torch and spconv, which option parsers must not."""
+    if name == 'Pipeline':
+        from asynet_ros.pipeline.pipeline import Pipeline
+
+        return Pipeline
+    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')

@@ -27,10 +27,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import torch
 
-from asynet_core.adaptive import UPDATE_MODES
 from asynet_core.errors import ConfigError
+from asynet_core.modes import UPDATE_MODES
 from asynet_core.window import WindowSpec
 
 __all__ = [
@@ -200,6 +199,8 @@ def limit_torch_threads(threads: int = 1) -> None:
     softmax) are tiny; with more torch threads than idle cores, OpenMP's spin-waiting made each
     such op cost 10-15 ms on a loaded 2-core machine instead of microseconds.
     """
+    import torch  # here: the config is read by command-line parsers, which must start at once
+
     if torch.get_num_threads() != threads:
         torch.set_num_threads(threads)
 

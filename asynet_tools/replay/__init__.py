@@ -36,9 +36,25 @@ the total processing time. Labels: a Gen1 ``*_bbox.npy`` file whose ``t`` is sen
 matched to the newest output at or before each label time; the report gives VOC mAP@0.5.
 """
 
+import importlib
+from typing import Any
+
 from asynet_tools.replay.cli import main
-from asynet_tools.replay.output import OUTPUT_NAMES, prepare_output, ReplayError
-from asynet_tools.replay.report import ReplayReport
-from asynet_tools.replay.run import replay
 
 __all__ = ['OUTPUT_NAMES', 'ReplayError', 'ReplayReport', 'main', 'prepare_output', 'replay']
+
+# The rest on first use: they import torch, and `asynet-replay --help` must answer at once.
+_LAZY = {
+    'OUTPUT_NAMES': 'output',
+    'ReplayError': 'output',
+    'prepare_output': 'output',
+    'ReplayReport': 'report',
+    'replay': 'run',
+}
+
+
+def __getattr__(name: str) -> Any:
+    """The names of :data:`_LAZY`, imported from their module when first asked for."""
+    if name in _LAZY:
+        return getattr(importlib.import_module(f'{__name__}.{_LAZY[name]}'), name)
+    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')

@@ -23,7 +23,6 @@ from pathlib import Path
 
 from asynet_core.cli import add_debug_option, run_command
 from asynet_ros import bundled_checkpoint, params
-from asynet_tools.replay.run import replay
 
 __all__ = ['main']
 
@@ -56,6 +55,8 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _main(args: argparse.Namespace) -> int:
+    from asynet_tools.replay.run import replay  # torch and spconv: after the arguments parsed
+
     if args.checkpoint is None:
         args.checkpoint = bundled_checkpoint()
     values = params.option_values(args)

@@ -128,3 +128,24 @@ def test_colcon_classifies_package_as_ament_python() -> None:
     assert re.search(rf'^{PACKAGE}\s.*\(ros\.ament_python\)$', result.stdout, re.MULTILINE), (
         result.stdout + result.stderr
     )
+
+
+#: Console scripts whose --help and argument errors come before torch and spconv are imported
+#: (issue "keep up with the sensor": a CLI that starts at once). asynet-flops, asynet-bench and
+#: asynet-train still import torch first.
+FAST_SCRIPTS = ('asynet-replay', 'asynet-detect', 'asynet-events', 'asynet-bag2dataset',
+                'asynet-play')  # fmt: skip
+
+
+@pytest.mark.parametrize('script', FAST_SCRIPTS)
+def test_help_answers_before_torch_is_imported(script: str) -> None:
+    module, func = _console_scripts()[script].split(':')
+    code = (
+        f'import sys\nfrom {module} import {func}\ntry:\n    {func}(["--help"])\n'
+        'except SystemExit:\n    pass\n'
+        'print(sorted(m for m in ("torch", "spconv") if m in sys.modules))'
+    )
+    done = subprocess.run([sys.executable, '-c', code], capture_output=True, text=True,
+                          timeout=60, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == '[]', done.stdout[-2000:]

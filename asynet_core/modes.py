@@ -1,0 +1,27 @@
+# Copyright 2026 asynet_ros contributors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""The names of the engine's update modes, importable without torch (for command-line parsers).
+
+:mod:`asynet_core.adaptive` implements them; front ends list them in their options.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+__all__ = ['UPDATE_MODES', 'UpdateMode']
+
+UpdateMode = Literal['async', 'recompute', 'adaptive']
+UPDATE_MODES: tuple[str, ...] = ('async', 'recompute', 'adaptive')

@@ -33,16 +33,18 @@
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 import contextlib
+import errno
 import json
 import os
 from pathlib import Path
+import shutil
 import signal
 import sys
 import threading
 import traceback
-from typing import Any
+from typing import Any, BinaryIO
 
 from asynet_core.errors import AsynetError
 
@@ -52,10 +54,13 @@ __all__ = [
     'Interrupted',
     'OutputError',
     'add_debug_option',
+    'atomic_file',
     'check_output_file',
     'deferred_interrupts',
     'describe_error',
+    'existing_outputs',
     'interrupts_raise',
+    'remove_outputs',
     'run_command',
     'write_atomically',
     'write_json',
@@ -185,11 +190,37 @@ def check_output_file(path: str | Path, *, overwrite: bool = True) -> Path:
     return path
 
 
-def write_atomically(path: str | Path, data: bytes) -> None:
-    """Write ``data`` to ``path``: a complete file or the previous one, never half of one.
+@contextlib.contextmanager
+def atomic_file(path: Path, *, sync: bool = False) -> Iterator[BinaryIO]:
+    """A binary file that becomes ``path`` only once complete; never half a file on an error.
 
-    The bytes go to a hidden file beside ``path`` that replaces it once complete; on any error
-    (a full disk) the hidden file is removed and ``path`` is untouched.
+    The data goes to a hidden file beside ``path``, renamed over it at the end (after an
+    ``fsync`` with ``sync``); on any error (a full disk) the hidden file is removed and ``path``
+    is left as it was.
+
+    Raises:
+        OSError: ``path`` exists and is not a regular file, or writing failed; the error names
+            ``path`` (a full disk names no file by itself).
+    """
+    if (path.exists() or path.is_symlink()) and not path.is_file():
+        raise OSError(errno.EEXIST, 'exists and is not a regular file', str(path))
+    tmp = path.with_name(f'.{path.name}.{os.getpid()}.tmp')
+    try:
+        with tmp.open('wb') as f:
+            yield f
+            if sync:
+                f.flush()
+                os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except OSError as err:
+        reason = err.strerror or f'write failed, disk full? ({err})'
+        raise OSError(err.errno, reason, str(path)) from err
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_atomically(path: str | Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through :func:`atomic_file` (synced), creating its folder.
 
     Raises:
         OutputError: see :func:`check_output_file`.
@@ -197,17 +228,26 @@ def write_atomically(path: str | Path, data: bytes) -> None:
     """
     path = check_output_file(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f'.{path.name}.{os.getpid()}.tmp')
-    try:
-        with open(tmp, 'wb') as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except OSError as err:  # a full disk names no file by itself
-        raise OSError(err.errno, err.strerror or str(err), str(path)) from err
-    finally:
-        tmp.unlink(missing_ok=True)
+    with atomic_file(path, sync=True) as f:
+        f.write(data)
+
+
+def existing_outputs(folder: Path, names: Iterable[str]) -> list[str]:
+    """Which of a command's output ``names`` are in ``folder`` (dangling links count)."""
+    return [name for name in names if (folder / name).exists() or (folder / name).is_symlink()]
+
+
+def remove_outputs(folder: Path, names: Iterable[str]) -> None:
+    """Remove a previous run's outputs (``--overwrite``): exactly ``names``, nothing else.
+
+    A folder goes whole; a link goes itself, never its target.
+    """
+    for name in existing_outputs(folder, names):
+        path = folder / name
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
 
 
 def write_json(path: str | Path, data: Any) -> None:

@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-import shutil
 
+from asynet_core.cli import existing_outputs, remove_outputs
 from asynet_core.errors import CheckpointError, ConfigError
 from asynet_core.models import load_checkpoint
 from asynet_training.config import TrainConfig
@@ -48,7 +48,7 @@ def check_run_start(config: TrainConfig, resume: Path | None, overwrite: bool) -
     out = Path(config.out_dir)
     if out.exists() and not out.is_dir():
         raise ConfigError(f'out_dir {out} exists and is not a folder')
-    found = [name for name in RUN_OUTPUTS if (out / name).exists()]
+    found = existing_outputs(out, RUN_OUTPUTS)
     if resume is not None and overwrite:
         raise ConfigError('--resume continues a run and --overwrite replaces it: choose one')
     if resume is not None:
@@ -66,13 +66,7 @@ def clear_run(config: TrainConfig) -> None:
     """Remove the previous run's outputs (``--overwrite``), on rank 0 only, once data is ready."""
     if int(os.environ.get('RANK', '0')) != 0:
         return
-    out = Path(config.out_dir)
-    for name in RUN_OUTPUTS:
-        path = out / name
-        if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path, ignore_errors=True)
-        else:
-            path.unlink(missing_ok=True)
+    remove_outputs(Path(config.out_dir), RUN_OUTPUTS)
 
 
 def _check_resumable(resume: Path, config: TrainConfig) -> None:

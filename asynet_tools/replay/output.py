@@ -18,10 +18,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-import shutil
 
 import numpy as np
 
+from asynet_core.cli import existing_outputs, remove_outputs
 from asynet_core.errors import AsynetError
 from asynet_ros import visual
 from asynet_ros.pipeline import Pipeline, Result
@@ -87,18 +87,13 @@ def prepare_output(out: Path, overwrite: bool) -> None:
     """
     if out.exists() and not out.is_dir():
         raise ReplayError(f'--out {out} exists and is not a folder')
-    found = [name for name in OUTPUT_NAMES if (out / name).exists() or (out / name).is_symlink()]
+    found = existing_outputs(out, OUTPUT_NAMES)
     if found and not overwrite:
         raise ReplayError(
             f'--out {out} holds a replay already ({", ".join(found)}); pass --overwrite to '
             'replace it, or choose another folder'
         )
-    for name in found:
-        path = out / name
-        if path.is_dir() and not path.is_symlink():
-            shutil.rmtree(path)
-        else:
-            path.unlink()
+    remove_outputs(out, found)
     out.mkdir(parents=True, exist_ok=True)
 
 

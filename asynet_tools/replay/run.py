@@ -38,7 +38,7 @@ from tqdm import tqdm
 
 from asynet_core.cli import deferred_interrupts, describe_error, write_json
 from asynet_ros import messages, publishing
-from asynet_ros.bag import EventBag
+from asynet_ros.bag import BagTopic, EventBag
 from asynet_ros.pipeline import limit_torch_threads, Pipeline, Result
 from asynet_tools.replay.metrics import label_metrics, read_labels, truth_at
 from asynet_tools.replay.output import (
@@ -106,7 +106,7 @@ def replay(
         report = ReplayReport(str(bag_path), chosen.name, str(checkpoint), pipeline.task)
         keep = labels is not None  # the results are kept only to score them
         truth = None if label_boxes is None else truth_at(label_boxes)
-        run = _Run(bag, chosen.name, pipeline, report, Frames(frames, truth), keep)
+        run = _Run(bag, chosen, pipeline, report, Frames(frames, truth), keep)
         try:
             run.write_all(out / 'outputs', progress)
         except BaseException as err:
@@ -180,7 +180,7 @@ class _Run:
     def __init__(
         self,
         bag: EventBag,
-        topic: str,
+        topic: BagTopic,
         pipeline: Pipeline,
         report: ReplayReport,
         frames: Frames,
@@ -208,7 +208,7 @@ class _Run:
             with _writing(outputs):
                 conns = {key: self._connection(writer, key) for key in ('out', 'labels')}
                 bar = tqdm(
-                    total=self.bag.pick_topic(self.topic).count, unit='msg', desc='replay',
+                    total=self.topic.count, unit='msg', desc='replay',
                     disable=not progress, file=sys.stderr, mininterval=1.0,
                 )  # fmt: skip
                 try:
@@ -232,7 +232,7 @@ class _Run:
     def _loop(self, writer: Writer, conns: dict[str, Any], bar: Any) -> None:
         pipeline, report, ts = self.pipeline, self.report, self.bag.typestore
         last = None
-        for timestamp, msg in self.bag.event_messages(self.topic, report.skipped):
+        for timestamp, msg in self.bag.event_messages(self.topic.name, report.skipped):
             if last is None:
                 info = messages.label_info(
                     self.factory,

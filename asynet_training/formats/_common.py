@@ -16,12 +16,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-import contextlib
-import errno
 import os
 from pathlib import Path
-from typing import BinaryIO
 
 import numpy as np
 
@@ -79,28 +75,3 @@ def load_npy(path: Path) -> np.ndarray:
     if not isinstance(array, np.ndarray):
         raise CorruptFileError(f'{path}: expected a .npy array, got a {type(array).__name__}')
     return array
-
-
-@contextlib.contextmanager
-def atomic_file(path: Path) -> Iterator[BinaryIO]:
-    """A binary file that becomes ``path`` only once complete; never half a file on an error.
-
-    The data goes to a hidden file beside ``path``, renamed over it at the end; on any error (a
-    full disk) the hidden file is removed and ``path`` is left as it was.
-
-    Raises:
-        OSError: ``path`` exists and is not a regular file, or writing failed; the error names
-            ``path``.
-    """
-    if (path.exists() or path.is_symlink()) and not path.is_file():
-        raise OSError(errno.EEXIST, 'exists and is not a regular file', str(path))
-    tmp = path.with_name(f'.{path.name}.{os.getpid()}.tmp')
-    try:
-        with tmp.open('wb') as f:
-            yield f
-        os.replace(tmp, path)
-    except OSError as err:
-        reason = err.strerror or f'write failed, disk full? ({err})'
-        raise OSError(err.errno, reason, str(path)) from err
-    finally:
-        tmp.unlink(missing_ok=True)

@@ -20,9 +20,10 @@ from pathlib import Path
 
 import numpy as np
 
+from asynet_core.cli import atomic_file
 from asynet_core.events import check_event_array, EVENT_DTYPE
 from asynet_training.errors import CorruptFileError, DatasetConfigError
-from asynet_training.formats._common import atomic_file, load_npy, PathLike
+from asynet_training.formats._common import load_npy, PathLike
 
 __all__ = [
     'read_est_npy',

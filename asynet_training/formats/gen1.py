@@ -20,9 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
+from asynet_core.cli import atomic_file
 from asynet_training.errors import CorruptFileError, DatasetConfigError
 from asynet_training.formats._common import (
-    atomic_file,
     check_below,
     check_not_below,
     load_npy,

@@ -1,0 +1,144 @@
+# Copyright 2026 asynet_ros contributors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""Open an event file, read its header, and stream its events in bounded memory.
+
+:func:`open_event_file` picks the format from the suffix and the header, resolves the sensor
+size (header ``format``/``geometry`` line or DAT ``Width``/``Height``, else a known sensor or
+plugin name, else the caller's size, else an error; DAT files without any of these fall back to
+the extent of their events) and returns an :class:`EventFile`. Its :meth:`EventFile.chunks` reads
+the payload a block of words at a time, decodes it with the format's stateful decoder (state
+carried across blocks, so a block may end anywhere) and fills :attr:`EventFile.time_order`.
+
+Events outside the sensor are an error (:class:`EventFileError` naming the first such event), not
+dropped: in a file the header or the caller's size is wrong, or the file is corrupt, and silently
+dropping would hide either. (The ROS packet decoders drop and count instead: a live stream must go
+on.)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from types import TracebackType
+from typing import BinaryIO
+
+import numpy as np
+
+from asynet_core.events import EVENT_DTYPE, SensorSize
+from asynet_core.recordings.base import EventFileInfo, TimeOrder
+from asynet_core.recordings.decoding import WordDecoder
+
+__all__ = ['EventFile', 'open_event_file', 'read_event_file']
+
+
+class EventFile:
+    """An open event file: its header (:attr:`info`) and a stream of its events.
+
+    Use as a context manager (``with open_event_file(path) as f: ...``) or call :meth:`close`.
+
+    Attributes:
+        info: what the header says (format, sensor size and where it came from, header lines).
+        time_order: how often times stepped back in the events read so far (reset by each new
+            pass of :meth:`chunks`).
+    """
+
+    def __init__(
+        self, info: EventFileInfo, stream: BinaryIO, payload: tuple[int, int], decoder: WordDecoder
+    ) -> None:
+        """Wrap an opened file; use :func:`open_event_file` instead.
+
+        Args:
+            info: the parsed header.
+            stream: the file, opened in binary mode; closed by :meth:`close`.
+            payload: (byte offset of the first word, number of whole words).
+            decoder: the format's decoder (reset at the start of each pass).
+        """
+        self.info = info
+        self.time_order = TimeOrder()
+        self._stream = stream
+        self._offset, self._words = payload
+        self._decoder = decoder
+
+    def chunks(self, max_events: int = 1 << 20) -> Iterator[np.ndarray]:
+        """Yield the events in file order, at most ``max_events`` at a time.
+
+        Each call starts a new pass from the first event (decoder state and :attr:`time_order`
+        reset). Memory stays bounded by ``max_events`` whatever the file size.
+
+        Args:
+            max_events: the largest chunk, >= 1.
+
+        Yields:
+            non-empty arrays of :data:`~asynet_core.events.EVENT_DTYPE`, ``t`` int64 µs.
+
+        Raises:
+            EventFileError: a corrupt word (unknown type, named by its byte offset), an event
+                outside :attr:`EventFileInfo.sensor`, or a read error.
+            ValueError: ``max_events`` < 1.
+        """
+        raise NotImplementedError
+
+    def read_all(self) -> np.ndarray:
+        """All events of the file as one array of EVENT_DTYPE (one full pass of :meth:`chunks`)."""
+        parts = list(self.chunks())
+        if not parts:
+            return np.zeros(0, dtype=EVENT_DTYPE)
+        return np.concatenate(parts)
+
+    def close(self) -> None:
+        """Close the file (idempotent)."""
+        self._stream.close()
+
+    def __enter__(self) -> EventFile:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def open_event_file(path: str | Path, sensor: SensorSize | None = None) -> EventFile:
+    """Open an event file and parse its header (no events are read yet).
+
+    The format comes from the suffix (``.raw``: EVT 2.0, 2.1 or 3.0 as the header's ``evt`` or
+    ``format`` line says; ``.dat``: Prophesee DAT) and is checked against the header.
+
+    Args:
+        path: the file.
+        sensor: the sensor size, used only where the file does not say it (no ``format`` /
+            ``geometry`` / ``Width``-``Height`` line and no known sensor name). A size that
+            contradicts the one the header gives is an error.
+
+    Returns:
+        the open :class:`EventFile`.
+
+    Raises:
+        EventFileError: unreadable or unknown file, unsupported encoding, corrupt header, no
+            sensor size (pass ``--width/--height``), or ``sensor`` contradicts the header.
+    """
+    raise NotImplementedError
+
+
+def read_event_file(
+    path: str | Path, sensor: SensorSize | None = None
+) -> tuple[np.ndarray, EventFileInfo, TimeOrder]:
+    """Read a whole event file: ``(events, info, time_order)``; see :func:`open_event_file`."""
+    with open_event_file(path, sensor) as f:
+        events = f.read_all()
+        return events, f.info, f.time_order

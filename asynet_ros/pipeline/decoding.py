@@ -16,10 +16,11 @@
 
 :class:`StreamDecoder` checks a message (encoding, sensor size), follows its ``seq`` for lost
 messages and decodes it with the stream's stateful decoder of that encoding. Decoders come from
-one registry (:data:`MESSAGE_DECODERS`: the payload encodings of :mod:`asynet_ros.decoders` and
-``dvs_msgs``' decoded events) and share one protocol, :class:`MessageDecoder`, whose
-``dropped_out_of_range`` counter reports the events it dropped. Every rejection goes through one
-``reject(counter, kind, message, n)`` callback: counted, and logged rate-limited.
+one registry (:data:`MESSAGE_DECODERS`: the payload encodings of :mod:`asynet_ros.decoders`,
+``dvs_msgs``' decoded events and the :data:`DECODED_ENCODING` packets of event files) and share
+one protocol, :class:`MessageDecoder`, whose ``dropped_out_of_range`` counter reports the events
+it dropped. Every rejection goes through one ``reject(counter, kind, message, n)`` callback:
+counted, and logged rate-limited.
 """
 
 from __future__ import annotations
@@ -34,11 +35,20 @@ from asynet_ros.decoders import DecodeError, ENCODINGS, make_decoder
 from asynet_ros.event_message import DVS_ENCODING, EventMessage
 from asynet_ros.pipeline.config import Counters, is_int
 
-__all__ = ['MESSAGE_DECODERS', 'MessageDecoder', 'SeqGaps', 'StreamDecoder']
+__all__ = [
+    'DECODED_ENCODING',
+    'MESSAGE_DECODERS',
+    'MessageDecoder',
+    'SeqGaps',
+    'StreamDecoder',
+]
 
 MAX_SIDE = 1 << 16  # event coordinates are uint16
 #: ``reject(counter, kind, message, n)``: add ``n`` to a counter and log (rate-limited by kind).
 Reject = Callable[[str, str, str, int], None]
+#: Pseudo-encoding of the packets cut from an event file (RAW, DAT): events already decoded, in
+#: :attr:`EventMessage.events`, and ``seq`` counting the packets (see :mod:`asynet_ros.recording`).
+DECODED_ENCODING = 'decoded'
 
 
 class MessageDecoder(Protocol):
@@ -66,8 +76,8 @@ class _PayloadDecoder:
         )
 
 
-class _DvsEvents:
-    """``dvs_msgs/EventArray``: events decoded with the message; those outside are dropped."""
+class _DecodedEvents:
+    """Events decoded with the message (dvs_msgs, event files); those outside are dropped."""
 
     def __init__(self) -> None:
         self.dropped_out_of_range = 0
@@ -75,7 +85,7 @@ class _DvsEvents:
     def decode(self, msg: EventMessage, sensor: SensorSize) -> np.ndarray:
         events = msg.events
         if events is None:
-            raise DecodeError('dvs_msgs message without events')
+            raise DecodeError('message without events')
         inside = (events['x'] < sensor.width) & (events['y'] < sensor.height)
         dropped = len(events) - int(np.count_nonzero(inside))
         self.dropped_out_of_range += dropped
@@ -85,7 +95,8 @@ class _DvsEvents:
 #: Encoding -> decoder factory: every encoding a stream takes.
 MESSAGE_DECODERS: dict[str, Callable[[], MessageDecoder]] = {
     **{enc: (lambda enc=enc: _PayloadDecoder(enc)) for enc in ENCODINGS},
-    DVS_ENCODING: _DvsEvents,
+    DVS_ENCODING: _DecodedEvents,
+    DECODED_ENCODING: _DecodedEvents,
 }
 
 
@@ -150,7 +161,7 @@ class StreamDecoder:
         fresh decoders, which the caller :meth:`adopt` s once the message proved usable.
         """
         if msg.encoding not in MESSAGE_DECODERS:
-            valid = [*ENCODINGS, DVS_ENCODING]
+            valid = [*ENCODINGS, DVS_ENCODING]  # what a ROS message may carry
             reason = f'dropped message: unknown encoding {msg.encoding!r}; valid: {valid}'
             self.reject('unknown_encoding', 'encoding', reason, 1)
             return None

@@ -20,7 +20,66 @@ from typing import Protocol
 
 import numpy as np
 
-__all__ = ['WordDecoder']
+__all__ = ['BadWordError', 'WordDecoder', 'forward_fill', 'unwrap_counter']
+
+
+class BadWordError(Exception):
+    """A payload word a decoder cannot decode; the reader turns it into an EventFileError.
+
+    Attributes:
+        word_index: index of the word in the payload.
+        word: the word's value.
+        reason: what is wrong with it, e.g. ``'unknown EVT 2.0 word type 0x3'``.
+    """
+
+    def __init__(self, word_index: int, word: int, reason: str) -> None:
+        super().__init__(f'word {word_index} (0x{word:x}): {reason}')
+        self.word_index = word_index
+        self.word = word
+        self.reason = reason
+
+
+def check_types(
+    types: np.ndarray, words: np.ndarray, known: tuple[int, ...], first_word: int, fmt: str
+) -> None:
+    """Raise :class:`BadWordError` for the first word whose type is not in ``known``."""
+    bad = np.flatnonzero(~np.isin(types, known))
+    if bad.size:
+        i = int(bad[0])
+        raise BadWordError(
+            first_word + i,
+            int(words[i]),
+            f'unknown {fmt} word type 0x{int(types[i]):x} ({bad.size} such words in this block)',
+        )
+
+
+def forward_fill(mask: np.ndarray, values: np.ndarray, before: int) -> np.ndarray:
+    """Per position, ``values`` at the last index where ``mask`` holds (``before`` if none).
+
+    Args:
+        mask: ``[n]`` bool, where a new value is set.
+        values: ``[n]`` int64, the value set there (read only where ``mask``).
+        before: the value in force before position 0.
+    """
+    idx = np.maximum.accumulate(np.where(mask, np.arange(mask.size), -1))
+    return np.where(idx >= 0, values[np.maximum(idx, 0)], before).astype(np.int64)
+
+
+def unwrap_counter(raw: np.ndarray, last_raw: int, wraps_before: int, period: int) -> np.ndarray:
+    """Number of wrap-arounds of a counter before each of its values ``raw`` (int64).
+
+    A value lower than the previous one by more than half the counter's ``period`` is a wrap;
+    a smaller drop is a step back in time (kept, and reported by the caller's time check).
+
+    Args:
+        raw: ``[n]`` successive counter values.
+        last_raw: the value before ``raw[0]``, or -1 if none.
+        wraps_before: the wraps counted before ``raw[0]``.
+        period: the counter's period (its largest value plus one).
+    """
+    prev = np.concatenate(([last_raw], raw[:-1])).astype(np.int64)
+    wrapped = (prev >= 0) & (prev - raw > period // 2)
+    return wraps_before + np.cumsum(wrapped)
 
 
 class WordDecoder(Protocol):
@@ -29,10 +88,14 @@ class WordDecoder(Protocol):
     Attributes:
         word_dtype: numpy dtype of one word (its itemsize is the word size in bytes).
         max_events_per_word: the most events one word can produce (bounds a chunk's memory).
+        skipped_before_time: CD events skipped because no time was known yet (before the first
+            time-high word), since the last :meth:`reset`.
     """
 
     word_dtype: np.dtype
     max_events_per_word: int
+
+    skipped_before_time: int
 
     def reset(self) -> None:
         """Forget all state: the next :meth:`decode` starts at the first word of the payload."""
@@ -48,5 +111,5 @@ class WordDecoder(Protocol):
             the events of EVENT_DTYPE, ``t`` int64 µs, in word order.
 
         Raises:
-            EventFileError: an unknown word type (message names the word index).
+            BadWordError: a word of unknown type (the state is then undefined: reset).
         """

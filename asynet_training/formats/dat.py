@@ -12,23 +12,34 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""Prophesee DAT event files (N-Cars ``*.dat``, Gen1 ``*_td.dat``)."""
+"""Prophesee DAT event files (N-Cars ``*.dat``, Gen1 ``*_td.dat``).
+
+Reading lives in the core library (:mod:`asynet_core.recordings.dat`); the functions here keep
+the dataset readers' interface and raise :class:`~asynet_training.errors.CorruptFileError` for a
+bad file. Writing DAT (for tests and the bag-to-dataset tool) is here.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from asynet_core.cli import atomic_file
-from asynet_core.events import check_event_array, EVENT_DTYPE
+from asynet_core.events import check_event_array
+from asynet_core.recordings import dat as _core
+from asynet_core.recordings import EventFileError
+from asynet_core.recordings.dat import (
+    DAT_CD_EVENT_TYPES,
+    DAT_EVENT_SIZE,
+    DAT_RAW_DTYPE,
+    DatInfo,
+)
 from asynet_training.errors import CorruptFileError, DatasetConfigError
 from asynet_training.formats._common import (
     check_below,
     check_not_below,
     check_values,
-    file_size,
     PathLike,
 )
 
@@ -42,97 +53,21 @@ __all__ = [
     'write_dat',
 ]
 
-
-#: Bytes per DAT event: uint32 t (µs), then a packed uint32 (x bits 0-13, y 14-27, p bit 28).
-DAT_EVENT_SIZE = 8
-#: Event types of CD (change-detection) events: Event2d (0) and EventCd (0x0C).
-DAT_CD_EVENT_TYPES = (0x00, 0x0C)
-_DAT_RAW = np.dtype([('t', '<u4'), ('w', '<u4')])
 _DAT_COORD_LIMIT = 1 << 14
 _DAT_TIME_LIMIT = 1 << 32
 
 
-@dataclass(frozen=True)
-class DatInfo:
-    """Where the events of a DAT file lie.
-
-    Attributes:
-        header: the ``% key value`` header lines as {key: value} (strings), plus ``event_type``
-            and ``event_size`` (ints), and ``width`` / ``height`` (ints) when the header has
-            ``Width`` / ``Height`` lines.
-        offset: byte offset of the first event.
-        count: number of events.
-    """
-
-    header: dict[str, str | int]
-    offset: int
-    count: int
-
-
 def dat_info(path: PathLike) -> DatInfo:
-    """Parse the header of a DAT file and check its size, without reading the events.
-
-    The header is the run of lines starting with ``% ``; if there is one, the next two bytes are
-    the event type and the event size. A file without header lines is a legacy file (type 0,
-    size 8, events from byte 0).
+    """Parse the header of a DAT file and check its size (see :mod:`asynet_core.recordings.dat`).
 
     Raises:
         CorruptFileError: unreadable file, unterminated header, unsupported event type or size,
             or an event area whose size is not a multiple of 8 bytes (a truncated file).
     """
-    path = Path(path)
-    size = file_size(path)
-    with path.open('rb') as f:
-        header, offset = _parse_dat_header(path, f.read(min(size, 1 << 16)))
-    _check_dat_type(path, header)
-    payload = size - offset
-    if payload % DAT_EVENT_SIZE:
-        raise CorruptFileError(
-            f'{path}: truncated DAT file, {payload} bytes of events after the header is not a '
-            f'multiple of the {DAT_EVENT_SIZE}-byte event size'
-        )
-    return DatInfo(header, offset, payload // DAT_EVENT_SIZE)
-
-
-def _parse_dat_header(path: Path, head: bytes) -> tuple[dict[str, str | int], int]:
-    header: dict[str, str | int] = {}
-    pos = 0
-    while head.startswith(b'% ', pos):
-        end = head.find(b'\n', pos)
-        if end < 0:
-            raise CorruptFileError(f'{path}: DAT header line at byte {pos} has no line end')
-        key, _, value = head[pos + 2 : end].decode('latin-1').strip().partition(' ')
-        header[key] = value.strip()
-        pos = end + 1
-    if pos == 0:
-        header.update(event_type=0, event_size=DAT_EVENT_SIZE)
-        return header, 0
-    if len(head) < pos + 2:
-        raise CorruptFileError(f'{path}: DAT header is not followed by event type and size bytes')
-    header.update(event_type=head[pos], event_size=head[pos + 1])
-    _parse_dat_geometry(path, header)
-    return header, pos + 2
-
-
-def _parse_dat_geometry(path: Path, header: dict[str, str | int]) -> None:
-    for key in ('Width', 'Height'):
-        if key in header:
-            value = str(header[key])
-            if not value.isdigit():
-                raise CorruptFileError(f'{path}: DAT header {key} {value!r} is not an integer')
-            header[key.lower()] = int(value)
-
-
-def _check_dat_type(path: Path, header: dict[str, str | int]) -> None:
-    if header['event_size'] != DAT_EVENT_SIZE:
-        raise CorruptFileError(
-            f'{path}: DAT event size is {header["event_size"]} bytes, expected {DAT_EVENT_SIZE}'
-        )
-    if header['event_type'] not in DAT_CD_EVENT_TYPES:
-        raise CorruptFileError(
-            f'{path}: DAT event type {header["event_type"]} is not a CD event type '
-            f'{DAT_CD_EVENT_TYPES}'
-        )
+    try:
+        return _core.dat_info(path)
+    except EventFileError as err:
+        raise CorruptFileError(str(err)) from err
 
 
 def dat_times(path: PathLike, info: DatInfo | None = None) -> np.ndarray:
@@ -140,21 +75,15 @@ def dat_times(path: PathLike, info: DatInfo | None = None) -> np.ndarray:
 
     Bisecting it (``bisect.bisect_right``) finds a time window while reading only a few pages.
     """
-    path = Path(path)
-    info = info if info is not None else dat_info(path)
-    if info.count == 0:
-        return np.zeros(0, dtype='<u4')
-    raw = np.memmap(path, dtype=_DAT_RAW, mode='r', offset=info.offset, shape=(info.count,))
-    return raw['t']
+    return _core.dat_times(path, info if info is not None else dat_info(path))
 
 
 def read_dat(
     path: PathLike, *, start: int = 0, stop: int | None = None
 ) -> tuple[np.ndarray, dict[str, str | int]]:
-    """Read the CD events of a Prophesee DAT file (N-Cars, Gen1 ``*_td.dat``).
+    """Read the CD events of a Prophesee DAT file (:func:`asynet_core.recordings.dat.read_dat`).
 
-    Timestamps are the stored uint32 microseconds (a recording longer than 71.6 min would wrap;
-    neither N-Cars nor Gen1 comes close). Polarity is bit 28 of the packed word.
+    Timestamps are the stored uint32 microseconds. Polarity is bit 28 of the packed word.
 
     Args:
         path: the ``.dat`` file.
@@ -167,58 +96,10 @@ def read_dat(
     Raises:
         CorruptFileError: see :func:`dat_info`; also an event outside the header's Width/Height.
     """
-    path = Path(path)
-    info = dat_info(path)
-    start, stop = _clip_range(start, stop, info.count)
-    with path.open('rb') as f:
-        f.seek(info.offset + start * DAT_EVENT_SIZE)
-        raw = np.fromfile(f, dtype=_DAT_RAW, count=stop - start)
-    events = _decode_dat(raw)
-    _check_geometry(path, events, info.header)
-    if info.offset == 0:  # no header: only the data itself can show this is a DAT file
-        _check_headerless(path, events)
-    return events, info.header
-
-
-def _check_headerless(path: Path, events: np.ndarray) -> None:
-    """A legacy (headerless) DAT file's times never go back; random bytes' almost surely do."""
-    back = np.flatnonzero(np.diff(events['t'].astype(np.int64)) < 0)
-    if back.size:
-        i = int(back[0]) + 1
-        raise CorruptFileError(
-            f'{path}: not a DAT file: no "% " header, and event {i} has t={int(events["t"][i])} '
-            f'us < t={int(events["t"][i - 1])} us of event {i - 1}'
-        )
-
-
-def _clip_range(start: int, stop: int | None, count: int) -> tuple[int, int]:
-    stop = count if stop is None else min(stop, count)
-    start = max(0, min(start, stop))
-    return start, stop
-
-
-def _decode_dat(raw: np.ndarray) -> np.ndarray:
-    word = raw['w']
-    events = np.empty(len(raw), dtype=EVENT_DTYPE)
-    events['x'] = word & 0x3FFF
-    events['y'] = (word >> 14) & 0x3FFF
-    events['p'] = (word >> 28) & 1
-    events['t'] = raw['t']
-    return events
-
-
-def _check_geometry(path: Path, events: np.ndarray, header: dict[str, str | int]) -> None:
-    for field, key in (('x', 'width'), ('y', 'height')):
-        limit = header.get(key)
-        if limit is None or not events.size:
-            continue
-        bad = np.flatnonzero(events[field] >= int(limit))
-        if bad.size:
-            i = int(bad[0])
-            raise CorruptFileError(
-                f'{path}: event {i} has {field}={events[field][i]}, outside the header '
-                f'{key.capitalize()} {limit}'
-            )
+    try:
+        return _core.read_dat(path, start=start, stop=stop)
+    except EventFileError as err:
+        raise CorruptFileError(str(err)) from err
 
 
 def write_dat(
@@ -244,7 +125,7 @@ def write_dat(
     path = Path(path)
     check_event_array(events)
     _check_dat_writable(path, events, width, height, event_type)
-    raw = np.empty(len(events), dtype=_DAT_RAW)
+    raw = np.empty(len(events), dtype=DAT_RAW_DTYPE)
     raw['t'] = events['t']
     x, y, p = (events[k].astype(np.uint32) for k in ('x', 'y', 'p'))
     raw['w'] = x | (y << 14) | (p << 28)

@@ -60,6 +60,7 @@ __all__ = [
     'describe_error',
     'existing_outputs',
     'interrupts_raise',
+    'new_files_removed_on_error',
     'remove_outputs',
     'run_command',
     'write_atomically',
@@ -248,6 +249,35 @@ def remove_outputs(folder: Path, names: Iterable[str]) -> None:
             shutil.rmtree(path)
         else:
             path.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
+def new_files_removed_on_error(root: str | Path) -> Iterator[None]:
+    """Undo a failed or interrupted writer's work under ``root``: the files it added go.
+
+    Files under ``root`` before the block stay (a file the block replaced keeps its new
+    content); the folders the block created go when they are left empty. The error propagates.
+    """
+    root = Path(root)
+    before = _tree(root)
+    try:
+        yield
+    except BaseException:
+        after = _tree(root)
+        for path in sorted(after - before, key=lambda p: len(p.parts), reverse=True):
+            if path.is_dir() and not path.is_symlink():
+                with contextlib.suppress(OSError):
+                    path.rmdir()  # only when empty: a folder may hold files of before
+            else:
+                path.unlink(missing_ok=True)
+        raise
+
+
+def _tree(root: Path) -> set[Path]:
+    """``root`` and every path under it (empty if it does not exist)."""
+    if not root.is_dir():
+        return set()
+    return {root, *root.rglob('*')}
 
 
 def write_json(path: str | Path, data: Any) -> None:

@@ -24,7 +24,7 @@ background noise is added. Everything is vectorised numpy.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -54,6 +54,8 @@ _MIN_SIDE = 16  # smallest sensor side a shape fits on
 _MAX_ROTATION = np.deg2rad(15.0)  # keeps square, cross and triangle apart
 _MIN_EDGE_RATE = 0.3  # relative event rate of an edge parallel to the motion
 _MARGIN_PX = 2.0
+_MAX_FILL = 0.8  # most of the room one shape may cover when it and its motion do not fit
+_FIT_SLACK = 1.0 - 1e-9  # keeps a fitted shape strictly inside despite rounding
 # N-Caltech101 recording saccade (times in µs, shift in px), as compensated by the reader.
 _SACCADE_T_US = np.array([0, 100_000, 200_000, 300_000], dtype=np.int64)
 _SACCADE_XY = np.array([[0.0, 0.0], [3.5, 7.0], [7.0, 0.0], [0.0, 0.0]])
@@ -141,19 +143,49 @@ class _Path:
         return np.diff(self.xy, axis=0) / np.diff(self.t_us)[:, None]
 
 
+def _room(sensor: SensorSize) -> np.ndarray:
+    """[2] the span (px) a shape's extent plus its motion may cover, margins left on both sides."""
+    return np.array([sensor.width, sensor.height], dtype=np.float64) - 1 - 2 * _MARGIN_PX
+
+
 def _place(
     outline: _Outline, shift: np.ndarray, sensor: SensorSize, rng: np.random.Generator
 ) -> np.ndarray:
     """A start centre keeping the shape inside the sensor at every shift [K + 1, 2]."""
     limit = np.array([sensor.width, sensor.height], dtype=np.float64) - 1 - _MARGIN_PX
     lo = _MARGIN_PX - outline.low - shift.min(axis=0)
-    hi = limit - outline.high - shift.max(axis=0)
-    if np.any(hi < lo):
-        raise DatasetConfigError(
-            f'a shape of extent {outline.high - outline.low} moving by {np.ptp(shift, axis=0)} '
-            f'px does not fit a {sensor.width}x{sensor.height} sensor'
-        )
+    hi = np.maximum(limit - outline.high - shift.max(axis=0), lo)  # equal up to rounding
     return np.asarray(rng.uniform(lo, hi), dtype=np.float64)
+
+
+def _fit(
+    outline: _Outline,
+    shift: np.ndarray,
+    sensor: SensorSize,
+    redraw: Callable[[float], _Outline],
+    fixed_shift: bool,
+) -> tuple[_Outline, np.ndarray]:
+    """The shape and its shift, made to fit the sensor; unchanged when they already fit.
+
+    A shape that would cover more than :data:`_MAX_FILL` of the room (or, with a fixed shift such
+    as the saccade, more than the room the shift leaves) is redrawn smaller with ``redraw(scale)``;
+    then a free shift is shortened to the room left. So every valid seed gives a sample, and the
+    samples of seeds that fitted before are unchanged.
+    """
+    room, motion = _room(sensor), np.ptp(shift, axis=0)
+    extent = outline.high - outline.low
+    if np.all(extent + motion <= room):
+        return outline, shift
+    shape_room = room - motion if fixed_shift else _MAX_FILL * room
+    scale = float(np.min(shape_room / extent))
+    if scale < 1.0:
+        outline = redraw(scale * _FIT_SLACK)
+        extent = outline.high - outline.low
+    if not fixed_shift:
+        free = np.maximum(room - extent, 0.0) * _FIT_SLACK
+        ratios = np.where(motion > 0, free / np.maximum(motion, 1e-12), np.inf)
+        shift = shift * min(1.0, float(np.min(ratios)))
+    return outline, shift
 
 
 def _linear_shift(
@@ -166,19 +198,29 @@ def _linear_shift(
 
 
 def _make_path(
-    outline: _Outline,
+    shape: tuple[str, float, float],
     motion: str,
     span: tuple[float, float],
     duration_us: int,
     sensor: SensorSize,
     rng: np.random.Generator,
-) -> _Path:
+) -> tuple[_Outline, _Path]:
+    """The outline of ``shape`` (name, size px, angle) and its path, fitted to the sensor."""
+    name, size_px, angle = shape
+    outline = _outline(name, size_px, angle)
     if motion == 'saccade':
         knots, shift = _SACCADE_T_US, _SACCADE_XY
     else:
         knots = np.array([0, duration_us], dtype=np.int64)
         shift = _linear_shift(span, duration_us, sensor, rng)
-    return _Path(knots, _place(outline, shift, sensor, rng) + shift)
+    outline, shift = _fit(
+        outline,
+        shift,
+        sensor,
+        lambda scale: _outline(name, size_px * scale, angle),
+        fixed_shift=motion == 'saccade',
+    )
+    return outline, _Path(knots, _place(outline, shift, sensor, rng) + shift)
 
 
 # --------------------------------------------------------------------------- events
@@ -323,8 +365,8 @@ def make_classification_sample(
     _check_common(sensor, num_events, duration_us, noise_fraction)
     side = min(sensor.width, sensor.height)
     angle = rng.uniform(-_MAX_ROTATION, _MAX_ROTATION)
-    outline = _outline(SHAPE_CLASSES[cls_index], rng.uniform(0.2, 0.35) * side, angle)
-    path = _make_path(outline, 'linear', (0.05, 0.15), duration_us, sensor, rng)
+    shape = (SHAPE_CLASSES[cls_index], rng.uniform(0.2, 0.35) * side, angle)
+    outline, path = _make_path(shape, 'linear', (0.05, 0.15), duration_us, sensor, rng)
     noise, (shape,) = _split_counts(num_events, noise_fraction, 1)
     return _sorted(
         [
@@ -467,8 +509,8 @@ def make_detection_sample(
     chunks, boxes = [_noise_events(noise, duration_us, sensor, rng)], []
     for obj, cls in enumerate(classes):
         angle = rng.uniform(-_MAX_ROTATION, _MAX_ROTATION)
-        outline = _outline(SHAPE_CLASSES[cls], rng.uniform(0.08, 0.2) * side, angle)
-        path = _make_path(outline, motion, (0.05, 0.4), duration_us, sensor, rng)
+        shape = (SHAPE_CLASSES[cls], rng.uniform(0.08, 0.2) * side, angle)
+        outline, path = _make_path(shape, motion, (0.05, 0.4), duration_us, sensor, rng)
         chunks.append(_shape_events(outline, path, int(counts[obj]), sensor, rng, jitter_px))
         boxes.append(_boxes(outline, path, times, int(cls), obj, sensor))
     all_boxes = np.concatenate(boxes, dtype=formats.BBOX_DTYPE)  # keeps the 40-byte layout

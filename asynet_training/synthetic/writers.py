@@ -32,7 +32,7 @@ from typing import Any
 
 import numpy as np
 
-from asynet_core.cli import add_debug_option, run_command
+from asynet_core.cli import add_debug_option, new_files_removed_on_error, run_command
 from asynet_core.events import SensorSize
 from asynet_training import formats
 from asynet_training.errors import DatasetConfigError
@@ -196,6 +196,7 @@ def write_synthetic_classification(
 
     Args:
         root: dataset root, created if missing; existing files of the same names are replaced.
+            After an error or an interrupt the files this call added are removed again.
         layout: one of :data:`CLS_LAYOUTS`.
         classes: shape names (default all of :data:`SHAPE_CLASSES`); not for ``'ncars'``.
         num_train: samples per class in the training split.
@@ -223,15 +224,17 @@ def write_synthetic_classification(
     root = Path(root)
     manifest = _manifest(root, 'cls', layout, seed, sensor)
     manifest['classes'] = list(makers)
-    for split, count in counts.items():
-        manifest['counts'][split] = dict.fromkeys(makers, count)
-        for group, (name, make) in enumerate(makers.items()):
-            folder = root / _SPLIT_DIRS[layout][split] / name
-            folder.mkdir(parents=True, exist_ok=True)
-            for index in range(count):
-                path = folder / _cls_file_name(layout, index)
-                _write_cls_file(layout, path, make(_sample_rng(seed, split, group, index)), sensor)
-                manifest['files'].append(path.relative_to(root).as_posix())
+    with new_files_removed_on_error(root):
+        for split, count in counts.items():
+            manifest['counts'][split] = dict.fromkeys(makers, count)
+            for group, (name, make) in enumerate(makers.items()):
+                folder = root / _SPLIT_DIRS[layout][split] / name
+                folder.mkdir(parents=True, exist_ok=True)
+                for index in range(count):
+                    path = folder / _cls_file_name(layout, index)
+                    events = make(_sample_rng(seed, split, group, index))
+                    _write_cls_file(layout, path, events, sensor)
+                    manifest['files'].append(path.relative_to(root).as_posix())
     manifest['files'].sort()
     return manifest
 
@@ -370,6 +373,7 @@ def write_synthetic_detection(
 
     Args:
         root: dataset root, created if missing; existing files of the same names are replaced.
+            After an error or an interrupt the files this call added are removed again.
         layout: one of :data:`DET_LAYOUTS`.
         classes: shape names (default all of :data:`SHAPE_CLASSES`; gen1: circle, square).
         num_train: training files (gen1) or samples per class (ncaltech101_det).
@@ -409,11 +413,13 @@ def write_synthetic_detection(
         'label_interval_us': label_interval_us,
         'shape_ids': shape_ids,
     }
-    if layout == 'gen1':
-        _write_gen1(root, counts, seed, options, manifest)
-    else:
+    if layout != 'gen1':
         _check_bin_sensor(sensor)
-        _write_caltech(root, sum(counts.values()), seed, options, manifest)
+    with new_files_removed_on_error(root):
+        if layout == 'gen1':
+            _write_gen1(root, counts, seed, options, manifest)
+        else:
+            _write_caltech(root, sum(counts.values()), seed, options, manifest)
     manifest['files'] = sorted(Path(p).relative_to(root).as_posix() for p in manifest['files'])
     return manifest
 

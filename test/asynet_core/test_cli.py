@@ -105,3 +105,32 @@ def test_outputs_go_to_regular_files_only(tmp_path: Path) -> None:
     existing.write_bytes(b'')
     with pytest.raises(cli.OutputError, match=r'a\.pt exists; pass --overwrite'):
         cli.check_output_file(existing, overwrite=False)
+
+
+def _write_then_fail(root: Path, error: BaseException) -> None:
+    with cli.new_files_removed_on_error(root):
+        (root / 'new' / 'deep').mkdir(parents=True)
+        (root / 'new' / 'deep' / 'f.bin').write_bytes(b'1')
+        if (root / 'old').is_dir():
+            (root / 'old' / 'new.txt').write_text('x')
+        raise error
+
+
+def test_a_failed_writer_leaves_what_was_there_and_nothing_else(tmp_path: Path) -> None:
+    root = tmp_path / 'data'
+    (root / 'old').mkdir(parents=True)
+    (root / 'old' / 'keep.txt').write_text('before')
+    with pytest.raises(KeyboardInterrupt):
+        _write_then_fail(root, KeyboardInterrupt())
+    assert sorted(p.relative_to(root).as_posix() for p in root.rglob('*')) == [
+        'old',
+        'old/keep.txt',
+    ]
+    fresh = tmp_path / 'fresh'
+    with pytest.raises(OSError, match='full'):
+        _write_then_fail(fresh, OSError('disk full'))
+    assert not fresh.exists()
+    with cli.new_files_removed_on_error(fresh):  # success keeps everything
+        fresh.mkdir()
+        (fresh / 'c').write_text('y')
+    assert (fresh / 'c').read_text() == 'y'

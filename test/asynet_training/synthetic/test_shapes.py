@@ -153,3 +153,19 @@ def test_detection_fixed_classes_and_saccade():
 def test_bad_sample_arguments_raise(call, match):
     with pytest.raises(DatasetConfigError, match=match):
         call()
+
+
+@pytest.mark.parametrize(
+    'sensor', [SensorSize(120, 100), SensorSize(16, 16), SensorSize(16, 200), SensorSize(304, 240)]
+)
+def test_every_seed_gives_a_sample_inside_the_sensor(sensor):
+    """Large shapes moving far used to be refused on small sensors ('does not fit')."""
+    for seed in range(60):
+        for cls_index in range(len(SHAPE_CLASSES)):
+            events = make_classification_sample(cls_index, sensor, 200, _rng(seed))
+            validate_events(events, sensor)
+        for motion in ('linear', 'saccade'):
+            times = LABEL_TIMES if motion == 'linear' else [300_000]
+            events, boxes = make_detection_sample(sensor, 3, 300, times, _rng(seed), motion=motion)
+            validate_events(events, sensor)
+            assert np.all((boxes['w'] > 0) & (boxes['h'] > 0))

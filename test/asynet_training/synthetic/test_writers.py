@@ -262,3 +262,37 @@ def test_cli_rejects_bad_arguments(tmp_path, capsys, extra, message):
         synthetic.main(['--out', str(tmp_path), *extra])
     assert exit_info.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_readme_ncars_command_writes_every_sample(tmp_path, capsys):
+    out = tmp_path / 'syn'
+    args = ['--out', str(out), '--task', 'cls', '--layout', 'ncars', '--seed', '0']
+    assert synthetic.main([*args, '--train', '100', '--test', '20']) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary['num_files'] == 240
+    assert len(list(out.rglob('*.dat'))) == 240
+
+
+def test_an_interrupted_writer_removes_what_it_added(tmp_path, monkeypatch):
+    from asynet_training.synthetic import writers
+
+    out = tmp_path / 'syn'
+    (out / 'n-cars_train').mkdir(parents=True)
+    mine = out / 'n-cars_train' / 'notes.txt'
+    mine.write_text('mine')
+    calls = []
+
+    def failing(*args):
+        calls.append(args)
+        if len(calls) == 5:
+            raise KeyboardInterrupt
+        return real(*args)
+
+    real = writers._write_cls_file
+    monkeypatch.setattr(writers, '_write_cls_file', failing)
+    with pytest.raises(KeyboardInterrupt):
+        write_synthetic_ncars(out, num_train=3, num_test=1, seed=0)
+    assert sorted(p.relative_to(out).as_posix() for p in out.rglob('*')) == [
+        'n-cars_train',
+        'n-cars_train/notes.txt',
+    ]

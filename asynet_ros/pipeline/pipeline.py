@@ -68,6 +68,7 @@ from asynet_core.stream import EventStream
 from asynet_ros.event_message import EventMessage
 from asynet_ros.pipeline.config import Counters, PipelineConfig, Result
 from asynet_ros.pipeline.decoding import StreamDecoder
+from asynet_ros.pipeline.mapping import describe_mapping
 from asynet_ros.pipeline.policy import policy_cuts
 from asynet_ros.pipeline.results import build_result, ResultHead
 from asynet_ros.ratelimit import RateLimitedLog
@@ -124,6 +125,9 @@ class Pipeline:
         self.decoder = StreamDecoder(self.counters, self._reject, self._log_seq)
         self._stream: _Stream | None = None
         self._newest_header_ns: int | None = None
+        #: How the current sensor maps onto the model input (:func:`describe_mapping`).
+        self.input_mapping: dict[str, Any] | None = None
+        self._told_sensors: set[SensorSize] = set()
 
     @classmethod
     def from_checkpoint(
@@ -284,9 +288,19 @@ class Pipeline:
 
     def _new_stream(self, sensor: SensorSize) -> _Stream:
         mc = self.model_config
-        rep = make_representation(mc.representation, InputMapping(sensor, mc.input_size))
+        mapping = InputMapping(sensor, mc.input_size)
+        self._tell_mapping(mapping)
+        rep = make_representation(mc.representation, mapping)
         stream = EventStream(self.updater.engine, rep, self.config.window, self.updater)
         return _Stream(sensor, stream)
+
+    def _tell_mapping(self, mapping: InputMapping) -> None:
+        """Say once per sensor size how it maps onto the model (a warning when far off)."""
+        note = describe_mapping(mapping, self.model_config.sensor_size)
+        self.input_mapping = note.details
+        if mapping.sensor not in self._told_sensors:
+            self._told_sensors.add(mapping.sensor)
+            self.log.logger.log(note.level, note.text)
 
     def _install(self, stream: _Stream) -> _Stream:
         """Make ``stream`` the current one; the engine starts empty."""

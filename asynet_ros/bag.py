@@ -18,31 +18,45 @@ The low-level :class:`rosbags.rosbag2.Reader` and the project's typestore are us
 ``AnyReader``, which fails on MCAP bags whose schemas are ``ros2idl`` with ``#include`` lines (as
 event_camera_msgs recordings often are). Messages are deserialised by their recorded type name;
 ``event_array_msgs/msg/EventArray`` (the older name of EventPacket) is read as an EventPacket.
+
+Bags in every shape third-party recorders leave are opened, and the user's folder is never
+written to: an empty ``storage_identifier`` is inferred from the files; a folder without
+``metadata.yaml``, or a lone ``.db3`` / ``.mcap`` file, is indexed in memory
+(:func:`asynet_ros.bag_index.reindex`) and read through a private temporary folder holding the
+metadata and links to the files; a truncated or damaged bag is read up to its last good record
+(:mod:`asynet_ros.bag_salvage`), :attr:`EventBag.salvage` says what was lost and one warning goes
+to the ``asynet_ros.bag`` logger.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from rosbags.rosbag2 import Reader
-import yaml
 
-from asynet_core.errors import AsynetError
 from asynet_ros import cdr
+from asynet_ros.bag_errors import BagError
+from asynet_ros.bag_index import reindex_files
+from asynet_ros.bag_salvage import damage_of, RawMessage, Salvage, salvage_messages
+from asynet_ros.bag_source import locate
 from asynet_ros.event_message import EVENT_TYPES, EventMessage
 from asynet_ros.interfaces import typestore
 
-__all__ = ['BagError', 'BagTopic', 'EventBag', 'Skipped', 'bag_dir', 'cdr_to_event_message']
+__all__ = [
+    'BagError',
+    'BagTopic',
+    'EventBag',
+    'Salvage',
+    'Skipped',
+    'bag_dir',
+    'cdr_to_event_message',
+]
 
-
-_EMPTY_STORAGE_HINT = ' (set storage_identifier in metadata.yaml to sqlite3 or mcap)'
-
-
-class BagError(AsynetError, ValueError):
-    """A bag is missing, unreadable or corrupt, or lacks the requested topic."""
+_LOG = logging.getLogger('asynet_ros.bag')
 
 
 @dataclass
@@ -85,56 +99,106 @@ class BagTopic:
 
 
 def bag_dir(path: str | Path) -> Path:
-    """The bag folder: ``path`` itself, or the folder of a ``.db3`` / ``.mcap`` file in it."""
+    """The bag folder: ``path`` itself, or the folder of a ``.db3`` / ``.mcap`` file in it.
+
+    Raises:
+        BagError: ``path`` does not exist.
+    """
     p = Path(path)
-    if p.is_file() and p.suffix in ('.db3', '.mcap'):
-        p = p.parent
     if not p.exists():
         raise BagError(f'bag {path} does not exist')
-    if not (p / 'metadata.yaml').is_file():
-        raise BagError(f'bag {path}: no metadata.yaml (not a rosbag2 folder)')
-    return p
+    return p.parent if p.is_file() and p.suffix in ('.db3', '.mcap') else p
+
+
+class _Conn(NamedTuple):
+    """A topic as the storage files tell it, when rosbags cannot open the bag."""
+
+    topic: str
+    msgtype: str
+    msgcount: int
 
 
 class EventBag:
-    """A rosbag2 folder opened for reading event messages.
+    """A rosbag2 bag (folder, or lone ``.db3`` / ``.mcap`` file) opened for reading event messages.
 
     Use as a context manager. ``topics`` lists every topic; ``event_topics`` those whose type is
-    an event message.
+    an event message. ``salvage`` is ``None`` for an intact bag, else a :class:`Salvage` telling
+    why and how much of it could be read (filled in as messages are read).
 
     Raises:
-        BagError: missing folder or metadata, an unsupported storage, or a corrupt file.
+        BagError: missing folder or metadata that cannot be rebuilt, an unsupported storage, or a
+            file too damaged to read anything from.
     """
 
     def __init__(self, path: str | Path) -> None:
-        self.path = bag_dir(path)
         self.typestore = typestore()
+        self.salvage: Salvage | None = None
+        self._reader: Reader | None = None
+        self._connections: list[Any] = []
+        self._warned = False
+        self._source = locate(path)
+        self.path = self._source.shown
         try:
-            self._reader = Reader(self.path)
+            self._open()
+        except BaseException:
+            self._source.cleanup()
+            raise
+
+    def _open(self) -> None:
+        source = self._source
+        damage = ''
+        if source.files and source.compression_mode != 'file':
+            damage = damage_of(source.files, source.storage)
+        if damage:
+            self._open_salvage(damage, None)
+            return
+        try:
+            self._reader = Reader(source.reader_path)
             self._reader.open()
         except Exception as err:  # rosbags raises several unrelated types for bad bags
-            hint = _EMPTY_STORAGE_HINT if "Storage plugin ''" in str(err) else ''
-            raise BagError(f'cannot open bag {self.path}: {err}{hint}') from err
-        self._check_storage_files()
-        for conn in self._reader.connections:  # rosbags takes metadata values as they come
+            self._reader = None
+            self._open_salvage(str(err), BagError(f'cannot open bag {self.path}: {err}'))
+            return
+        self._connections = list(self._reader.connections)
+        self._check_metadata()
+
+    def _salvageable(self) -> bool:
+        """Whether this project's readers can read the storage files (no file compression)."""
+        source = self._source
+        return (
+            bool(source.files)
+            and source.compression_mode != 'file'
+            and (source.storage in ('sqlite3', 'mcap'))
+        )
+
+    def _open_salvage(self, reason: str, error: BagError | None) -> None:
+        """Index the damaged storage files; raise ``error`` (or theirs) if they are unreadable."""
+        if not self._salvageable():
+            raise error or BagError(f'cannot open bag {self.path}: {reason}')
+        try:
+            info = reindex_files(self._source.files)['rosbag2_bagfile_information']
+        except BagError as err:
+            raise (error or err) from err
+        self._connections = [
+            _Conn(t['topic_metadata']['name'], t['topic_metadata']['type'], t['message_count'])
+            for t in info['topics_with_message_count']
+        ]
+        self.salvage = Salvage(reason=reason)
+
+    def _check_metadata(self) -> None:
+        """Refuse metadata values rosbags takes as they come, and counts without files."""
+        reader = self._reader
+        for conn in self._connections:
             if not (isinstance(conn.topic, str) and isinstance(conn.msgtype, str)
                     and isinstance(conn.msgcount, int)):  # fmt: skip
-                self._reader.close()
+                self.close()
                 raise BagError(
                     f'bag {self.path}: corrupt metadata.yaml (topic {conn.topic!r}, type '
                     f'{conn.msgtype!r}, message count {conn.msgcount!r})'
                 )
-
-    def _check_storage_files(self) -> None:
-        """Refuse metadata that counts messages but lists no storage file (read as empty)."""
-        try:
-            info = yaml.safe_load((self.path / 'metadata.yaml').read_text(encoding='utf-8'))
-            info = info['rosbag2_bagfile_information']
-            files, count = info.get('relative_file_paths') or [], int(info.get('message_count', 0))
-        except (OSError, yaml.YAMLError, KeyError, TypeError, ValueError):
-            return  # rosbags opened it: its own reading of the metadata stands
-        if count > 0 and not files:
-            self._reader.close()
+        count = reader.message_count if reader is not None else 0
+        if isinstance(count, int) and count > 0 and not self._source.files:
+            self.close()
             raise BagError(
                 f'bag {self.path}: metadata.yaml counts {count} messages but lists no storage '
                 'file (relative_file_paths is empty): the .db3/.mcap files are missing'
@@ -147,15 +211,20 @@ class EventBag:
         self.close()
 
     def close(self) -> None:
-        """Close the underlying reader."""
-        self._reader.close()
+        """Close the underlying reader and remove the private metadata folder, if any."""
+        reader, self._reader = self._reader, None
+        try:
+            if reader is not None:
+                reader.close()
+        finally:
+            self._source.cleanup()
 
     @property
     def topics(self) -> list[BagTopic]:
         """Every topic, in the bag's order."""
         counts: dict[str, int] = {}
         types: dict[str, str] = {}
-        for conn in self._reader.connections:
+        for conn in self._connections:
             counts[conn.topic] = counts.get(conn.topic, 0) + conn.msgcount
             if types.get(conn.topic) not in EVENT_TYPES:  # an event type wins on a mixed topic
                 types[conn.topic] = conn.msgtype
@@ -192,14 +261,67 @@ class EventBag:
                 return t
         raise BagError(f'topic {topic} is not in bag {self.path}; topics: {listing}')
 
-    def raw_messages(self, topics: list[str]) -> Iterator[tuple[str, str, int, bytes]]:
-        """(topic, msgtype, bag timestamp ns, CDR bytes) of ``topics``, in time order."""
-        conns = [c for c in self._reader.connections if c.topic in topics]
+    def raw_messages(self, topics: list[str]) -> Iterator[RawMessage]:
+        """(topic, msgtype, bag timestamp ns, CDR bytes) of ``topics``, in time order.
+
+        A damaged bag is read up to its last good record, in recording order (see ``salvage``).
+
+        Raises:
+            BagError: the bag is damaged and nothing of ``topics`` could be read from it.
+        """
+        if self._reader is None:
+            yield from self._salvaged(topics, None, 0, 0)
+            return
+        conns = [c for c in self._connections if c.topic in topics]
+        last_ns, at_last, given = None, 0, 0
         try:
             for conn, timestamp, raw in self._reader.messages(connections=conns):
+                at_last = at_last + 1 if timestamp == last_ns else 1
+                last_ns, given = int(timestamp), given + 1
                 yield conn.topic, conn.msgtype, int(timestamp), raw
-        except Exception as err:  # sqlite / mcap errors of a damaged file
-            raise BagError(f'bag {self.path} is corrupt: {err}') from err
+        except Exception as err:  # sqlite / mcap / zstd errors of a damaged file
+            if not self._salvageable():
+                raise BagError(f'bag {self.path} is corrupt: {err}') from err
+            self.salvage = Salvage(reason=str(err))
+            yield from self._salvaged(topics, last_ns, at_last, given)
+
+    def _salvaged(
+        self, topics: list[str], after_ns: int | None, at_last: int, already: int
+    ) -> Iterator[RawMessage]:
+        """The messages of a damaged bag after the ``already`` ones rosbags gave.
+
+        Those end at ``after_ns``, ``at_last`` of them at that time: earlier records are skipped
+        and so are the first ``at_last`` at ``after_ns``.
+        """
+        salvage = self.salvage
+        if salvage is None:  # pragma: no cover (set before any call)
+            raise BagError(f'bag {self.path}: no salvage record')
+        expected = self._source.expected
+        if expected is not None:
+            salvage.expected_messages = sum(expected.get(t, 0) for t in set(topics))
+        read = already
+        messages = salvage_messages(
+            self._source.files, self._source.storage, set(topics), salvage,
+            zstd_messages=self._source.compression_mode == 'message',
+        )  # fmt: skip
+        try:
+            for message in messages:
+                if after_ns is not None and _given_before(message[2], after_ns, at_last):
+                    at_last -= message[2] == after_ns
+                    continue
+                read += 1
+                salvage.records_read = read
+                yield message
+        finally:
+            self._report(salvage)
+        if read == 0 and (salvage.expected_messages or 0) > 0:
+            raise BagError(f'bag {self.path} is corrupt: nothing could be read ({salvage.reason})')
+
+    def _report(self, salvage: Salvage) -> None:
+        """One warning line per bag."""
+        if not self._warned:
+            self._warned = True
+            _LOG.warning('%s', salvage.line(self.path))
 
     def event_messages(
         self, topic: str | None = None, skipped: Skipped | None = None
@@ -240,6 +362,11 @@ class EventBag:
             BagError: the bytes do not deserialise as ``msgtype``.
         """
         return cdr_to_event_message(self.typestore, raw, msgtype)
+
+
+def _given_before(timestamp: int, after_ns: int, at_last: int) -> bool:
+    """Whether a salvaged record at ``timestamp`` was already given by rosbags."""
+    return timestamp < after_ns or (timestamp == after_ns and at_last > 0)
 
 
 def cdr_to_event_message(ts: Any, raw: bytes | memoryview, msgtype: str) -> EventMessage:

@@ -1,0 +1,143 @@
+# Copyright 2026 asynet_ros contributors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""The rosbag2 sqlite3 storage read directly: its topics, its index, and its rows up to damage.
+
+rosbag2's ``.db3`` files hold a ``topics`` table (id, name, type, serialization_format, and
+from schema 2 offered_qos_profiles) and a ``messages`` table (id, topic_id, timestamp, data).
+The file is opened read-only and immutable: nothing is ever written to the user's bag.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+import sqlite3
+from urllib.parse import quote
+
+__all__ = [
+    'SQLITE_MAGIC',
+    'SqliteTopic',
+    'missing_bytes',
+    'read_rows',
+    'sqlite_index',
+    'truncation',
+]
+
+#: The bytes a sqlite3 database file starts with.
+SQLITE_MAGIC = b'SQLite format 3\0'
+
+
+@dataclass(frozen=True)
+class SqliteTopic:
+    """One row of the ``topics`` table with its message count and time span (ns)."""
+
+    id: int  # noqa: A003 (the table's column name)
+    name: str
+    msgtype: str
+    serialization_format: str
+    offered_qos_profiles: str
+    count: int
+    start_ns: int | None
+    end_ns: int | None
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    """A read-only, immutable connection (sqlite never writes a journal beside the file)."""
+    uri = f'file:{quote(str(path.resolve()))}?mode=ro&immutable=1'
+    return sqlite3.connect(uri, uri=True)
+
+
+def sqlite_index(path: Path) -> list[SqliteTopic]:
+    """The topics of a ``.db3`` file with their message counts and times.
+
+    Raises:
+        sqlite3.Error: the file is not a readable rosbag2 database (the caller names the bag).
+    """
+    with closing(_connect(path)) as db:
+        columns = {row[1] for row in db.execute('PRAGMA table_info(topics)')}
+        qos = 'offered_qos_profiles' if 'offered_qos_profiles' in columns else "''"
+        topics = db.execute(
+            f'SELECT id, name, type, serialization_format, {qos} FROM topics ORDER BY id'
+        ).fetchall()
+    try:
+        with closing(_connect(path)) as db:
+            stats = {
+                row[0]: row[1:]
+                for row in db.execute(
+                    'SELECT topic_id, COUNT(*), MIN(timestamp), MAX(timestamp) FROM messages '
+                    'GROUP BY topic_id'
+                )
+            }
+    except sqlite3.Error:  # a damaged table: the rows before the damage
+        stats = _readable_stats(path, [row[0] for row in topics])
+    return [
+        SqliteTopic(tid, name, msgtype, fmt, qos_text or '', *stats.get(tid, (0, None, None)))
+        for tid, name, msgtype, fmt, qos_text in topics
+    ]
+
+
+def _readable_stats(path: Path, topic_ids: list[int]) -> dict[int, tuple[int, int, int]]:
+    """{topic id: (count, first ns, last ns)} of the rows :func:`read_rows` can read."""
+    stats: dict[int, tuple[int, int, int]] = {}
+    for tid, timestamp, _ in read_rows(path, topic_ids, []):
+        count, first, last = stats.get(tid, (0, timestamp, timestamp))
+        stats[tid] = (count + 1, min(first, timestamp), max(last, timestamp))
+    return stats
+
+
+def read_rows(
+    path: Path, topic_ids: list[int], errors: list[str]
+) -> Iterator[tuple[int, int, bytes]]:
+    """(topic id, timestamp ns, data) of ``topic_ids`` in row order, up to the first error.
+
+    Row order is the recording order; no sort is asked of sqlite, so the rows before a damaged
+    page come out before the error. The error (if any) is appended to ``errors``.
+    """
+    marks = ','.join('?' * len(topic_ids))
+    try:
+        with closing(_connect(path)) as db:
+            query = f'SELECT topic_id, timestamp, data FROM messages WHERE topic_id IN ({marks})'
+            for tid, timestamp, data in db.execute(query + ' ORDER BY rowid', topic_ids):
+                yield int(tid), int(timestamp), bytes(data)
+    except sqlite3.Error as err:
+        errors.append(f'{path.name}: {err}')
+
+
+def missing_bytes(path: Path) -> int:
+    """How much shorter ``path`` is than its header says (0 when it is not, or unknown).
+
+    The header (first 100 bytes) holds the page size (offset 16) and, when valid, the page count
+    (offset 28; valid when the change counter at 24 equals the one at 92).
+    """
+    with path.open('rb') as f:
+        header = f.read(100)
+    if len(header) < 100 or not header.startswith(SQLITE_MAGIC):
+        return 0
+    page_size = int.from_bytes(header[16:18], 'big')
+    page_size = 65536 if page_size == 1 else page_size
+    pages = int.from_bytes(header[28:32], 'big')
+    if header[24:28] != header[92:96] or not pages:
+        return 0
+    return max(pages * page_size - path.stat().st_size, 0)
+
+
+def truncation(path: Path) -> str:
+    """Why ``path`` is shorter than its header says (``''`` when it is not)."""
+    missing = missing_bytes(path)
+    if missing:
+        return f'{path.name} is cut short: {missing} bytes are missing at its end'
+    return ''

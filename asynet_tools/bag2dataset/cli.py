@@ -30,19 +30,13 @@ from typing import Any
 
 from asynet_core.cli import add_debug_option, run_command
 from asynet_core.events import SensorSize
-from asynet_ros.bag import EventBag
-from asynet_ros.decoders import PacketDecoder
-from asynet_ros.event_message import stamp_to_ns
-from asynet_tools.bag2dataset.config import Bag2DatasetError, ConvertConfig, FORMATS
-from asynet_tools.bag2dataset.labels import _detection_rows
-from asynet_tools.bag2dataset.reading import (
-    _check_sensor,
-    _decode,
-    _labels_topic,
-    _read,
-    _Stream,
-)
-from asynet_tools.bag2dataset.sinks import _Gen1Sink, _SampleSink, _Sink
+from asynet_tools.bag2dataset.config import ConvertConfig, FORMATS
+from asynet_tools.bag2dataset.errors import Bag2DatasetError
+from asynet_tools.bag2dataset.geometry import fit_options, Geometry, parse_crop, parse_size
+from asynet_tools.bag2dataset.labels import class_indices, class_table
+from asynet_tools.bag2dataset.reading import EventSource, open_events, read_labels
+from asynet_tools.bag2dataset.sinks import _Gen1Sink, _LabelPlan, _SampleSink, _Sink, _Stream
+from asynet_training.datasets.gen1 import CLASSES as GEN1_CLASSES
 
 __all__ = ['convert', 'main']
 
@@ -50,52 +44,84 @@ __all__ = ['convert', 'main']
 def convert(bag_path: str | Path, config: ConvertConfig, progress: bool = False) -> dict[str, Any]:
     """Convert one bag; return the summary the CLI prints.
 
+    Everything that can be refused is checked before the first file is written: the labels and
+    their classes, and (at the first event message) the sensor against the target frame.
+
     Raises:
         BagError: a missing or bad bag, or an event topic that is absent or of another type.
-        Bag2DatasetError: a bad labels topic or label, a sensor the format cannot hold, no events.
+        Bag2DatasetError: a bad labels topic or label, a sensor that does not fit the dataset's
+            frame, geometry options that do not fit the sensor, no events.
         DatasetError: a value the target file format cannot store.
     """
-    with EventBag(bag_path) as bag:
-        stream = _Stream(topic=bag.pick_topic(config.topic).name)
-        topics = [stream.topic]
-        if config.labels_topic:
-            topics.append(_labels_topic(bag, config.labels_topic))
-        sink: _Sink = (
-            _Gen1Sink(config, bag.path.name) if config.fmt == 'gen1' else _SampleSink(config)
-        )
-        _feed(bag, config, topics, sink, stream, progress)
+    plan, label_info = _labels(bag_path, config)
+    with open_events(bag_path, config.topic, progress) as source:
+        kind = _Gen1Sink if config.fmt == 'gen1' else _SampleSink
+        sink: _Sink = kind(config, source.name, plan)
+        stream = _Stream(topic=source.topic)
+        _feed(source, config, sink, stream)
         if not stream.events or stream.sensor is None:
+            why = f'holds no events ({stream.messages} event messages)'
+            if stream.events_read:
+                where = config.geometry.options() or 'x < width, y < height'
+                why = f'has {stream.events_read} events, none left after {where}'
+
             raise Bag2DatasetError(
-                f'topic {stream.topic} of bag {bag.path} holds no events '
-                f'({stream.messages} event messages); nothing to write'
+                f'topic {stream.topic} of bag {bag_path} {why}; nothing written'
             )
         part = sink.finish(stream, stream.sensor)
-    return _summary(bag_path, config, stream, stream.sensor, part)
+    return _summary(bag_path, config, stream, stream.sensor, {**label_info, **part})
 
 
-def _feed(
-    bag: EventBag,
-    config: ConvertConfig,
-    topics: list[str],
-    sink: _Sink,
-    stream: _Stream,
-    progress: bool,
-) -> None:
-    decoders: dict[str, PacketDecoder] = {}
-    for topic, bag_ns, msg in _read(bag, topics, progress):
-        if topic != stream.topic:
-            stamp = stamp_to_ns(msg.header.stamp) or bag_ns
-            stream.label_rows += _detection_rows(msg, stamp, config.classes, stream.label_messages)
-            stream.label_messages += 1
-            continue
-        stream.sensor = _check_sensor(config, msg, stream)
-        stream.encoding = msg.encoding
-        events = _decode(decoders, msg, stream.messages)
+def _labels(
+    bag_path: str | Path, config: ConvertConfig
+) -> tuple[_LabelPlan | None, dict[str, Any]]:
+    if not config.wants_labels:
+        return None, {}
+    labels = read_labels(config.labels_bag or bag_path, config.labels_topic,
+                         config.label_info_topic)  # fmt: skip
+    table, source = class_table(config.classes, labels.class_maps, labels.bag)
+    indices = class_indices(labels.rows, table, source, GEN1_CLASSES)
+    info = {
+        'labels_bag': labels.bag,
+        'labels_topic': labels.topic,
+        'label_messages': labels.messages,
+        'classes': dict(sorted(table.items(), key=lambda kv: kv[1])),
+        'classes_from': source,
+    }
+    return _LabelPlan(labels.rows, indices), info
+
+
+def _feed(source: EventSource, config: ConvertConfig, sink: _Sink, stream: _Stream) -> None:
+    for chunk in source.chunks:
+        if stream.sensor is None:
+            stream.input_sensor = chunk.sensor
+            stream.sensor = _fit(config, chunk.sensor)
+        stream.encoding = chunk.encoding
         stream.messages += 1
-        if len(events):
-            stream.clock.append((msg.stamp_ns, int(events['t'][0])))
-            stream.events += len(events)
-            sink.add_events(events, stream.sensor)
+        if not len(chunk.events):
+            continue
+        stream.clock.append((chunk.stamp_ns, int(chunk.events['t'][0])))
+        stream.events_read += len(chunk.events)
+        events = config.geometry.events(chunk.events, chunk.sensor)
+        stream.events += len(events)
+        sink.add_events(events, stream.sensor)
+
+
+def _fit(config: ConvertConfig, sensor: SensorSize) -> SensorSize:
+    """The written sensor; refused unless it fits the frame of the reader (nothing written yet)."""
+    out = config.geometry.output_sensor(sensor)
+    frame = config.spec.frame
+    if out.width <= frame.width and out.height <= frame.height:
+        return out
+    given = config.geometry.options()
+    size = f'{sensor.width}x{sensor.height}'
+    shown = f'the {size} sensor' + (f' ({out.width}x{out.height} after {given})' if given else '')
+    fits = ' or '.join(fit_options(sensor, frame))
+    raise Bag2DatasetError(
+        f'{shown} does not fit --format {config.fmt}: '
+        f'asynet_training.datasets.{config.spec.reader} reads a {frame.width}x{frame.height} '
+        f'sensor and refuses events outside it; nothing was written. Add {fits}'
+    )
 
 
 def _summary(
@@ -105,24 +131,28 @@ def _summary(
     sensor: SensorSize,
     part: dict[str, Any],
 ) -> dict[str, Any]:
-    frame, warnings = config.spec.frame, []
-    if sensor.width > frame.width or sensor.height > frame.height:
+    recorded = stream.input_sensor or sensor
+    warnings = []
+    if config.fmt == 'gen1' and not config.wants_labels:
         warnings.append(
-            f'the {sensor.width}x{sensor.height} sensor is larger than the '
-            f'{frame.width}x{frame.height} frame '
-            f'asynet_training.datasets.{config.spec.reader} reads; '
-            'it rejects samples with events outside that frame'
+            'no labels (--labels-topic / --labels-bag): asynet_training.datasets.Gen1 needs a '
+            '<name>_bbox.npy beside each <name>_td.dat'
         )
     return {
         'format': config.fmt,
         'bag': str(bag_path),
         'topic': stream.topic,
         'encoding': stream.encoding,
+        'input_width': recorded.width,
+        'input_height': recorded.height,
+        'geometry': config.geometry.options(),
         'width': sensor.width,
         'height': sensor.height,
         'messages': stream.messages,
+        'events_read': stream.events_read,
         'events': stream.events,
-        'label_messages': stream.label_messages,
+        'events_dropped': stream.events_read - stream.events,
+        'label_messages': 0,
         'labels': 0,
         **part,
         'files_written': len(part['files']),
@@ -136,13 +166,30 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument('--out', type=Path, required=True, help='dataset root folder')
     p.add_argument('--format', dest='fmt', required=True, choices=sorted(FORMATS))
     p.add_argument('--topic', help='event topic (default: the only one)')
-    p.add_argument('--labels-topic', help='vision_msgs/Detection2DArray topic (gen1)')
+    p.add_argument('--labels-topic', help='gen1: vision_msgs/Detection2DArray topic of the labels')
+    p.add_argument(
+        '--labels-bag',
+        type=Path,
+        help='gen1: read the labels from this bag (e.g. asynet-replay OUT/outputs)',
+    )
+    p.add_argument(
+        '--label-info-topic',
+        help='gen1: vision_msgs/LabelInfo topic naming the classes (default: any)',
+    )
     p.add_argument('--split', help='gen1: train|val|test; ncars: train|test (default train)')
     p.add_argument('--class-name', help='class folder (ncars: cars|background; ncaltech101)')
     window = p.add_mutually_exclusive_group()
     window.add_argument('--window-us', type=int, help='sample length in µs')
     window.add_argument('--window-events', type=int, help='sample length in events')
-    p.add_argument('--classes', default='', help='gen1 class names in index order: a,b,...')
+    p.add_argument(
+        '--classes',
+        default='',
+        help='gen1 class names in index order: a,b,... (default: the LabelInfo)',
+    )
+    geo = p.add_argument_group('geometry (applied in this order: crop, downscale, resize)')
+    geo.add_argument('--crop', metavar='X,Y,W,H', help='keep this rectangle of the sensor')
+    geo.add_argument('--downscale', metavar='N', type=int, help='x // N, y // N')
+    geo.add_argument('--resize-to', metavar='WxH', help='x * W // width, y * H // height')
     p.add_argument('--overwrite', action='store_true', help='gen1: replace existing files')
     p.add_argument('--no-progress', action='store_true', help='no progress bar')
     add_debug_option(p)
@@ -161,6 +208,13 @@ def _config(args: argparse.Namespace) -> ConvertConfig:
         window_events=args.window_events,
         classes=tuple(c.strip() for c in args.classes.split(',') if c.strip()),
         overwrite=args.overwrite,
+        geometry=Geometry(
+            crop=parse_crop(args.crop) if args.crop is not None else None,
+            downscale=args.downscale,
+            resize_to=parse_size(args.resize_to) if args.resize_to is not None else None,
+        ),
+        labels_bag=args.labels_bag,
+        label_info_topic=args.label_info_topic,
     )
 
 

@@ -16,16 +16,19 @@
 """Options of ``asynet-bag2dataset``: :class:`ConvertConfig`, :data:`FORMATS` and their checks.
 
 :class:`ConvertConfig` checks itself on construction and raises :class:`Bag2DatasetError` naming
-the bad option; :data:`FORMATS` holds each format's splits, default window and sensor limits.
+the bad option; :data:`FORMATS` holds each format's splits, default window and the sensor (frame)
+of the dataset class that reads it, which every converted event must fit. (The frames are inside
+the file formats' own limits: 14-bit x, y in DAT; 8-bit x, y and y < 240 in the N-Caltech .bin.)
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from asynet_core.errors import AsynetError
 from asynet_core.events import SensorSize
+from asynet_tools.bag2dataset.errors import Bag2DatasetError
+from asynet_tools.bag2dataset.geometry import Geometry
 from asynet_training.datasets import Gen1, NCaltech101Bin, NCars
 
 __all__ = ['FORMATS', 'NCARS_CLASSES', 'Bag2DatasetError', 'ConvertConfig']
@@ -33,27 +36,18 @@ __all__ = ['FORMATS', 'NCARS_CLASSES', 'Bag2DatasetError', 'ConvertConfig']
 NCARS_CLASSES = ('background', 'cars')
 
 
-class Bag2DatasetError(AsynetError, ValueError):
-    """Bad options, a bad labels topic or label, or a bag without events."""
-
-
 @dataclass(frozen=True)
 class _Format:
     splits: tuple[str, ...]
     default_window: tuple[str, int] | None  # ('events' | 'us', value); None: whole recording
-    limit: SensorSize  # largest sensor the file format holds
     frame: SensorSize  # the frame the training dataset class reads
     reader: str
 
 
-_DAT_LIMIT = SensorSize(1 << 14, 1 << 14)  # 14-bit x and y
-_BIN_LIMIT = SensorSize(256, 240)  # 8-bit x and y, y = 240 marks a time overflow
 FORMATS = {
-    'gen1': _Format(('train', 'val', 'test'), None, _DAT_LIMIT, Gen1.sensor, 'Gen1'),
-    'ncars': _Format(('train', 'test'), ('us', 100_000), _DAT_LIMIT, NCars.sensor, 'NCars'),
-    'ncaltech101': _Format(
-        (), ('events', 50_000), _BIN_LIMIT, NCaltech101Bin.sensor, 'NCaltech101Bin'
-    ),
+    'gen1': _Format(('train', 'val', 'test'), None, Gen1.sensor, 'Gen1'),
+    'ncars': _Format(('train', 'test'), ('us', 100_000), NCars.sensor, 'NCars'),
+    'ncaltech101': _Format((), ('events', 50_000), NCaltech101Bin.sensor, 'NCaltech101Bin'),
 }
 
 
@@ -71,6 +65,9 @@ class ConvertConfig:
     window_events: int | None = None
     classes: tuple[str, ...] = ()
     overwrite: bool = False
+    geometry: Geometry = field(default_factory=Geometry)
+    labels_bag: Path | None = None
+    label_info_topic: str | None = None
 
     def __post_init__(self) -> None:
         if self.fmt not in FORMATS:
@@ -78,8 +75,19 @@ class ConvertConfig:
         _check_split(self)
         _check_class_name(self)
         _check_window(self)
-        if self.fmt != 'gen1' and (self.labels_topic or self.classes):
-            raise Bag2DatasetError('--labels-topic and --classes are only used by --format gen1')
+        labels = (self.labels_topic, self.classes, self.labels_bag, self.label_info_topic)
+        if self.fmt != 'gen1' and any(labels):
+            raise Bag2DatasetError(
+                '--labels-topic, --labels-bag, --label-info-topic and --classes are only used by '
+                '--format gen1'
+            )
+        if len(set(self.classes)) != len(self.classes):
+            raise Bag2DatasetError(f'--classes {",".join(self.classes)}: a name is repeated')
+
+    @property
+    def wants_labels(self) -> bool:
+        """Whether labels are read (a labels topic or a labels bag is given)."""
+        return bool(self.labels_topic or self.labels_bag)
 
     @property
     def spec(self) -> _Format:

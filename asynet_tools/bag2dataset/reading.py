@@ -13,16 +13,19 @@
 # limitations under the License.
 
 
-"""Reading the bag: event and label messages in bag order, decoded events, sensor checks.
+"""Reading bags: the event stream (decoded, one chunk per message) and the labels.
 
-:class:`_Stream` records what the conversion has seen (counts, sensor, the clock pairs that map
-label stamps onto the sensor clock, the label rows).
+:func:`open_events` is the one place that opens the event input (a rosbag2 folder today); it
+yields :class:`EventChunk` objects, so another recording reader can replace it. :func:`read_labels`
+reads the ``Detection2DArray`` and ``LabelInfo`` messages of the event bag or of ``--labels-bag``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 import struct
 import sys
 from typing import Any
@@ -33,62 +36,73 @@ from tqdm import tqdm
 
 from asynet_core.errors import AsynetError
 from asynet_core.events import SensorSize
-from asynet_ros.bag import EventBag
+from asynet_ros.bag import BagTopic, EventBag
 from asynet_ros.decoders import make_decoder, PacketDecoder
-from asynet_ros.event_message import EventMessage
-from asynet_tools.bag2dataset.config import Bag2DatasetError, ConvertConfig
+from asynet_ros.event_message import EventMessage, stamp_to_ns
+from asynet_tools.bag2dataset.errors import Bag2DatasetError
+from asynet_tools.bag2dataset.labels import detection_rows, LabelRow
 
-__all__ = ['DETECTION_ARRAY']
+__all__ = ['DETECTION_ARRAY', 'LABEL_INFO', 'EventChunk', 'EventSource', 'Labels', 'open_events',
+           'read_labels']  # fmt: skip
 
 DETECTION_ARRAY = 'vision_msgs/msg/Detection2DArray'
+LABEL_INFO = 'vision_msgs/msg/LabelInfo'
+
+
+@dataclass(frozen=True)
+class EventChunk:
+    """The decoded events of one message: header stamp (ROS ns), sensor, encoding, events."""
+
+    stamp_ns: int
+    sensor: SensorSize
+    encoding: str
+    events: np.ndarray
+
+
+@dataclass(frozen=True)
+class EventSource:
+    """An opened event input: its name (the file stem), topic and chunks in recording order."""
+
+    name: str
+    topic: str
+    chunks: Iterator[EventChunk]
 
 
 @dataclass
-class _Stream:
-    """What the conversion has seen of the bag."""
+class Labels:
+    """The label messages read: rows, the LabelInfo class map, and counts."""
 
-    topic: str
-    sensor: SensorSize | None = None
-    encoding: str = ''
+    rows: list[LabelRow] = field(default_factory=list)
+    class_maps: list[dict[int, str]] = field(default_factory=list)  # distinct LabelInfo maps
     messages: int = 0
-    events: int = 0
-    label_messages: int = 0
-    clock: list[tuple[int, int]] = field(default_factory=list)  # (stamp ns, first event t µs)
-    label_rows: list[tuple[Any, ...]] = field(default_factory=list)
+    topic: str = ''
+    label_info_topics: list[str] = field(default_factory=list)
+    bag: str = ''
 
 
-def _labels_topic(bag: EventBag, topic: str) -> str:
-    for t in bag.topics:
-        if t.name == topic:
-            if t.msgtype != DETECTION_ARRAY:
-                raise Bag2DatasetError(
-                    f'labels topic {topic} has type {t.msgtype}, expected {DETECTION_ARRAY}'
-                )
-            return topic
-    names = [f'{t.name} ({t.msgtype})' for t in bag.topics]
-    raise Bag2DatasetError(f'labels topic {topic} is not in bag {bag.path}; topics: {names}')
+@contextmanager
+def open_events(path: str | Path, topic: str | None, progress: bool) -> Iterator[EventSource]:
+    """Open the event input ``path``; its ``topic`` (None: the only event topic).
+
+    Raises:
+        BagError: a missing or bad bag, or an absent or non-event topic.
+        Bag2DatasetError: a message that does not decode, or a changing sensor size.
+    """
+    with EventBag(path) as bag:
+        chosen = bag.pick_topic(topic)
+        yield EventSource(bag.path.name, chosen.name, _chunks(bag, chosen, progress))
 
 
-def _read(bag: EventBag, topics: list[str], progress: bool) -> Iterator[tuple[str, int, Any]]:
-    """(topic, bag time ns, message) of ``topics`` in bag order; event messages as EventMessage."""
-    total = sum(t.count for t in bag.topics if t.name in topics)
-    bar = tqdm(total=total, unit='msg', desc='bag2dataset', disable=not progress, file=sys.stderr)
+def _chunks(bag: EventBag, topic: BagTopic, progress: bool) -> Iterator[EventChunk]:
+    decoders: dict[str, PacketDecoder] = {}
+    sensor: SensorSize | None = None
+    bar = tqdm(total=topic.count, unit='msg', desc='bag2dataset', disable=not progress,
+               file=sys.stderr)  # fmt: skip
     with bar:
-        for topic, msgtype, timestamp, raw in bag.raw_messages(topics):
+        for index, (_, msg) in enumerate(bag.event_messages(topic.name)):
             bar.update(1)
-            if topic == topics[0]:
-                yield topic, timestamp, bag.to_event_message(raw, msgtype)
-            else:
-                yield topic, timestamp, _deserialize_labels(bag, raw, msgtype, timestamp)
-
-
-def _deserialize_labels(bag: EventBag, raw: bytes, msgtype: str, timestamp: int) -> Any:
-    try:
-        return bag.typestore.deserialize_cdr(raw, msgtype)
-    except (SerdeError, ValueError, IndexError, KeyError, TypeError, struct.error) as err:
-        raise Bag2DatasetError(
-            f'cannot deserialise the {msgtype} at {timestamp} ns: {err}'
-        ) from err
+            sensor = _check_sensor(msg, sensor, index)
+            yield EventChunk(msg.stamp_ns, sensor, msg.encoding, _decode(decoders, msg, index))
 
 
 def _decode(decoders: dict[str, PacketDecoder], msg: EventMessage, index: int) -> np.ndarray:
@@ -102,21 +116,77 @@ def _decode(decoders: dict[str, PacketDecoder], msg: EventMessage, index: int) -
         raise Bag2DatasetError(f'event message {index} ({msg.encoding!r}): {err}') from err
 
 
-def _check_sensor(config: ConvertConfig, msg: EventMessage, stream: _Stream) -> SensorSize:
+def _check_sensor(msg: EventMessage, before: SensorSize | None, index: int) -> SensorSize:
     try:
         sensor = SensorSize(msg.width, msg.height)
     except AsynetError as err:
-        raise Bag2DatasetError(f'event message {stream.messages}: {err}') from err
-    if stream.sensor is not None and sensor != stream.sensor:
+        raise Bag2DatasetError(f'event message {index}: {err}') from err
+    if before is not None and sensor != before:
         raise Bag2DatasetError(
-            f'event message {stream.messages}: the sensor size changed from '
-            f'{stream.sensor.width}x{stream.sensor.height} to {sensor.width}x{sensor.height}'
-        )
-    limit = config.spec.limit
-    if sensor.width > limit.width or sensor.height > limit.height:
-        raise Bag2DatasetError(
-            f'the {sensor.width}x{sensor.height} sensor does not fit --format {config.fmt}, '
-            f'which holds at most {limit.width}x{limit.height} (x < {limit.width}, '
-            f'y < {limit.height}); crop the events before converting'
+            f'event message {index}: the sensor size changed from '
+            f'{before.width}x{before.height} to {sensor.width}x{sensor.height}'
         )
     return sensor
+
+
+def read_labels(
+    path: str | Path, labels_topic: str | None, label_info_topic: str | None
+) -> Labels:
+    """The detections and the distinct LabelInfo class maps of bag ``path``.
+
+    ``labels_topic`` None: the bag's only ``Detection2DArray`` topic. ``label_info_topic`` None:
+    every ``LabelInfo`` topic (none is fine). A detection stamp of zero becomes the bag time.
+
+    Raises:
+        BagError: a missing or bad bag.
+        Bag2DatasetError: a missing topic or one of another type, no or several detection
+            topics, a message that does not deserialise.
+    """
+    with EventBag(path) as bag:
+        out = Labels(bag=str(bag.path))
+        out.topic = _topic(bag, labels_topic, DETECTION_ARRAY, 'labels')
+        if label_info_topic is not None:
+            out.label_info_topics = [_topic(bag, label_info_topic, LABEL_INFO, 'label info')]
+        else:
+            out.label_info_topics = [t.name for t in bag.topics if t.msgtype == LABEL_INFO]
+        for topic, msgtype, bag_ns, raw in bag.raw_messages([out.topic, *out.label_info_topics]):
+            msg = _deserialize(bag, raw, msgtype, bag_ns)
+            if topic == out.topic:
+                stamp = stamp_to_ns(msg.header.stamp) or bag_ns
+                out.rows += detection_rows(msg, stamp, out.messages)
+                out.messages += 1
+            else:
+                class_map = {int(c.class_id): str(c.class_name) for c in msg.class_map}
+                if class_map not in out.class_maps:
+                    out.class_maps.append(class_map)
+    return out
+
+
+def _topic(bag: EventBag, name: str | None, msgtype: str, what: str) -> str:
+    if name is None:
+        found = [t.name for t in bag.topics if t.msgtype == msgtype]
+        if len(found) == 1:
+            return found[0]
+        why = 'has no topic' if not found else f'has several topics {found}'
+        raise Bag2DatasetError(
+            f'bag {bag.path} {why} of type {msgtype}; name the {what} topic with --labels-topic'
+        )
+    for t in bag.topics:
+        if t.name == name:
+            if t.msgtype != msgtype:
+                raise Bag2DatasetError(
+                    f'{what} topic {name} of bag {bag.path} has type {t.msgtype}, '
+                    f'expected {msgtype}'
+                )
+            return name
+    names = [f'{t.name} ({t.msgtype})' for t in bag.topics]
+    raise Bag2DatasetError(f'{what} topic {name} is not in bag {bag.path}; topics: {names}')
+
+
+def _deserialize(bag: EventBag, raw: bytes, msgtype: str, timestamp: int) -> Any:
+    try:
+        return bag.typestore.deserialize_cdr(raw, msgtype)
+    except (SerdeError, ValueError, IndexError, KeyError, TypeError, struct.error) as err:
+        raise Bag2DatasetError(
+            f'bag {bag.path}: cannot deserialise the {msgtype} at {timestamp} ns: {err}'
+        ) from err

@@ -21,20 +21,42 @@ that :class:`_Windower` cuts (``--window-us`` / ``--window-events``) as it compl
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 import re
 from typing import Any, Protocol
 
 import numpy as np
 
 from asynet_core.events import concatenate_events, empty_events, SensorSize
-from asynet_tools.bag2dataset.config import Bag2DatasetError, ConvertConfig
-from asynet_tools.bag2dataset.labels import _label_boxes
-from asynet_tools.bag2dataset.reading import _Stream
+from asynet_tools.bag2dataset.config import ConvertConfig
+from asynet_tools.bag2dataset.errors import Bag2DatasetError
+from asynet_tools.bag2dataset.labels import label_boxes, LabelRow
 from asynet_training import formats
 
 
-class _Sink(Protocol):
+@dataclass
+class _Stream:
+    """What the conversion has seen of the event input."""
 
+    topic: str
+    input_sensor: SensorSize | None = None  # as recorded
+    sensor: SensorSize | None = None  # after the geometry options: what is written
+    encoding: str = ''
+    messages: int = 0
+    events_read: int = 0
+    events: int = 0  # written
+    clock: list[tuple[int, int]] = field(default_factory=list)  # (stamp ns, first event t µs)
+
+
+@dataclass(frozen=True)
+class _LabelPlan:
+    """Label rows with their resolved class indices (gen1)."""
+
+    rows: list[LabelRow]
+    classes: np.ndarray
+
+
+class _Sink(Protocol):
     def add_events(self, events: np.ndarray, sensor: SensorSize) -> None: ...
 
     def finish(self, stream: _Stream, sensor: SensorSize) -> dict[str, Any]: ...
@@ -43,10 +65,10 @@ class _Sink(Protocol):
 class _Gen1Sink:
     """Collects the recording in memory and writes it (and its labels) at the end."""
 
-    def __init__(self, config: ConvertConfig, stem: str) -> None:
+    def __init__(self, config: ConvertConfig, stem: str, labels: _LabelPlan | None) -> None:
         folder = config.out / (config.split or 'train')
         self.td, self.bbox = folder / f'{stem}_td.dat', folder / f'{stem}_bbox.npy'
-        self.config = config
+        self.config, self.labels = config, labels
         for path in (self.td, self.bbox):
             if path.exists() and not config.overwrite:
                 raise Bag2DatasetError(f'{path} exists; pass --overwrite to replace it')
@@ -62,14 +84,16 @@ class _Gen1Sink:
         self.td.parent.mkdir(parents=True, exist_ok=True)
         formats.write_dat(self.td, events, sensor.width, sensor.height)
         out: dict[str, Any] = {'files': [str(self.td)], 'samples': 1, 't0_us': t0}
-        if not self.config.labels_topic:
+        if self.labels is None:
             self.bbox.unlink(missing_ok=True)  # a stale box file would pair with new events
             return out
-        boxes = _label_boxes(stream.label_rows, stream.clock, t0)
-        keep = boxes['t'] >= 0
-        formats.write_gen1_bbox(self.bbox, boxes[keep])
+        input_sensor = stream.input_sensor or sensor
+        boxes, early, outside = label_boxes(self.labels.rows, self.labels.classes, stream.clock,
+                                            t0, self.config.geometry, input_sensor)  # fmt: skip
+        formats.write_gen1_bbox(self.bbox, boxes)
         out['files'].append(str(self.bbox))
-        return {**out, 'labels': int(keep.sum()), 'labels_dropped': int((~keep).sum())}
+        return {**out, 'labels': len(boxes), 'labels_dropped': early,
+                'labels_outside_geometry': outside}  # fmt: skip
 
 
 class _Windower:
@@ -105,7 +129,7 @@ class _Windower:
 class _SampleSink:
     """Writes each window as one sample file of a class folder (ncars, ncaltech101)."""
 
-    def __init__(self, config: ConvertConfig) -> None:
+    def __init__(self, config: ConvertConfig, stem: str, labels: _LabelPlan | None) -> None:
         if config.fmt == 'ncars':
             self.folder = config.out / f'n-cars_{config.split or "train"}' / str(config.class_name)
             self.name, pattern, start = 'obj_{:06d}_td.dat', r'obj_(\d+)_td\.dat', 0

@@ -330,8 +330,10 @@ def test_ncaltech_refuses_a_sensor_too_large(tmp_path, rng, capsys) -> None:
     code, _, err = run(argv, capsys)
     assert code == 2
     assert (
-        'the 304x240 sensor does not fit --format ncaltech101, which holds at most 256x240' in err
+        'the 304x240 sensor does not fit --format ncaltech101: asynet_training.datasets.'
+        'NCaltech101Bin reads a 240x180 sensor' in err
     )
+    assert '`--resize-to 240x180` or `--crop 32,30,240,180` or `--downscale 2` (152x120)' in err
     assert not (tmp_path / 'o').exists()
 
 
@@ -381,14 +383,14 @@ def small_bag(tmp_path, rng) -> Path:
         (['--format', 'gen1', '--topic', '/nope'], 'topic /nope is not in bag'),
         (
             ['--format', 'gen1', '--labels-topic', '/events'],
-            'labels topic /events has type event_camera_msgs/msg/EventPacket, expected '
+            'labels topic /events of bag .* has type event_camera_msgs/msg/EventPacket, expected '
             'vision_msgs/msg/Detection2DArray',
         ),
         (['--format', 'gen1', '--labels-topic', '/x'], 'labels topic /x is not in bag'),
         (
             ['--format', 'gen1', '--labels-topic', '/labels', '--classes', 'car,pedestrian'],
             "labels message 0, detection 0: class_id 'truck' is not a known class "
-            "\\['car', 'pedestrian'\\]; give the class names",
+            "\\['car', 'pedestrian'\\]; add it to --classes",
         ),
     ],
     ids=[
@@ -430,7 +432,7 @@ def test_missing_bag_and_empty_stream(tmp_path, capsys) -> None:
     code, _, err = run([tmp_path / 'empty', '--out', tmp_path / 'o', '--format', 'gen1'], capsys)
     assert code == 2
     assert 'topic /events of bag' in err
-    assert 'holds no events (2 event messages); nothing to write' in err
+    assert 'holds no events (2 event messages); nothing written' in err
     assert not (tmp_path / 'o').exists()
 
 
@@ -450,14 +452,23 @@ def test_both_windows_are_refused(tmp_path) -> None:
 
 def test_real_evt3_bag_to_gen1(tmp_path, capsys, real_bag) -> None:
     bag = real_bag('metavision_evt3')
-    code, summary, err = run([bag, '--out', tmp_path, '--format', 'gen1'], capsys)
+    code, _, err = run([bag, '--out', tmp_path, '--format', 'gen1'], capsys)
+    assert code == 2
+    assert 'the 640x480 sensor does not fit --format gen1' in err
+    assert '`--resize-to 304x240` or `--crop 168,120,304,240` or `--downscale 3` (213x160)' in err
+    assert not (tmp_path / 'train').exists()
+    code, summary, err = run(
+        [bag, '--out', tmp_path, '--format', 'gen1', '--resize-to', '304x240'], capsys
+    )
     assert code == 0, err
     events, header = read_dat(tmp_path / 'train' / 'metavision_evt3_td.dat')
-    assert len(events) == summary['events'] == 343474
+    assert len(events) == summary['events'] == summary['events_read'] == 343474
     assert (header['width'], header['height']) == (summary['width'], summary['height'])
+    assert (summary['input_width'], summary['input_height']) == (640, 480)
+    assert (summary['width'], summary['height']) == (304, 240)
+    assert (int(events['x'].max()), int(events['y'].max())) == (303, 239)  # the whole frame
     assert int(events['t'].min()) == 0
     assert summary['encoding'] == 'evt3'
-    assert 'larger than the 304x240 frame asynet_training.datasets.Gen1 reads' in err
 
 
 def test_corrupt_labels_message(tmp_path, rng, capsys) -> None:

@@ -16,13 +16,18 @@
 
 ::
 
-    asynet-events stats PATH [--topic T]      # a rosbag2 folder (sqlite3 / mcap) or an event file
+    asynet-events stats PATH [--topic T] [--width W --height H]   # a bag or an event file
     asynet-events synth OUT [--seconds 2] [--seed 0] [--storage sqlite3|mcap]
+    asynet-events reindex BAG [--overwrite]   # metadata.yaml from the bag's storage files
 
 ``stats`` decodes every event and prints JSON: ``messages, events, on, off, sum_x, sum_y,
 t_first_ns, t_last_ns, width, height, encoding`` (times are the decoded event times, µs, times
-1000). Event files: Prophesee ``.dat``, EVT 3.0 ``.raw`` (``% `` header), N-Caltech101 /
-N-MNIST ``.bin`` and event ``.npy`` files.
+1000), ``kind`` (``rosbag2`` or the file format), ``format`` (a bag's encoding or the file
+format), ``sensor_source`` (where the size came from), ``time_order`` (a file's steps back in
+time) and a bag's ``salvage`` (what was recovered of a truncated bag). Bags, Prophesee RAW (EVT
+2.0, 2.1, 3.0) and DAT files are read by :func:`asynet_ros.recording.open_recording` (a file's
+``messages`` are its 1 ms packets); N-Caltech101 / N-MNIST ``.bin`` and event ``.npy`` files by
+:mod:`asynet_training.formats`. ``--width/--height`` give the size of files that do not say it.
 
 ``synth`` writes a rosbag2 of moving shapes as ``event_camera_msgs/EventPacket`` (``evt3``,
 304x240, 1 ms packets) on ``/event_camera/events``, with their boxes as Gen1 labels
@@ -44,10 +49,10 @@ import numpy as np
 from asynet_core.cli import add_debug_option, run_command
 from asynet_core.events import concatenate_events, SensorSize
 from asynet_ros import messages
-from asynet_ros.bag import EventBag, Skipped
-from asynet_ros.decoders import DecodeError, Evt3Decoder, make_decoder
+from asynet_ros.bag import Skipped
+from asynet_ros.decoders import DecodeError, make_decoder
 
-__all__ = ['event_stats', 'main', 'write_synthetic_bag']
+__all__ = ['add_sensor_options', 'event_stats', 'main', 'sensor_option', 'write_synthetic_bag']
 
 _SEGMENT_US = 200_000
 _SEGMENT_EVENTS = 20_000
@@ -96,100 +101,96 @@ def _ns(t_us: int | None) -> int | None:
     return None if t_us is None else t_us * 1000
 
 
-def event_stats(path: str | Path, topic: str | None = None) -> dict[str, Any]:
+def event_stats(
+    path: str | Path,
+    topic: str | None = None,
+    *,
+    sensor: SensorSize | None = None,
+    packet_us: int = 1000,
+) -> dict[str, Any]:
     """The ``stats`` figures of a bag or an event file.
 
+    Args:
+        path: a rosbag2 folder (or its ``.db3`` / ``.mcap``), a ``.raw`` / ``.dat`` file (read by
+            :func:`asynet_ros.recording.open_recording`), an N-Caltech101 ``.bin`` or an event
+            ``.npy`` file.
+        topic: a bag's event topic (default: its only one).
+        sensor: a file's sensor size where it gives none (RAW without a size line, ``.bin``,
+            ``.npy``; those two otherwise report the extent of their events).
+        packet_us: the length of a file's packets (``messages`` counts them), µs.
+
     Raises:
-        BagError: a bad bag or topic. DecodeError / DatasetError: a bad event file.
-        ValueError: an unknown file type.
+        BagError: a bad bag or topic. EventFileError: a bad ``.raw`` / ``.dat`` file.
+        DatasetError: a bad ``.bin`` / ``.npy`` file. FileNotFoundError: no such file.
     """
     p = Path(path)
-    if p.is_dir() or p.suffix in ('.db3', '.mcap'):
-        return _bag_stats(p, topic)
-    return _file_stats(p)
+    if p.suffix.lower() in ('.bin', '.npy') and not p.is_dir():
+        return _dataset_file_stats(p, sensor)
+    from asynet_ros.recording import open_recording  # the file readers: after --help
+
+    with open_recording(p, topic=topic, sensor=sensor, packet_us=packet_us) as recording:
+        return _recording_stats(recording)
 
 
-def _bag_stats(path: Path, topic: str | None) -> dict[str, Any]:
-    """Totals of the readable messages; the others are counted by kind and skipped."""
+def _recording_stats(recording: Any) -> dict[str, Any]:
+    """Totals of the readable messages; a bag's others are counted by kind and skipped."""
     totals, width, height, encoding = _Totals(), 0, 0, ''
     decoders: dict[str, Any] = {}
     skipped = Skipped()
     decode_errors = 0
-    with EventBag(path) as bag:
-        for timestamp, msg in bag.event_messages(topic, skipped):
-            if msg.events is not None:
-                totals.add(msg.events)
-            else:
-                try:
-                    decoder = decoders.setdefault(msg.encoding, make_decoder(msg.encoding))
-                    events = decoder.decode(msg.payload, msg.width, msg.height, msg.time_base_ns)
-                except DecodeError as err:
-                    decode_errors += 1
-                    skipped.first.setdefault('decode_errors', f'bag time {timestamp} ns: {err}')
-                    continue
-                totals.add(events)
-            width, height, encoding = msg.width, msg.height, msg.encoding
+    for timestamp, msg in recording.messages(skipped):
+        if msg.events is not None:
+            totals.add(msg.events)
+        else:
+            try:
+                decoder = decoders.setdefault(msg.encoding, make_decoder(msg.encoding))
+                events = decoder.decode(msg.payload, msg.width, msg.height, msg.time_base_ns)
+            except DecodeError as err:
+                decode_errors += 1
+                skipped.first.setdefault('decode_errors', f'bag time {timestamp} ns: {err}')
+                continue
+            totals.add(events)
+        width, height, encoding = msg.width, msg.height, msg.encoding
+    if recording.kind != 'rosbag2':  # a file: its format, whether or not it holds events
+        width, height = recording.sensor.width, recording.sensor.height
+        encoding = recording.kind
     stats = totals.to_dict(width, height, encoding)
+    info = recording.describe()
+    stats.update({k: info[k] for k in ('kind', 'format', 'sensor_source', 'time_order')})
+    if recording.kind == 'rosbag2':
+        stats['salvage'] = info['salvage']
     if skipped.total or decode_errors:  # a clean bag's figures stay as they were
         stats['skipped'] = {**skipped.to_dict(), 'decode_errors': decode_errors}
         stats['skipped_first'] = skipped.first
     return stats
 
 
-def _file_stats(path: Path) -> dict[str, Any]:
+def _dataset_file_stats(path: Path, sensor: SensorSize | None) -> dict[str, Any]:
+    """An N-Caltech101 ``.bin`` or event ``.npy`` file, read whole by asynet_training.formats."""
     if not path.is_file():
-        raise FileNotFoundError(f'{path} does not exist')
-    suffix = path.suffix.lower()
-    if suffix == '.raw':
-        events, sensor = read_evt3_raw(path)
-        totals = _Totals()
-        totals.add(events)
-        return totals.to_dict(sensor.width, sensor.height, 'evt3')
+        raise FileNotFoundError(f'{path} does not exist: give an event file or a rosbag2 folder')
+    from asynet_core.recordings import TimeOrder
     from asynet_training import formats  # optional: the dataset file formats live with training
 
-    width = height = 0
-    if suffix == '.dat':
-        events, header = formats.read_dat(path)
-        width, height = int(header.get('width', 0) or 0), int(header.get('height', 0) or 0)
-    elif suffix == '.bin':
-        events = formats.read_ncaltech_bin(path)
-    elif suffix == '.npy':
-        events = formats.read_est_npy(path)
-    else:
-        raise ValueError(f'{path}: unknown event file type {suffix!r}; known: .dat .bin .npy .raw')
+    reader = formats.read_ncaltech_bin if path.suffix.lower() == '.bin' else formats.read_est_npy
+    events = reader(path)
     totals = _Totals()
     totals.add(events)
-    if not (width and height) and len(events):  # formats without a size: the extent seen
+    if sensor is not None:
+        width, height, source = sensor.width, sensor.height, 'given'
+    elif len(events):  # formats without a size: the extent seen
         width, height = int(events['x'].max()) + 1, int(events['y'].max()) + 1
-    return totals.to_dict(width, height, suffix[1:])
-
-
-def read_evt3_raw(path: Path) -> tuple[np.ndarray, SensorSize]:
-    """Events of a Prophesee RAW file in EVT 3.0 (``% key value`` header up to ``% end``)."""
-    data = path.read_bytes()
-    width = height = 0
-    pos = 0
-    while data.startswith(b'%', pos):
-        end = data.index(b'\n', pos)
-        line = data[pos:end].decode('ascii', 'replace')[1:].strip()
-        pos = end + 1
-        for key, value in (
-            kv.split('=', 1) for kv in line.replace(' ', ';').split(';') if '=' in kv
-        ):
-            if key == 'width':
-                width = int(value)
-            elif key == 'height':
-                height = int(value)
-        if line.startswith('geometry'):
-            w, h = line.split()[1].split('x')
-            width, height = int(w), int(h)
-        if line == 'end':
-            break
-    if not (width and height):
-        raise ValueError(f'{path}: the RAW header gives no sensor size (format/geometry line)')
-    payload = np.frombuffer(data, dtype=np.uint8, offset=pos)
-    payload = payload[: payload.size - payload.size % 2]
-    return Evt3Decoder().decode(payload, width, height), SensorSize(width, height)
+        source = 'extent'
+    else:
+        width, height, source = 0, 0, None
+    order = TimeOrder()
+    order.update(events['t'])
+    fmt = path.suffix.lower()[1:]
+    stats = totals.to_dict(width, height, fmt)
+    stats.update(
+        {'kind': fmt, 'format': fmt, 'sensor_source': source, 'time_order': order.to_dict()}
+    )
+    return stats
 
 
 def write_synthetic_bag(
@@ -276,6 +277,27 @@ def write_synthetic_bag(
     }
 
 
+def _size_option(text: str) -> int:
+    value = int(text)
+    if not 0 < value <= 1 << 16:
+        raise argparse.ArgumentTypeError(f'must be in [1, 65536] pixels, got {value}')
+    return value
+
+
+def add_sensor_options(p: argparse.ArgumentParser) -> None:
+    """``--width/--height``: the sensor size of files whose header gives none."""
+    help_ = 'sensor {} in pixels, for event files whose header gives no size (with --{})'
+    p.add_argument('--width', type=_size_option, help=help_.format('width', 'height'))
+    p.add_argument('--height', type=_size_option, help=help_.format('height', 'width'))
+
+
+def sensor_option(p: argparse.ArgumentParser, args: argparse.Namespace) -> SensorSize | None:
+    """The ``--width/--height`` size, or ``None``; exits with a usage error if one is missing."""
+    if (args.width is None) != (args.height is None):
+        p.error('--width and --height go together')
+    return None if args.width is None else SensorSize(args.width, args.height)
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog='asynet-events', description=__doc__.split('\n\n')[0])
     add_debug_option(p)
@@ -283,24 +305,35 @@ def _parser() -> argparse.ArgumentParser:
     s = sub.add_parser('stats', help='event counts and sums of a bag or event file')
     s.add_argument('path', type=Path)
     s.add_argument('--topic', help='event topic (default: the only one)')
+    add_sensor_options(s)
     w = sub.add_parser('synth', help='write a synthetic evt3 bag with labels')
     w.add_argument('out', type=Path)
     w.add_argument('--seconds', type=float, default=2.0)
     w.add_argument('--seed', type=int, default=0)
     w.add_argument('--storage', choices=('sqlite3', 'mcap'), default='sqlite3')
     w.add_argument('--packet-us', type=int, default=1000)
+    r = sub.add_parser('reindex', help="rewrite a bag's metadata.yaml from its storage files")
+    r.add_argument('bag', type=Path)
+    r.add_argument('--overwrite', action='store_true', help='replace an existing metadata.yaml')
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
     """Console entry point."""
-    args = _parser().parse_args(argv)
-    return run_command('asynet-events', lambda: _main(args), debug=args.debug)
+    p = _parser()
+    args = p.parse_args(argv)
+    sensor = sensor_option(p, args) if args.command == 'stats' else None
+    return run_command('asynet-events', lambda: _main(args, sensor), debug=args.debug)
 
 
-def _main(args: argparse.Namespace) -> int:
+def _main(args: argparse.Namespace, sensor: SensorSize | None) -> int:
+    if args.command == 'reindex':
+        from asynet_ros.bag_index import write_metadata  # being added beside asynet_ros.bag
+
+        print(write_metadata(args.bag, overwrite=args.overwrite))
+        return 0
     if args.command == 'stats':
-        result = event_stats(args.path, args.topic)
+        result = event_stats(args.path, args.topic, sensor=sensor)
     else:
         result = write_synthetic_bag(
             args.out,

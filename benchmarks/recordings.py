@@ -12,12 +12,15 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""Real recordings as one event array: rosbag2 bags, Prophesee DAT and evt3 RAW files.
+"""Real recordings as one event array: rosbag2 bags, Prophesee RAW (EVT 2.0/2.1/3.0) and DAT.
 
 For benchmarks and tests that replay a real recording through the engine (``t`` in µs)::
 
     events, sensor = load_recording('../shared/data/bags/metavision_evt3')
     looped = loop_events(events, 1_000_000)  # the recording again and again, times continuing
+
+Bags are read by :class:`asynet_ros.bag.EventBag` and the packet decoders, event files by
+:mod:`asynet_core.recordings` (the readers of ``asynet-events stats`` and ``asynet-replay``).
 """
 
 from __future__ import annotations
@@ -38,27 +41,28 @@ def load_recording(
     """Every event of a recording, time-sorted, and its sensor size.
 
     Args:
-        path: a rosbag2 folder (or its ``.db3`` / ``.mcap``), a ``.dat`` or an evt3 ``.raw`` file.
-        sensor: the sensor size where the file does not say it (DAT files without a geometry
-            header); by default the smallest sensor holding every event.
+        path: a rosbag2 folder (or its ``.db3`` / ``.mcap``), a ``.raw`` or ``.dat`` file.
+        sensor: the sensor size where the file does not say it (a RAW file without a size line;
+            a DAT file without a geometry header, which otherwise gets the smallest sensor
+            holding every event).
 
     Raises:
         FileNotFoundError: ``path`` does not exist.
-        ValueError: an unknown file type or a recording without events.
+        BagError / EventFileError: a bad bag or event file.
+        ValueError: a recording without events.
     """
+    from asynet_ros.recording import is_bag_path
+
     p = Path(path)
     if not p.exists():
         raise FileNotFoundError(f'{p} does not exist')
-    if p.is_dir() or p.suffix in ('.db3', '.mcap'):
+    if is_bag_path(p):
         events, found = _bag_events(p)
-    elif p.suffix.lower() == '.raw':
-        from asynet_tools.events import read_evt3_raw
-
-        events, found = read_evt3_raw(p)
-    elif p.suffix.lower() == '.dat':
-        events, found = _dat_events(p)
     else:
-        raise ValueError(f'{p}: not a rosbag2 folder, .dat or .raw recording')
+        from asynet_core.recordings import read_event_file
+
+        events, info, _ = read_event_file(p, sensor)
+        found = info.sensor
     if not len(events):
         raise ValueError(f'{p}: the recording holds no events')
     if found is None:
@@ -81,14 +85,6 @@ def _bag_events(path: Path) -> tuple[np.ndarray, SensorSize | None]:
             decoder = decoders.setdefault(msg.encoding, make_decoder(msg.encoding))
             chunks.append(decoder.decode(msg.payload, msg.width, msg.height, msg.time_base_ns))
     return concatenate_events(chunks), sensor
-
-
-def _dat_events(path: Path) -> tuple[np.ndarray, SensorSize | None]:
-    from asynet_training.formats import read_dat
-
-    events, header = read_dat(path)
-    width, height = int(header.get('width', 0) or 0), int(header.get('height', 0) or 0)
-    return events, SensorSize(width, height) if width and height else None
 
 
 def iter_looped(events: np.ndarray, total: int) -> Iterator[np.ndarray]:

@@ -13,11 +13,16 @@
 # limitations under the License.
 
 
-"""``asynet-replay``: run the detector over a rosbag2 recording and report what it did.
+"""``asynet-replay``: run the detector over a recording and report what it did.
 
 ::
 
     asynet-replay BAG --out DIR [--checkpoint C] [--topic T] [--labels L.npy] [--gif]
+    asynet-replay FILE.raw --out DIR [--width W --height H] [--packet-us 1000] ...
+
+The recording is a rosbag2 bag or a Prophesee RAW (EVT 2.0, 2.1, 3.0) or DAT file, read by
+:func:`asynet_ros.recording.open_recording` (a file's events in packets of ``--packet-us`` of
+sensor time, as a driver's; ``--width/--height`` where its header gives no size).
 
 Writes into ``DIR``:
 
@@ -27,7 +32,8 @@ Writes into ``DIR``:
   (``vision_msgs/LabelInfo``), stamped with the input's header time;
 * ``report.json``: ``events, updates, outputs, throughput_events_per_s, latency_ms_p50,
   latency_ms_p99, drops`` (every counter of dropped input), the counters, the update modes used,
-  and ``metrics`` when labels are given;
+  ``input`` (``kind, format, sensor, sensor_source, time_order, salvage``: what was read) and
+  ``metrics`` when labels are given;
 * ``frames/frame_NNNN.png`` (``--frames N`` evenly spaced annotated outputs) or ``replay.gif``.
 
 Latency is the wall time from the start of processing the message that completes an output to

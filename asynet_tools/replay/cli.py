@@ -23,16 +23,24 @@ from pathlib import Path
 
 from asynet_core.cli import add_debug_option, run_command
 from asynet_ros import bundled_checkpoint, params
+from asynet_tools.events import add_sensor_options, sensor_option
 
 __all__ = ['main']
 
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog='asynet-replay', description=__doc__.split('\n\n')[0])
-    p.add_argument('bag', type=Path, help='rosbag2 folder (sqlite3 or mcap)')
+    p.add_argument(
+        'bag', type=Path, help='rosbag2 folder (sqlite3 or mcap) or event file (.raw, .dat)'
+    )
     p.add_argument('--checkpoint', type=Path, help='checkpoint (default: the bundled detector)')
     p.add_argument('--out', type=Path, required=True, help='output folder')
     p.add_argument('--topic', help='event topic (default: the only one in the bag)')
+    add_sensor_options(p)
+    p.add_argument(
+        '--packet-us', type=_positive, default=1000,
+        help="an event file's packet length, us of sensor time (default 1000, a driver's)",
+    )  # fmt: skip
     p.add_argument('--labels', type=Path, help='Gen1 *_bbox.npy labels (sensor time, us)')
     p.add_argument('--frames', type=int, default=8, help='annotated frames to write (0: none)')
     p.add_argument('--gif', action='store_true', help='write replay.gif instead of PNG frames')
@@ -49,9 +57,18 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Console entry point; prints the report summary as JSON."""
-    args = _parser().parse_args(argv)
+    p = _parser()
+    args = p.parse_args(argv)
+    args.sensor = sensor_option(p, args)
     logging.basicConfig(level=logging.WARNING, format='%(levelname)s %(name)s: %(message)s')
     return run_command('asynet-replay', lambda: _main(args), debug=args.debug)
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f'must be >= 1, got {value}')
+    return value
 
 
 def _main(args: argparse.Namespace) -> int:
@@ -65,6 +82,8 @@ def _main(args: argparse.Namespace) -> int:
         args.checkpoint,
         args.out,
         topic=args.topic,
+        sensor=args.sensor,
+        packet_us=args.packet_us,
         labels=args.labels,
         values=values,
         device=values['device'],

@@ -38,8 +38,8 @@ _DROP_COUNTERS = (
 class ReplayReport:
     """What a replay measured (``report.json``)."""
 
-    bag: str
-    topic: str
+    bag: str  # the recording: a bag or an event file
+    topic: str | None  # a bag's event topic
     checkpoint: str
     task: str
     messages: int = 0
@@ -52,6 +52,7 @@ class ReplayReport:
     metrics: dict[str, Any] = field(default_factory=dict)
     skipped: Skipped = field(default_factory=Skipped)
     stopped: str | None = None  # why the replay ended before the end of the bag
+    input: dict[str, Any] = field(default_factory=dict)  # Recording.describe()
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON report."""
@@ -62,6 +63,7 @@ class ReplayReport:
             'topic': self.topic,
             'checkpoint': self.checkpoint,
             'task': self.task,
+            'input': self.input,
             'messages': self.messages,
             'events': self.events,
             'updates': self.updates,

@@ -12,7 +12,7 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""The replay itself: bag messages -> pipeline -> output bag, report and frames."""
+"""The replay itself: recording messages -> pipeline -> output bag, report and frames."""
 
 from __future__ import annotations
 
@@ -37,9 +37,11 @@ from rosbags.rosbag2 import Writer, WriterError
 from tqdm import tqdm
 
 from asynet_core.cli import deferred_interrupts, describe_error, write_json
+from asynet_core.events import SensorSize
 from asynet_ros import messages, publishing
-from asynet_ros.bag import BagTopic, EventBag
+from asynet_ros.interfaces import typestore
 from asynet_ros.pipeline import limit_torch_threads, Pipeline, Result
+from asynet_ros.recording import open_recording, Recording
 from asynet_tools.replay.metrics import label_metrics, read_labels, truth_at
 from asynet_tools.replay.output import (
     Frames,
@@ -73,6 +75,8 @@ def replay(
     out: str | Path,
     *,
     topic: str | None = None,
+    sensor: SensorSize | None = None,
+    packet_us: int = 1000,
     labels: str | Path | None = None,
     config: Any = None,
     values: dict[str, Any] | None = None,
@@ -82,8 +86,11 @@ def replay(
     progress: bool = True,
     overwrite: bool = False,
 ) -> dict[str, Any]:
-    """Replay ``bag_path`` through the checkpoint's pipeline; write outputs; return the report.
+    """Replay a recording through the checkpoint's pipeline; write outputs; return the report.
 
+    ``bag_path`` is a rosbag2 recording (its event ``topic``) or an event file (RAW, DAT) cut into
+    packets of ``packet_us`` µs, of size ``sensor`` where its header gives none (see
+    :func:`asynet_ros.recording.open_recording`); ``report.json`` describes it under ``input``.
     The pipeline: ``config``, or the parameter ``values`` (the window as trained unless given;
     see :meth:`Pipeline.from_checkpoint`), on ``device``. Messages that cannot be read as events
     are counted and skipped (``drops``). When the replay stops early (a damaged record, an
@@ -93,6 +100,7 @@ def replay(
     Raises:
         ReplayError: ``out`` is not a folder, or holds a replay and ``overwrite`` is false.
         BagError: the bag is missing or corrupt, or the topic is absent or not events.
+        EventFileError: the event file is missing, corrupt, or gives no size and none was given.
         CheckpointError: the checkpoint is missing, corrupt or unsafe.
         CorruptFileError: the labels file cannot be read.
     """
@@ -100,13 +108,12 @@ def replay(
     label_boxes = None if labels is None else read_labels(Path(labels))  # before the work
     limit_torch_threads()
     pipeline = Pipeline.from_checkpoint(checkpoint, config, values=values, device=device)
-    with EventBag(bag_path) as bag:
-        chosen = bag.pick_topic(topic)
+    with open_recording(bag_path, topic=topic, sensor=sensor, packet_us=packet_us) as recording:
         prepare_output(out, overwrite)  # last: an --overwrite removes the old replay only now
-        report = ReplayReport(str(bag_path), chosen.name, str(checkpoint), pipeline.task)
+        report = ReplayReport(str(bag_path), recording.topic, str(checkpoint), pipeline.task)
         keep = labels is not None  # the results are kept only to score them
         truth = None if label_boxes is None else truth_at(label_boxes)
-        run = _Run(bag, chosen, pipeline, report, Frames(frames, truth), keep)
+        run = _Run(recording, pipeline, report, Frames(frames, truth), keep)
         try:
             run.write_all(out / 'outputs', progress)
         except BaseException as err:
@@ -152,6 +159,7 @@ def _finish(
     pipeline, report = run.pipeline, run.report
     report.counters = pipeline.counters.to_dict()
     report.updates, report.outputs = pipeline.counters.updates, pipeline.counters.outputs
+    report.input = run.recording.describe()  # after the reading: a file's time order is whole
     if labels is not None and boxes is not None:
         report.metrics = label_metrics(run.results, boxes, Path(labels), pipeline)
     write_json(out / 'report.json', _summary(run))
@@ -175,27 +183,27 @@ def _writing(outputs: Path) -> Iterator[None]:
 
 
 class _Run:
-    """One replay's loop: bag messages -> pipeline -> the output bag, the report, the frames."""
+    """One replay's loop: recording messages -> pipeline -> the output bag, report and frames."""
 
     def __init__(
         self,
-        bag: EventBag,
-        topic: BagTopic,
+        recording: Recording,
         pipeline: Pipeline,
         report: ReplayReport,
         frames: Frames,
         keep_results: bool,
     ) -> None:
-        self.bag, self.topic, self.pipeline, self.report = bag, topic, pipeline, report
+        self.recording, self.pipeline, self.report = recording, pipeline, report
+        self.typestore = typestore()
         self.frames = frames
         self.keep_results = keep_results
         self.results: list[Result] = []
         self.started = False  # the output bag was created
         self.table = publishing.node_publishers(pipeline.task)  # the node's topics, /asynet/
-        self.factory = messages.RosbagsFactory(bag.typestore)
+        self.factory = messages.RosbagsFactory(self.typestore)
 
     def write_all(self, outputs: Path, progress: bool) -> None:
-        """Replay every message of the topic into the rosbag2 folder ``outputs``.
+        """Replay every message of the recording into the rosbag2 folder ``outputs``.
 
         Raises:
             ReplayError: the output bag cannot be created or written (a full disk), naming it.
@@ -208,7 +216,7 @@ class _Run:
             with _writing(outputs):
                 conns = {key: self._connection(writer, key) for key in ('out', 'labels')}
                 bar = tqdm(
-                    total=self.topic.count, unit='msg', desc='replay',
+                    total=self.recording.count, unit='msg', desc='replay',
                     disable=not progress, file=sys.stderr, mininterval=1.0,
                 )  # fmt: skip
                 try:
@@ -225,14 +233,14 @@ class _Run:
         return writer.add_connection(
             topic.replace('~/', '/asynet/'),
             msgtype,
-            typestore=self.bag.typestore,
+            typestore=self.typestore,
             offered_qos_profiles=[qos],
         )
 
     def _loop(self, writer: Writer, conns: dict[str, Any], bar: Any) -> None:
-        pipeline, report, ts = self.pipeline, self.report, self.bag.typestore
+        pipeline, report, ts = self.pipeline, self.report, self.typestore
         last = None
-        for timestamp, msg in self.bag.event_messages(self.topic.name, report.skipped):
+        for timestamp, msg in self.recording.messages(report.skipped):
             if last is None:
                 info = messages.label_info(
                     self.factory,
@@ -250,7 +258,7 @@ class _Run:
             report.messages += 1
             report.events = pipeline.counters.events
             bar.update(1)
-        if last is not None:  # the end of the bag: apply what the update policy held back
+        if last is not None:  # the end of the input: apply what the update policy held back
             start = time.perf_counter()
             outputs = pipeline.flush(last)
             self._emit(writer, conns['out'], outputs, time.perf_counter() - start)
@@ -265,5 +273,5 @@ class _Run:
             if self.keep_results:
                 self.results.append(result)
             ros_msg = messages.result_message(self.factory, result, self.pipeline.class_names)
-            raw = bytes(self.bag.typestore.serialize_cdr(ros_msg, out_type))
+            raw = bytes(self.typestore.serialize_cdr(ros_msg, out_type))
             writer.write(conn, result.stamp_ns, raw)

@@ -43,6 +43,11 @@ def test_stats_of_the_metavision_bag(
         'width': 640,
         'height': 480,
         'encoding': 'evt3',
+        'kind': 'rosbag2',
+        'format': 'evt3',
+        'sensor_source': 'message',
+        'time_order': None,
+        'salvage': None,
     }
 
 

@@ -157,7 +157,8 @@ class EventBag:
             self._reader.open()
         except Exception as err:  # rosbags raises several unrelated types for bad bags
             self._reader = None
-            self._open_salvage(str(err), BagError(f'cannot open bag {self.path}: {err}'))
+            why = _one_line(err)
+            self._open_salvage(why, BagError(f'cannot open bag {self.path}: {why}'))
             return
         self._connections = list(self._reader.connections)
         self._check_metadata()
@@ -281,8 +282,8 @@ class EventBag:
                 yield conn.topic, conn.msgtype, int(timestamp), raw
         except Exception as err:  # sqlite / mcap / zstd errors of a damaged file
             if not self._salvageable():
-                raise BagError(f'bag {self.path} is corrupt: {err}') from err
-            self.salvage = Salvage(reason=str(err))
+                raise BagError(f'bag {self.path} is corrupt: {_one_line(err)}') from err
+            self.salvage = Salvage(reason=_one_line(err))
             yield from self._salvaged(topics, last_ns, at_last, given)
 
     def _salvaged(
@@ -362,6 +363,11 @@ class EventBag:
             BagError: the bytes do not deserialise as ``msgtype``.
         """
         return cdr_to_event_message(self.typestore, raw, msgtype)
+
+
+def _one_line(err: BaseException) -> str:
+    """A library's error message on one line (rosbags quotes multi-line YAML errors)."""
+    return ' '.join(str(err).split())
 
 
 def _given_before(timestamp: int, after_ns: int, at_last: int) -> bool:

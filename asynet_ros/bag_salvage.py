@@ -148,7 +148,7 @@ def _sqlite_messages(
     for tid, timestamp, data in read_rows(path, sorted(table), errors):
         yield table[tid].name, table[tid].msgtype, timestamp, data
     if errors:
-        salvage.reason = errors[0]
+        salvage.reason = truncation(path) or errors[0]
         salvage.bytes_unread = missing_bytes(path)
         yield None
 

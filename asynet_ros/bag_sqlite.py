@@ -58,7 +58,11 @@ class SqliteTopic:
 def _connect(path: Path) -> sqlite3.Connection:
     """A read-only, immutable connection (sqlite never writes a journal beside the file)."""
     uri = f'file:{quote(str(path.resolve()))}?mode=ro&immutable=1'
-    return sqlite3.connect(uri, uri=True)
+    db = sqlite3.connect(uri, uri=True)
+    # sqlite refuses a file shorter than its header says unless the schema is "writable"; the
+    # connection is read-only, so nothing is written, and the pages present become readable.
+    db.execute('PRAGMA writable_schema=ON')
+    return db
 
 
 def sqlite_index(path: Path) -> list[SqliteTopic]:

@@ -88,14 +88,14 @@ class WordDecoder(Protocol):
     Attributes:
         word_dtype: numpy dtype of one word (its itemsize is the word size in bytes).
         max_events_per_word: the most events one word can produce (bounds a chunk's memory).
-        skipped_before_time: CD events skipped because no time was known yet (before the first
-            time-high word), since the last :meth:`reset`.
     """
 
     word_dtype: np.dtype
     max_events_per_word: int
 
-    skipped_before_time: int
+    @property
+    def skipped_before_time(self) -> int:
+        """CD events skipped because no time was known yet, since the last :meth:`reset`."""
 
     def reset(self) -> None:
         """Forget all state: the next :meth:`decode` starts at the first word of the payload."""

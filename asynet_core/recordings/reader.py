@@ -37,10 +37,13 @@ from typing import BinaryIO
 import numpy as np
 
 from asynet_core.events import EVENT_DTYPE, SensorSize
-from asynet_core.recordings.base import EventFileInfo, TimeOrder
-from asynet_core.recordings.decoding import WordDecoder
+from asynet_core.recordings.base import EventFileError, EventFileInfo, TimeOrder
+from asynet_core.recordings.decoding import BadWordError, WordDecoder
+from asynet_core.recordings.opening import open_dat, open_raw
 
 __all__ = ['EventFile', 'open_event_file', 'read_event_file']
+
+_OPENERS = {'.raw': open_raw, '.dat': open_dat}
 
 
 class EventFile:
@@ -71,6 +74,15 @@ class EventFile:
         self._offset, self._words = payload
         self._decoder = decoder
 
+    @property
+    def skipped_before_time(self) -> int:
+        """CD events of the last pass skipped because no time was known yet (RAW files only).
+
+        EVT 2.x and 3.0 words carry only the low bits of the time; the events before the first
+        time-high word (EVT 3.0: time-high and time-low) have no time and are skipped.
+        """
+        return int(self._decoder.skipped_before_time)
+
     def chunks(self, max_events: int = 1 << 20) -> Iterator[np.ndarray]:
         """Yield the events in file order, at most ``max_events`` at a time.
 
@@ -88,7 +100,61 @@ class EventFile:
                 outside :attr:`EventFileInfo.sensor`, or a read error.
             ValueError: ``max_events`` < 1.
         """
-        raise NotImplementedError
+        if type(max_events) is not int or max_events < 1:
+            raise ValueError(f'max_events must be an int >= 1, got {max_events!r}')
+        self._decoder.reset()
+        self.time_order.reset()
+        block = max(1, max_events // self._decoder.max_events_per_word)
+        seen = 0
+        for first in range(0, self._words, block):
+            events = self._decode_block(first, min(block, self._words - first))
+            self._check_events(events, seen)
+            seen += len(events)
+            for start in range(0, len(events), max_events):
+                yield events[start : start + max_events]
+
+    def _decode_block(self, first: int, count: int) -> np.ndarray:
+        """Read and decode ``count`` words from word index ``first`` on."""
+        dtype = self._decoder.word_dtype
+        try:
+            self._stream.seek(self._offset + first * dtype.itemsize)
+            data = self._stream.read(count * dtype.itemsize)
+        except OSError as err:
+            raise EventFileError(f'{self.info.path}: cannot read file: {err}') from err
+        if len(data) != count * dtype.itemsize:
+            raise EventFileError(
+                f'{self.info.path}: the file shrank while being read (word {first + count} of '
+                f'{self._words} is missing)'
+            )
+        try:
+            return self._decoder.decode(np.frombuffer(data, dtype=dtype), first)
+        except BadWordError as err:
+            byte = self._offset + err.word_index * dtype.itemsize
+            raise EventFileError(
+                f'{self.info.path}: word {err.word_index} (byte offset {byte}, value '
+                f'0x{err.word:x}): {err.reason}; the file is corrupt or not {self.info.format} '
+                '(check its "% evt"/"% format" header line)'
+            ) from err
+
+    def _check_events(self, events: np.ndarray, seen: int) -> None:
+        """Raise for an event outside the sensor; update :attr:`time_order`."""
+        sensor = self.info.sensor
+        outside = np.flatnonzero((events['x'] >= sensor.width) | (events['y'] >= sensor.height))
+        if outside.size:
+            i = int(outside[0])
+            raise EventFileError(
+                f'{self.info.path}: event {seen + i} at x={int(events["x"][i])}, '
+                f'y={int(events["y"][i])}, t={int(events["t"][i])} us lies outside the '
+                f'{sensor.width}x{sensor.height} sensor (size from: {self.info.sensor_source}); '
+                'the file is corrupt or the size is wrong: pass the right --width/--height'
+            )
+        self.time_order.update(events['t'])
+        if self.info.format == 'dat' and self._offset == 0 and self.time_order.steps_back:
+            back = self.time_order.first_step_back_index
+            raise EventFileError(
+                f'{self.info.path}: not a DAT file: no "% " header, and event {back} steps '
+                'back in time (a headerless legacy DAT file never does)'
+            )
 
     def read_all(self) -> np.ndarray:
         """All events of the file as one array of EVENT_DTYPE (one full pass of :meth:`chunks`)."""
@@ -132,7 +198,22 @@ def open_event_file(path: str | Path, sensor: SensorSize | None = None) -> Event
         EventFileError: unreadable or unknown file, unsupported encoding, corrupt header, no
             sensor size (pass ``--width/--height``), or ``sensor`` contradicts the header.
     """
-    raise NotImplementedError
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in _OPENERS:
+        raise EventFileError(
+            f'{path}: unknown event file type {suffix!r}; readable: {", ".join(_OPENERS)}'
+        )
+    try:
+        stream = path.open('rb')
+    except OSError as err:
+        raise EventFileError(f'{path}: cannot open file: {err.strerror}') from err
+    try:
+        info, payload, decoder = _OPENERS[suffix](path, stream, sensor)
+    except BaseException:
+        stream.close()
+        raise
+    return EventFile(info, stream, payload, decoder)
 
 
 def read_event_file(

@@ -48,6 +48,9 @@ def test_truncated_bag(bag: Path, tmp_path: Path) -> None:
     (broken / 'metadata.yaml').write_bytes((bag / 'metadata.yaml').read_bytes())
     db = next(bag.glob('*.db3'))
     (broken / db.name).write_bytes(db.read_bytes()[: db.stat().st_size // 3])
+    stats = event_stats(broken)  # read up to the cut, the loss reported
+    assert 0 < stats['messages'] < event_stats(bag)['messages']
+    (broken / db.name).write_bytes(db.read_bytes()[:4096])  # nothing readable: an error
     with pytest.raises(BagError, match='bag'):
         event_stats(broken)
 

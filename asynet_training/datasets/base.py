@@ -20,7 +20,7 @@ Everything here is a pure function of its arguments (augmentation takes an expli
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 import os
 from pathlib import Path
@@ -369,6 +369,19 @@ class EventDataset:
 
     def __len__(self) -> int:
         raise NotImplementedError
+
+    def _check_declared_sensor(self, path: Path, header: Mapping[str, object]) -> None:
+        """Raise CorruptFileError if the header's ``width`` / ``height`` exceed :attr:`sensor`."""
+        width, height = header.get('width'), header.get('height')
+        for side, value, limit in (('width', width, self.sensor.width),
+                                   ('height', height, self.sensor.height)):  # fmt: skip
+            if isinstance(value, int) and value > limit:
+                raise CorruptFileError(
+                    f'{path}: the header declares a {width or "?"}x{height or "?"} sensor '
+                    f'({side} {value}), larger than the {self.sensor.width}x{self.sensor.height} '
+                    f'sensor of {type(self).__name__}; convert the recording to fit (e.g. '
+                    f'asynet-bag2dataset --resize-to {self.sensor.width}x{self.sensor.height})'
+                )
 
     def _check_sensor(self, path: Path, events: np.ndarray) -> None:
         limits = (('x', 'width', self.sensor.width), ('y', 'height', self.sensor.height))

@@ -173,6 +173,7 @@ class Gen1(EventDataset):
     def _load_labels(self, dat: Path, npy: Path) -> list[_Label]:
         try:
             info = dat_info(dat)
+            self._check_declared_sensor(dat, info.header)
             raw = read_gen1_bbox(npy)
             _check_class_ids(npy, raw)
         except DatasetError as err:

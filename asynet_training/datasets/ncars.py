@@ -120,7 +120,7 @@ class NCars(EventDataset):
 
     def _usable(self, path: Path) -> bool:
         try:
-            dat_info(path)
+            self._check_declared_sensor(path, dat_info(path).header)
         except CorruptFileError as err:
             self._reject(path, err)
             return False

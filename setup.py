@@ -120,7 +120,7 @@ setup(
     # colcon test runs pytest only when pytest is declared here.
     # evt3 and expelliarmus are the decoders benchmarks/decode_evt3.py measures against.
     extras_require={
-        'test': ['pytest>=8,<9', 'hypothesis', 'ruff', 'mypy', 'evt3', 'expelliarmus'],
+        'test': ['pytest>=8,<9', 'hypothesis', 'ruff', 'mypy', 'evt3', 'expelliarmus', 'mcap'],
     },
     entry_points={
         'console_scripts': [

@@ -20,10 +20,12 @@ from typing import Protocol
 
 import numpy as np
 
+from asynet_core.errors import AsynetError
+
 __all__ = ['BadWordError', 'WordDecoder', 'forward_fill', 'unwrap_counter']
 
 
-class BadWordError(Exception):
+class BadWordError(AsynetError):
     """A payload word a decoder cannot decode; the reader turns it into an EventFileError.
 
     Attributes:

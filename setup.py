@@ -124,7 +124,7 @@ setup(
     },
     entry_points={
         'console_scripts': [
-            'asynet-flops = asynet_training.flops:main',
+            'asynet-flops = asynet_tools.flops:main',
             'asynet-bench = asynet_benchmarks.async_vs_recompute:main',
             'asynet-train = asynet_training.train:main',
             'asynet-events = asynet_tools.events:main',

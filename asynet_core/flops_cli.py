@@ -32,18 +32,18 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 import statistics
 import sys
-from typing import Any
+from typing import Any, TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from asynet_core import cli
-from asynet_core.engine import AsyncSparseVGG
 from asynet_core.events import SensorSize
-from asynet_core.flops import LayerFlops, MODES, update_flops
-from asynet_core.models import ARCHS, ModelConfig, SparseVGG
-from asynet_core.representations import histogram, InputMapping
-from asynet_core.synthetic import moving_edges
+
+if TYPE_CHECKING:  # torch and the models are imported on use: `--help` answers before them
+    import torch
+
+    from asynet_core.flops import LayerFlops
+    from asynet_core.representations import InputMapping
 
 __all__ = [
     'ARCH_DATASETS',
@@ -65,10 +65,12 @@ ARCH_DATASETS: dict[str, tuple[SensorSize, int]] = {
     'small_det': (SensorSize(304, 240), 2),
 }
 
-Update = tuple[torch.Tensor, torch.Tensor]
+Update = tuple['torch.Tensor', 'torch.Tensor']
 
 
 def _sites(hist: np.ndarray, mask: np.ndarray) -> Update:
+    import torch
+
     rows, cols = np.nonzero(mask)
     sites = torch.from_numpy(np.stack([rows, cols], axis=1).astype(np.int64))  # [N, 2]
     return sites, torch.from_numpy(hist[rows, cols])  # [N, C]
@@ -81,6 +83,8 @@ def sliding_update(
 
     A stream shorter than ``window + n`` events has its window shortened to fit.
     """
+    from asynet_core.representations import histogram
+
     if len(events) <= update_events:
         raise ValueError(f'a stream of {len(events)} events cannot slide by {update_events}')
     window = min(window, len(events) - update_events)
@@ -121,12 +125,21 @@ def flops_report(
     samples: int,
     seed: int,
     source: StreamSource | None = None,
+    source_kind: str = 'dataset',
 ) -> dict[str, Any]:
     """The JSON report of ``asynet-flops``: means over ``samples`` streams.
 
     The streams are random moving edges on the architecture's dataset sensor, or come from
-    ``source`` (e.g. real recordings).
+    ``source`` (e.g. dataset samples or windows of a recording: ``source_kind`` in the report).
     """
+    import torch
+
+    from asynet_core.engine import AsyncSparseVGG
+    from asynet_core.flops import MODES, update_flops
+    from asynet_core.models import ARCHS, ModelConfig, SparseVGG
+    from asynet_core.representations import InputMapping
+    from asynet_core.synthetic import moving_edges
+
     sensor, classes = ARCH_DATASETS[arch]
     torch.manual_seed(seed)
     net = AsyncSparseVGG.from_model(SparseVGG(ModelConfig(arch, classes)).eval())
@@ -147,7 +160,7 @@ def flops_report(
         'samples': samples,
         'seed': seed,
         'sensor': [sensor.width, sensor.height],
-        'source': 'moving_edges' if source is None else 'dataset',
+        'source': 'moving_edges' if source is None else source_kind,
         'modes': {m: _mode_summary(runs[m], update_events) for m in MODES},
     }
 
@@ -180,9 +193,12 @@ def _positive(text: str) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    """The ``asynet-flops`` arguments (``asynet_training.flops`` adds ``--dataset``)."""
+    """The ``asynet-flops`` arguments, without importing torch.
+
+    ``asynet_training.flops`` adds ``--dataset``, ``asynet_tools.flops`` ``--recording``.
+    """
     p = argparse.ArgumentParser(prog='asynet-flops', description=__doc__.split('\n')[0])
-    p.add_argument('--arch', required=True, choices=sorted(ARCHS))
+    p.add_argument('--arch', required=True, choices=sorted(ARCH_DATASETS))
     p.add_argument('--window', type=_positive, default=25000, help='events in the window')
     p.add_argument('--update-events', type=_positive, default=1, help='events per update')
     p.add_argument('--samples', type=_positive, default=10, help='streams to average')

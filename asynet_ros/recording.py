@@ -37,9 +37,10 @@ from typing import Any
 
 import numpy as np
 
-from asynet_core.events import SensorSize
+from asynet_core.events import concatenate_events, SensorSize
 from asynet_core.recordings import EventFile, EventFileError, open_event_file
 from asynet_ros.bag import BagError, EventBag, Skipped
+from asynet_ros.decoders import DecodeError, make_decoder
 from asynet_ros.event_message import EventMessage
 from asynet_ros.pipeline.decoding import DECODED_ENCODING
 
@@ -111,6 +112,29 @@ class Recording:
             BagError / EventFileError: the recording is damaged where reading stops.
         """
         raise NotImplementedError
+
+    def events(self, skipped: Skipped | None = None) -> Iterator[np.ndarray]:
+        """The decoded events of every message, in order (``EVENT_DTYPE``, ``t`` in µs).
+
+        Encoded payloads go through one stateful decoder per encoding, as a stream's would.
+
+        Raises:
+            BagError: as :meth:`messages`, and a payload that does not decode (naming its time).
+            EventFileError: as :meth:`messages`.
+        """
+        decoders: dict[str, Any] = {}
+        for timestamp, msg in self.messages(skipped):
+            if msg.events is not None:
+                yield msg.events
+                continue
+            try:
+                decoder = decoders.get(msg.encoding)
+                if decoder is None:
+                    decoder = decoders[msg.encoding] = make_decoder(msg.encoding)
+                events = decoder.decode(msg.payload, msg.width, msg.height, msg.time_base_ns)
+            except DecodeError as err:
+                raise BagError(f'{self.path}: message at bag time {timestamp} ns: {err}') from err
+            yield events
 
     @property
     def format(self) -> str | None:
@@ -261,7 +285,7 @@ def _packets(chunks: Iterator[np.ndarray], packet_us: int) -> Iterator[np.ndarra
 
 
 def _joined(parts: list[np.ndarray]) -> np.ndarray:
-    return parts[0].copy() if len(parts) == 1 else np.concatenate(parts)
+    return parts[0].copy() if len(parts) == 1 else concatenate_events(parts)
 
 
 def open_recording(

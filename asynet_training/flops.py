@@ -23,7 +23,8 @@ The paper's sliding-window method on real samples: sample ``i`` is recording ``i
 number of recordings of ``--split`` (sorted, as the reader lists them); a window of ``--window``
 events starts at a random offset (seeded by ``--seed``) and slides by ``--update-events``.
 Recordings shorter than window + update events are used whole, with the window shortened to
-fit. Without ``--dataset`` this is exactly ``asynet-flops`` on random moving-edge streams.
+fit. Without ``--dataset`` this is exactly ``asynet-flops`` on random moving-edge streams. The
+``asynet-flops`` console script is :mod:`asynet_tools.flops`, which adds ``--recording``.
 """
 
 from __future__ import annotations
@@ -37,14 +38,31 @@ import numpy as np
 
 from asynet_core import cli
 from asynet_core.events import SensorSize
-from asynet_core.flops_cli import flops_report, parser, report_and_write
-from asynet_training.data import READERS
-from asynet_training.errors import DatasetError
+from asynet_core.flops_cli import flops_report, parser, report_and_write, StreamSource
 
-__all__ = ['dataset_source', 'main']
+__all__ = [
+    'DATASETS',
+    'add_dataset_options',
+    'check_dataset_options',
+    'dataset_source',
+    'main',
+    'run',
+]
+
+#: The ``--dataset`` names: the keys of :data:`asynet_training.data.READERS` (a test checks), here
+#: so that ``--help`` answers without importing torch.
+DATASETS = (
+    'gen1',
+    'ncaltech101',
+    'ncaltech101_bin',
+    'ncaltech101_det',
+    'ncars',
+    'synthetic_cls',
+    'synthetic_det',
+)
 
 
-def dataset_source(dataset: Any, length: int, seed: int) -> Any:
+def dataset_source(dataset: Any, length: int, seed: int) -> StreamSource:
     """A stream source: ``length`` consecutive events of recording ``i`` at a random offset."""
     rng = np.random.default_rng(seed)
 
@@ -56,19 +74,33 @@ def dataset_source(dataset: Any, length: int, seed: int) -> Any:
     return source
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Command-line entry point (``asynet-flops``)."""
-    p = parser()
-    p.add_argument('--dataset', choices=sorted(READERS), help='read real samples from --root')
+def add_dataset_options(p: argparse.ArgumentParser) -> None:
+    """``--dataset``, ``--root``, ``--split``: FLOPs on dataset samples."""
+    p.add_argument('--dataset', choices=DATASETS, help='read real samples from --root')
     p.add_argument('--root', help='the dataset folder (with --dataset)')
     p.add_argument('--split', default='val', choices=['train', 'val', 'test'])
-    args = p.parse_args(argv)
+
+
+def check_dataset_options(p: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Exit with a usage error when ``--dataset`` and ``--root`` are not given together."""
     if (args.dataset is None) != (args.root is None):
         p.error('--dataset and --root go together')
-    return cli.run_command('asynet-flops', lambda: _main(args), debug=args.debug)
 
 
-def _main(args: argparse.Namespace) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command-line entry point of ``python -m asynet_training.flops`` (no ``--recording``)."""
+    p = parser()
+    add_dataset_options(p)
+    args = p.parse_args(argv)
+    check_dataset_options(p, args)
+    return cli.run_command('asynet-flops', lambda: run(args), debug=args.debug)
+
+
+def run(args: argparse.Namespace) -> int:
+    """``asynet-flops`` on moving edges or, with ``args.dataset``, on dataset samples."""
+    from asynet_training.data import READERS  # torch: after the arguments parsed
+    from asynet_training.errors import DatasetError
+
     if args.json is not None:
         cli.check_output_file(args.json)  # before the computation, not after
     source = None

@@ -134,7 +134,7 @@ def test_colcon_classifies_package_as_ament_python() -> None:
 #: (issue "keep up with the sensor": a CLI that starts at once). asynet-flops, asynet-bench and
 #: asynet-train still import torch first.
 FAST_SCRIPTS = ('asynet-replay', 'asynet-detect', 'asynet-events', 'asynet-bag2dataset',
-                'asynet-play')  # fmt: skip
+                'asynet-play', 'asynet-flops')  # fmt: skip
 
 
 @pytest.mark.parametrize('script', FAST_SCRIPTS)

@@ -394,3 +394,32 @@ def test_a_class_index_the_reader_rejects_is_refused(tmp_path, capsys) -> None:
     assert code == 2
     assert 'label info topic /det of bag' in err
     assert 'expected vision_msgs/msg/LabelInfo' in err
+
+
+# ---------------------------------------------------------------------------------------------
+# The readers check the sensor size a file declares (what an older converter wrote)
+# ---------------------------------------------------------------------------------------------
+
+
+def test_readers_refuse_a_declared_sensor_over_theirs(tmp_path) -> None:
+    from asynet_training.errors import CorruptFileError
+    from asynet_training.formats import write_dat, write_gen1_bbox
+    from asynet_training.formats.gen1 import BBOX_DTYPE
+
+    events = make_events([5, 50], [5, 50], [0, 10], [0, 1])  # inside every frame
+    for name in ('cars', 'background'):
+        (tmp_path / 'n-cars_test' / name).mkdir(parents=True)
+        write_dat(tmp_path / 'n-cars_test' / name / 'obj_0_td.dat', events, 120, 100)
+    big = tmp_path / 'n-cars_test' / 'cars' / 'obj_1_td.dat'
+    write_dat(big, events, 640, 480)
+    with pytest.raises(CorruptFileError, match='the header declares a 640x480 sensor') as err:
+        NCars(tmp_path, 'test')
+    assert str(big) in str(err.value)
+    assert '--resize-to 120x100' in str(err.value)
+    lenient = NCars(tmp_path, 'test', strict=False)
+    assert (len(lenient), [p for p, _ in lenient.skipped]) == (2, [big])
+    (tmp_path / 'train').mkdir()
+    write_dat(tmp_path / 'train' / 'r_td.dat', events, 304, 241)
+    write_gen1_bbox(tmp_path / 'train' / 'r_bbox.npy', np.zeros(1, BBOX_DTYPE))
+    with pytest.raises(CorruptFileError, match=r'304x241 sensor \(height 241\), larger than'):
+        Gen1(tmp_path, 'train')

@@ -28,7 +28,7 @@ is :data:`FILE_FRAME_ID`. Files are read in chunks: memory stays bounded whateve
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 import contextlib
 import dataclasses
 import itertools
@@ -49,6 +49,7 @@ __all__ = [
     'FILE_FRAME_ID',
     'RECORDING_ERRORS',
     'Recording',
+    'cut_packets',
     'is_bag_path',
     'open_recording',
 ]
@@ -231,7 +232,7 @@ class _FileRecording(Recording):
         self._stack.close()
 
     def messages(self, skipped: Skipped | None = None) -> Iterator[tuple[int, EventMessage]]:
-        packets = _packets(self.file.chunks(max_events=_CHUNK_EVENTS), self.packet_us)
+        packets = cut_packets(self.file.chunks(max_events=_CHUNK_EVENTS), self.packet_us)
         for seq, packet in enumerate(packets):
             stamp_ns = int(packet['t'][0]) * 1000
             yield stamp_ns, self._message(stamp_ns, packet, seq)
@@ -261,8 +262,12 @@ class _FileRecording(Recording):
         return dict(self.file.time_order.to_dict())
 
 
-def _packets(chunks: Iterator[np.ndarray], packet_us: int) -> Iterator[np.ndarray]:
-    """The events of ``chunks`` cut where ``t // packet_us`` changes (a packet spans chunks)."""
+def cut_packets(chunks: Iterable[np.ndarray], packet_us: int) -> Iterator[np.ndarray]:
+    """The events of ``chunks`` cut where ``t // packet_us`` changes (a packet spans chunks).
+
+    A slot that holds a chunk's worth of events or more (a time standing still) is cut there too,
+    so a packet never grows past :data:`_CHUNK_EVENTS` plus one chunk.
+    """
     pending: list[np.ndarray] = []  # the open packet's parts: one slot's events
     slot: int | None = None
     for chunk in chunks:

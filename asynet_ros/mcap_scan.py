@@ -35,6 +35,8 @@ import zlib
 
 import lz4.frame
 
+from asynet_core.errors import AsynetError
+
 if sys.version_info >= (3, 14):  # pragma: no cover
     from compression import zstd
 else:
@@ -52,7 +54,7 @@ _CHUNK_HEAD = struct.Struct('<QQQI')  # start time, end time, uncompressed size,
 _MAX_RECORD_BYTES = 1 << 36  # a larger length is damage, not a record
 
 
-class McapError(ValueError):
+class McapError(AsynetError, ValueError):
     """A record does not parse (damaged or cut short); the message says which and where."""
 
 

@@ -54,7 +54,7 @@ class EventFileInfo:
     """
 
     path: Path
-    format: str
+    format: str  # noqa: A003 (the public field name of the API)
     sensor: SensorSize
     sensor_source: str
     header: dict[str, str] = field(default_factory=dict)

@@ -22,10 +22,9 @@ from typing import BinaryIO
 import numpy as np
 
 from asynet_core.events import SensorSize
-from asynet_core.recordings import dat
+from asynet_core.recordings import dat, evt2
 from asynet_core.recordings.base import EventFileError, EventFileInfo
 from asynet_core.recordings.decoding import WordDecoder
-from asynet_core.recordings.evt2 import Evt2Decoder, Evt21Decoder
 from asynet_core.recordings.evt3 import Evt3Decoder
 from asynet_core.recordings.header import (
     header_sensor,
@@ -66,9 +65,9 @@ def open_raw(path: Path, stream: BinaryIO, given: SensorSize | None) -> Opened:
 
 def _raw_decoder(path: Path, fmt: str, header: dict[str, str]) -> WordDecoder:
     if fmt == 'evt2':
-        return Evt2Decoder()
+        return evt2.Evt2Decoder()
     if fmt == 'evt2.1':
-        return Evt21Decoder(evt21_order(path, header))
+        return evt2.Evt21Decoder(evt21_order(path, header))
     return Evt3Decoder()
 
 

@@ -12,23 +12,28 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""asynet-replay on the real bags, a synthetic bag, and bad input."""
+"""asynet-replay on the real bags, a synthetic bag, the same events as RAW / DAT, and bad input."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from rosbags.rosbag2 import Reader
 import yaml
 
+from asynet_core.events import concatenate_events
 from asynet_ros import bundled_checkpoint
 from asynet_ros.bag import BagError, EventBag
+from asynet_ros.encoders import Evt3Encoder
 from asynet_ros.interfaces import typestore
+from asynet_ros.recording import open_recording
 from asynet_tools import events as events_cli
 from asynet_tools import replay as replay_cli
+from asynet_training.formats import write_dat
 
 CLS = bundled_checkpoint('synthetic_cls')
 
@@ -130,3 +135,92 @@ def test_replay_honours_thresholds_alone_and_flushes_the_tail(tmp_path: Path) ->
                 if c.topic == '/asynet/detections']  # fmt: skip
     assert len(msgs) == 14
     assert all(len(m.detections) == 0 for m in msgs)  # nothing scores 1.0
+
+
+def _detections(outputs: Path) -> list[tuple[int, list[Any]]]:
+    """(stamp ns, [(class, score, cx, cy, w, h), ...]) of every output of a replay."""
+    ts, found = typestore(), []
+    with Reader(outputs) as reader:
+        for c, _, raw in reader.messages():
+            if c.topic != '/asynet/detections':
+                continue
+            msg = ts.deserialize_cdr(raw, c.msgtype)
+            boxes = [
+                (
+                    d.results[0].hypothesis.class_id,
+                    d.results[0].hypothesis.score,
+                    d.bbox.center.position.x,
+                    d.bbox.center.position.y,
+                    d.bbox.size_x,
+                    d.bbox.size_y,
+                )
+                for d in msg.detections
+            ]
+            found.append((msg.header.stamp.sec * 10**9 + msg.header.stamp.nanosec, boxes))
+    return found
+
+
+@pytest.mark.parametrize('kind', ['evt3', 'dat'])
+def test_a_file_replays_as_the_bag_of_its_events(tmp_path: Path, kind: str) -> None:
+    bag = tmp_path / 'synth'
+    events_cli.write_synthetic_bag(bag, seconds=0.4, seed=5)  # 1 ms evt3 packets, 304x240
+    with open_recording(bag) as rec:
+        events = concatenate_events(list(rec.events()))
+        first_stamp_ns = next(rec.messages())[1].stamp_ns
+    offset_ns = first_stamp_ns - int(events['t'][0]) * 1000  # the bag's start time
+    if kind == 'evt3':
+        path = tmp_path / 'synth.raw'
+        header = b'% evt 3.0\n% format EVT3;height=240;width=304\n% end\n'
+        path.write_bytes(header + Evt3Encoder().encode(events))
+    else:
+        path = tmp_path / 'synth.dat'
+        write_dat(path, events, 304, 240)
+    det = bundled_checkpoint('synthetic_det')
+    labels = bag / 'labels_bbox.npy'
+    args = {'labels': labels, 'frames': 0, 'progress': False}
+    from_bag = replay_cli.replay(bag, det, tmp_path / 'rb', **args)
+    from_file = replay_cli.replay(path, det, tmp_path / 'rf', **args)
+    for key in ('messages', 'events', 'updates', 'outputs', 'drops', 'counters', 'metrics'):
+        assert from_file[key] == from_bag[key], key
+    assert from_bag['events'] == 40_000
+    assert from_bag['outputs'] > 0
+    bag_out, file_out = (
+        _detections(tmp_path / 'rb' / 'outputs'),
+        _detections(tmp_path / 'rf' / 'outputs'),
+    )
+    assert len(bag_out) == len(file_out) == from_bag['outputs']
+    assert any(boxes for _, boxes in bag_out)  # something was detected, and compared
+    assert [b for _, b in file_out] == [b for _, b in bag_out]
+    assert [s + offset_ns for s, _ in file_out] == [s for s, _ in bag_out]  # stamps: sensor time
+    report = json.loads((tmp_path / 'rf' / 'report.json').read_text())
+    assert report['input'] == {
+        'kind': kind,
+        'format': kind,
+        'sensor': [304, 240],
+        'sensor_source': 'header',
+        'time_order': {'steps_back': 0, 'largest_step_back_us': 0, 'first_step_back_index': None},
+        'salvage': None,
+    }
+    assert (report['bag'], report['topic']) == (str(path), None)
+    assert from_bag['input']['kind'] == 'rosbag2'
+
+
+def test_replay_options_for_files(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    bag = tmp_path / 'synth'
+    events_cli.write_synthetic_bag(bag, seconds=0.2, seed=6)
+    with open_recording(bag) as rec:
+        events = concatenate_events(list(rec.events()))
+    path = tmp_path / 'bare.raw'
+    path.write_bytes(b'% evt 3.0\n% end\n' + Evt3Encoder().encode(events))  # no size
+    base = [str(path), '--checkpoint', str(CLS), '--no-progress', '--frames', '0']
+    assert replay_cli.main([*base, '--out', str(tmp_path / 'a')]) == 2
+    assert '--width' in capsys.readouterr().err
+    sized = [*base, '--width', '304', '--height', '240', '--packet-us', '5000']
+    assert replay_cli.main([*sized, '--out', str(tmp_path / 'b')]) == 0
+    report = json.loads((tmp_path / 'b' / 'report.json').read_text())
+    assert report['messages'] == report['outputs'] == 40  # 200 ms in 5 ms packets
+    assert report['input']['sensor_source'] == 'given'
+    assert replay_cli.main([*sized, '--topic', '/x', '--out', str(tmp_path / 'c')]) == 2
+    assert 'no topic' in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        replay_cli.main([*base, '--width', '304', '--out', str(tmp_path / 'd')])

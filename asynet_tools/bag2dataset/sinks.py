@@ -57,6 +57,8 @@ class _LabelPlan:
 
 
 class _Sink(Protocol):
+    """A writer: events as they come (already mapped through the geometry), then the end."""
+
     def add_events(self, events: np.ndarray, sensor: SensorSize) -> None: ...
 
     def finish(self, stream: _Stream, sensor: SensorSize) -> dict[str, Any]: ...

@@ -119,8 +119,20 @@ setup(
     ],
     # colcon test runs pytest only when pytest is declared here.
     # evt3 and expelliarmus are the decoders benchmarks/decode_evt3.py measures against.
+    # aedat reads AEDAT4 (asynet_ros/aedat4.py); dv-processing (iniVation) writes the test files.
     extras_require={
-        'test': ['pytest>=8,<9', 'hypothesis', 'ruff', 'mypy', 'evt3', 'expelliarmus', 'mcap'],
+        'test': [
+            'pytest>=8,<9',
+            'hypothesis',
+            'ruff',
+            'mypy',
+            'evt3',
+            'expelliarmus',
+            'mcap',
+            'aedat>=2.3',
+            'dv-processing',
+        ],
+        'aedat': ['aedat>=2.3'],
     },
     entry_points={
         'console_scripts': [

@@ -28,6 +28,7 @@ is :data:`FILE_FRAME_ID`. Files are read in chunks: memory stays bounded whateve
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 import contextlib
 import dataclasses
@@ -75,7 +76,7 @@ def is_bag_path(path: str | Path) -> bool:
     return p.is_dir() or suffix in ('.db3', '.mcap') or (not suffix and not p.exists())
 
 
-class Recording:
+class Recording(ABC):
     """An open recording: its description and its event messages. Use as a context manager.
 
     Attributes:
@@ -99,9 +100,11 @@ class Recording:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    @abstractmethod
     def close(self) -> None:
         """Release the file or bag."""
 
+    @abstractmethod
     def messages(self, skipped: Skipped | None = None) -> Iterator[tuple[int, EventMessage]]:
         """(timestamp ns, message) of every event message, in recording order.
 
@@ -112,7 +115,6 @@ class Recording:
         Raises:
             BagError / EventFileError: the recording is damaged where reading stops.
         """
-        raise NotImplementedError
 
     def events(self, skipped: Skipped | None = None) -> Iterator[np.ndarray]:
         """The decoded events of every message, in order (``EVENT_DTYPE``, ``t`` in µs).

@@ -51,6 +51,7 @@ from asynet_core.events import concatenate_events, SensorSize
 from asynet_ros import messages
 from asynet_ros.bag import Skipped
 from asynet_ros.decoders import DecodeError, make_decoder
+from asynet_ros.recording import BAG_KIND, open_recording, Recording
 
 __all__ = ['add_sensor_options', 'event_stats', 'main', 'sensor_option', 'write_synthetic_bag']
 
@@ -126,13 +127,11 @@ def event_stats(
     p = Path(path)
     if p.suffix.lower() in ('.bin', '.npy') and not p.is_dir():
         return _dataset_file_stats(p, sensor)
-    from asynet_ros.recording import open_recording  # the file readers: after --help
-
     with open_recording(p, topic=topic, sensor=sensor, packet_us=packet_us) as recording:
         return _recording_stats(recording)
 
 
-def _recording_stats(recording: Any) -> dict[str, Any]:
+def _recording_stats(recording: Recording) -> dict[str, Any]:
     """Totals of the readable messages; a bag's others are counted by kind and skipped."""
     totals, width, height, encoding = _Totals(), 0, 0, ''
     decoders: dict[str, Any] = {}
@@ -151,13 +150,13 @@ def _recording_stats(recording: Any) -> dict[str, Any]:
                 continue
             totals.add(events)
         width, height, encoding = msg.width, msg.height, msg.encoding
-    if recording.kind != 'rosbag2':  # a file: its format, whether or not it holds events
-        width, height = recording.sensor.width, recording.sensor.height
-        encoding = recording.kind
+    sensor = recording.sensor
+    if recording.kind != BAG_KIND and sensor is not None:  # a file: whether or not it has events
+        width, height, encoding = sensor.width, sensor.height, recording.kind
     stats = totals.to_dict(width, height, encoding)
     info = recording.describe()
     stats.update({k: info[k] for k in ('kind', 'format', 'sensor_source', 'time_order')})
-    if recording.kind == 'rosbag2':
+    if recording.kind == BAG_KIND:
         stats['salvage'] = info['salvage']
     if skipped.total or decode_errors:  # a clean bag's figures stay as they were
         stats['skipped'] = {**skipped.to_dict(), 'decode_errors': decode_errors}

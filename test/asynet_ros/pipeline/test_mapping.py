@@ -62,6 +62,8 @@ def test_a_checkpoint_without_its_sensor_still_states_the_mapping():
 
 
 class _Lines(logging.Handler):
+    """Collects the records logged."""
+
     def __init__(self) -> None:
         super().__init__(logging.DEBUG)
         self.records: list[logging.LogRecord] = []

@@ -40,7 +40,7 @@ from asynet_core import cli
 from asynet_core.events import SensorSize
 
 if TYPE_CHECKING:  # torch and the models are imported on use: `--help` answers before them
-    import torch
+    from torch import Tensor
 
     from asynet_core.flops import LayerFlops
     from asynet_core.representations import InputMapping
@@ -65,10 +65,8 @@ ARCH_DATASETS: dict[str, tuple[SensorSize, int]] = {
     'small_det': (SensorSize(304, 240), 2),
 }
 
-Update = tuple['torch.Tensor', 'torch.Tensor']
 
-
-def _sites(hist: np.ndarray, mask: np.ndarray) -> Update:
+def _sites(hist: np.ndarray, mask: np.ndarray) -> tuple[Tensor, Tensor]:
     import torch
 
     rows, cols = np.nonzero(mask)
@@ -78,7 +76,7 @@ def _sites(hist: np.ndarray, mask: np.ndarray) -> Update:
 
 def sliding_update(
     events: np.ndarray, mapping: InputMapping, window: int, update_events: int
-) -> tuple[Update, Update]:
+) -> tuple[tuple[Tensor, Tensor], tuple[Tensor, Tensor]]:
     """(window before, update): histograms of events ``[0, window)`` and ``[n, window + n)``.
 
     A stream shorter than ``window + n`` events has its window shortened to fit.

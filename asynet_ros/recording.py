@@ -140,7 +140,7 @@ class Recording(ABC):
             yield events
 
     @property
-    def format(self) -> str | None:
+    def data_format(self) -> str | None:
         """An event file's format, or the encoding of a bag's messages read so far."""
         return None
 
@@ -164,7 +164,7 @@ class Recording(ABC):
         sensor = None if self.sensor is None else [self.sensor.width, self.sensor.height]
         return {
             'kind': self.kind,
-            'format': self.format,
+            'format': self.data_format,
             'sensor': sensor,
             'sensor_source': self.sensor_source,
             'time_order': self.time_order,
@@ -197,7 +197,7 @@ class _BagRecording(Recording):
             yield timestamp, msg
 
     @property
-    def format(self) -> str | None:
+    def data_format(self) -> str | None:
         return self._encoding
 
     @property
@@ -252,7 +252,7 @@ class _FileRecording(Recording):
         )
 
     @property
-    def format(self) -> str | None:
+    def data_format(self) -> str | None:
         return self.kind
 
     @property

@@ -52,7 +52,7 @@ class ReplayReport:
     metrics: dict[str, Any] = field(default_factory=dict)
     skipped: Skipped = field(default_factory=Skipped)
     stopped: str | None = None  # why the replay ended before the end of the bag
-    input: dict[str, Any] = field(default_factory=dict)  # Recording.describe()
+    source: dict[str, Any] = field(default_factory=dict)  # Recording.describe(): 'input'
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON report."""
@@ -63,7 +63,7 @@ class ReplayReport:
             'topic': self.topic,
             'checkpoint': self.checkpoint,
             'task': self.task,
-            'input': self.input,
+            'input': self.source,
             'messages': self.messages,
             'events': self.events,
             'updates': self.updates,

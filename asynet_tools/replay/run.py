@@ -159,7 +159,7 @@ def _finish(
     pipeline, report = run.pipeline, run.report
     report.counters = pipeline.counters.to_dict()
     report.updates, report.outputs = pipeline.counters.updates, pipeline.counters.outputs
-    report.input = run.recording.describe()  # after the reading: a file's time order is whole
+    report.source = run.recording.describe()  # after the reading: a file's time order is whole
     if labels is not None and boxes is not None:
         report.metrics = label_metrics(run.results, boxes, Path(labels), pipeline)
     write_json(out / 'report.json', _summary(run))

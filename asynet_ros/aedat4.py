@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 
 from asynet_core.errors import ConfigError
-from asynet_core.events import EVENT_DTYPE, SensorSize
+from asynet_core.events import concatenate_events, EVENT_DTYPE, SensorSize
 from asynet_core.recordings import EventFile, EventFileError, EventFileInfo, TimeOrder
 from asynet_core.recordings.header import resolve_sensor
 
@@ -124,14 +124,14 @@ class Aedat4File(EventFile):
             pending.append(events)
             count += len(events)
             while count >= max_events:
-                joined = pending[0] if len(pending) == 1 else np.concatenate(pending)
+                joined = pending[0] if len(pending) == 1 else concatenate_events(pending)
                 out, rest = joined[:max_events], joined[max_events:]
                 self._check_events(out, seen)
                 seen += len(out)
                 yield out
                 pending, count = ([rest] if len(rest) else []), len(rest)
         if count:
-            out = pending[0] if len(pending) == 1 else np.concatenate(pending)
+            out = pending[0] if len(pending) == 1 else concatenate_events(pending)
             self._check_events(out, seen)
             yield out
 
@@ -150,6 +150,14 @@ class Aedat4File(EventFile):
             for key, kind in _PACKET_KINDS.items():
                 if key in packet:
                     self.ignored[kind] += 1 if key == 'frame' else len(packet[key])
+
+    def read_all(self) -> np.ndarray:
+        """All events of the stream as one array of EVENT_DTYPE (one full pass of :meth:`chunks`).
+
+        Joined with :func:`~asynet_core.events.concatenate_events`, which keeps the padded
+        EVENT_DTYPE layout (``np.concatenate`` repacks it).
+        """
+        return concatenate_events(list(self.chunks()))
 
     def close(self) -> None:
         """Forget the file (idempotent); a later :meth:`chunks` raises."""

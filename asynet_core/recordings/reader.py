@@ -36,7 +36,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from asynet_core.events import EVENT_DTYPE, SensorSize
+from asynet_core.events import concatenate_events, SensorSize
 from asynet_core.recordings.base import EventFileError, EventFileInfo, TimeOrder
 from asynet_core.recordings.decoding import BadWordError, WordDecoder
 from asynet_core.recordings.opening import open_dat, open_raw
@@ -158,10 +158,7 @@ class EventFile:
 
     def read_all(self) -> np.ndarray:
         """All events of the file as one array of EVENT_DTYPE (one full pass of :meth:`chunks`)."""
-        parts = list(self.chunks())
-        if not parts:
-            return np.zeros(0, dtype=EVENT_DTYPE)
-        return np.concatenate(parts)
+        return concatenate_events(list(self.chunks()))  # keeps EVENT_DTYPE's layout
 
     def close(self) -> None:
         """Close the file (idempotent)."""

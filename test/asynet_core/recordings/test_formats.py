@@ -166,3 +166,15 @@ def test_sensor_names(header: dict[str, str], size: SensorSize | None) -> None:
 def test_known_sensors_are_sensor_sizes() -> None:
     assert KNOWN_SENSORS['gen41'] == SensorSize(1280, 720)
     assert all(isinstance(s, SensorSize) for s in KNOWN_SENSORS.values())
+
+
+def test_read_all_keeps_the_event_dtype_layout(tmp_path):
+    """np.concatenate repacks the structured dtype (14-byte items); read_all must not."""
+    from asynet_core.events import check_event_array, EVENT_DTYPE, make_events
+    from asynet_training.formats import write_dat
+
+    path = tmp_path / 'a.dat'
+    write_dat(path, make_events([1, 2, 3], [4, 5, 6], [10, 20, 30], [0, 1, 0]), width=8, height=8)
+    events = read_event_file(path)[0]
+    assert events.dtype == EVENT_DTYPE
+    check_event_array(events)

@@ -16,7 +16,8 @@
 
 :func:`open_recording` opens a rosbag2 folder (or its ``.db3`` / ``.mcap``) through
 :class:`~asynet_ros.bag.EventBag`, or a Prophesee RAW (EVT 2.0 / 2.1 / 3.0) or DAT file through
-:mod:`asynet_core.recordings`. Either way :meth:`Recording.messages` yields ``(timestamp ns,
+:mod:`asynet_core.recordings`, or an iniVation AEDAT4 file through :mod:`asynet_ros.aedat4`
+(optional ``aedat`` package). Either way :meth:`Recording.messages` yields ``(timestamp ns,
 EventMessage)``: a bag's own messages, or for a file pseudo-messages of ``packet_us`` of sensor
 time each, like a driver's packets. A file's packet ``k`` holds the events whose
 ``t // packet_us`` is the same, in file order (a new packet starts wherever that slot changes, so
@@ -46,6 +47,7 @@ from asynet_ros.event_message import EventMessage
 from asynet_ros.pipeline.decoding import DECODED_ENCODING
 
 __all__ = [
+    'AEDAT4_SUFFIX',
     'BAG_KIND',
     'FILE_FRAME_ID',
     'RECORDING_ERRORS',
@@ -59,6 +61,8 @@ __all__ = [
 BAG_KIND = 'rosbag2'
 #: Header frame id of the packets of an event file (the files name no frame).
 FILE_FRAME_ID = 'event_camera'
+#: Suffix of the iniVation files, read by :mod:`asynet_ros.aedat4`.
+AEDAT4_SUFFIX = '.aedat4'
 #: Events read from a file at a time.
 _CHUNK_EVENTS = 1 << 20
 #: The errors :func:`open_recording` and :meth:`Recording.messages` raise: each names the path.
@@ -226,7 +230,7 @@ class _FileRecording(Recording):
     def __init__(self, path: Path, sensor: SensorSize | None, packet_us: int) -> None:
         self.path, self.packet_us = path, packet_us
         self._stack = contextlib.ExitStack()
-        self.file: EventFile = self._stack.enter_context(open_event_file(path, sensor=sensor))
+        self.file: EventFile = self._stack.enter_context(_open_file(path, sensor))
         self.kind = self.file.info.format
         self.sensor = self._size = self.file.info.sensor
 
@@ -262,6 +266,15 @@ class _FileRecording(Recording):
     @property
     def time_order(self) -> dict[str, Any] | None:
         return dict(self.file.time_order.to_dict())
+
+
+def _open_file(path: Path, sensor: SensorSize | None) -> EventFile:
+    """The event file's reader: AEDAT4 here (optional ``aedat``), the rest in the core."""
+    if path.suffix.lower() == AEDAT4_SUFFIX:
+        from asynet_ros.aedat4 import open_aedat4  # imports the optional package on use
+
+        return open_aedat4(path, sensor)
+    return open_event_file(path, sensor=sensor)
 
 
 def cut_packets(chunks: Iterable[np.ndarray], packet_us: int) -> Iterator[np.ndarray]:
@@ -305,7 +318,8 @@ def open_recording(
     """Open a rosbag2 recording or an event file (see the module docstring).
 
     Args:
-        path: a rosbag2 folder (or its ``.db3`` / ``.mcap`` file), or a ``.raw`` / ``.dat`` file.
+        path: a rosbag2 folder (or its ``.db3`` / ``.mcap`` file), or a ``.raw`` / ``.dat`` /
+            ``.aedat4`` file.
         topic: a bag's event topic (``None``: its only one); refused for a file.
         sensor: a file's sensor size where its header gives none (ignored for a bag, whose
             messages carry it).
@@ -326,6 +340,6 @@ def open_recording(
         raise ValueError(f'{p} is an event file, not a rosbag2 bag: it has no topic {topic!r}')
     if not p.exists():
         raise EventFileError(
-            f'{p} does not exist: give a rosbag2 folder or an event file (.raw, .dat)'
+            f'{p} does not exist: give a rosbag2 folder or an event file (.raw, .dat, .aedat4)'
         )
     return _FileRecording(p, sensor, packet_us)

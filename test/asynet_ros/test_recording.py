@@ -191,3 +191,25 @@ def test_bag_paths(tmp_path: Path, bag: Path) -> None:
     assert is_bag_path(next(bag.glob('*.db3')))
     assert is_bag_path(tmp_path / 'missing')
     assert not is_bag_path(tmp_path / 'missing.raw')
+
+
+def test_an_aedat4_file(tmp_path: Path) -> None:
+    pytest.importorskip('aedat')
+    dv = pytest.importorskip('dv_processing')
+    written = _events(list(range(1000, 6000, 5)))
+    path = tmp_path / 'rec.aedat4'
+    config = dv.io.MonoCameraWriter.Config('DAVIS346_test', dv.CompressionType.LZ4)
+    config.addEventStream((SENSOR.width, SENSOR.height), 'events')
+    writer = dv.io.MonoCameraWriter(str(path), config)
+    store = dv.EventStore()
+    for t, x, y, p in zip(written['t'], written['x'], written['y'], written['p'], strict=True):
+        store.push_back(int(t), int(x), int(y), bool(p))
+    writer.writeEvents(store, 'events')
+    del writer  # flushes and closes the file
+    with open_recording(path) as rec:
+        assert (rec.sensor, rec.sensor_source) == (SENSOR, 'header')
+        messages = list(rec.messages())
+    assert len(messages) == 5  # 1000 .. 5995 µs: five 1 ms slots
+    read = concatenate_events([m.events for _, m in messages])
+    for name in 'xypt':
+        assert np.array_equal(read[name], written[name]), name

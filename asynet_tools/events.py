@@ -25,9 +25,10 @@ t_first_ns, t_last_ns, width, height, encoding`` (times are the decoded event ti
 1000), ``kind`` (``rosbag2`` or the file format), ``format`` (a bag's encoding or the file
 format), ``sensor_source`` (where the size came from), ``time_order`` (a file's steps back in
 time) and a bag's ``salvage`` (what was recovered of a truncated bag). Bags, Prophesee RAW (EVT
-2.0, 2.1, 3.0) and DAT files are read by :func:`asynet_ros.recording.open_recording` (a file's
-``messages`` are its 1 ms packets); N-Caltech101 / N-MNIST ``.bin`` and event ``.npy`` files by
-:mod:`asynet_training.formats`. ``--width/--height`` give the size of files that do not say it.
+2.0, 2.1, 3.0), DAT and AEDAT4 files are read by :func:`asynet_ros.recording.open_recording` (a
+file's ``messages`` are its 1 ms packets); N-Caltech101 / N-MNIST ``.bin`` and event ``.npy``
+files by :mod:`asynet_training.formats`. ``--width/--height`` give the size of files that do not
+say it.
 
 ``synth`` writes a rosbag2 of moving shapes as ``event_camera_msgs/EventPacket`` (``evt3``,
 304x240, 1 ms packets) on ``/event_camera/events``, with their boxes as Gen1 labels

@@ -31,7 +31,7 @@ __all__ = ['main']
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog='asynet-replay', description=__doc__.split('\n\n')[0])
     p.add_argument(
-        'bag', type=Path, help='rosbag2 folder (sqlite3 or mcap) or event file (.raw, .dat)'
+        'bag', type=Path, help='rosbag2 folder (sqlite3, mcap) or event file (.raw, .dat, .aedat4)'
     )
     p.add_argument('--checkpoint', type=Path, help='checkpoint (default: the bundled detector)')
     p.add_argument('--out', type=Path, required=True, help='output folder')

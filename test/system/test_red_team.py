@@ -301,7 +301,7 @@ CASES = [
          lambda tmp, bags: ['stats', str(bags['hostile'])], 0, ''),
     Case('events stats: 1000 random bytes saved as .dat', 'asynet-events',
          lambda tmp, bags: ['stats', str(_random_file(tmp / 'r.dat'))], 2,
-         r'r\.dat: not a DAT file: no "% " header, and event \d+ has t='),
+         r'r\.dat: not a DAT file: no "% " header, and event \d+ steps back in time'),
     Case('events stats: a metadata.yaml without files', 'asynet-events',
          lambda tmp, bags: ['stats', str(_empty_bag(tmp))], 2, r'has 0 event topics'),
     Case('events stats: a truncated .dat file', 'asynet-events',

@@ -30,12 +30,14 @@ from typing import Any
 
 from asynet_core.cli import add_debug_option, run_command
 from asynet_core.events import SensorSize
+from asynet_ros.recording import is_bag_path
 from asynet_tools.bag2dataset.config import ConvertConfig, FORMATS
 from asynet_tools.bag2dataset.errors import Bag2DatasetError
 from asynet_tools.bag2dataset.geometry import fit_options, Geometry, parse_crop, parse_size
 from asynet_tools.bag2dataset.labels import class_indices, class_table
 from asynet_tools.bag2dataset.reading import EventSource, open_events, read_labels
 from asynet_tools.bag2dataset.sinks import _Gen1Sink, _LabelPlan, _SampleSink, _Sink, _Stream
+from asynet_tools.events import add_sensor_options, sensor_option
 from asynet_training.datasets.gen1 import CLASSES as GEN1_CLASSES
 
 __all__ = ['convert', 'main']
@@ -54,7 +56,7 @@ def convert(bag_path: str | Path, config: ConvertConfig, progress: bool = False)
         DatasetError: a value the target file format cannot store.
     """
     plan, label_info = _labels(bag_path, config)
-    with open_events(bag_path, config.topic, progress) as source:
+    with open_events(bag_path, config.topic, progress, config.sensor) as source:
         kind = _Gen1Sink if config.fmt == 'gen1' else _SampleSink
         sink: _Sink = kind(config, source.name, plan)
         stream = _Stream(topic=source.topic)
@@ -65,9 +67,8 @@ def convert(bag_path: str | Path, config: ConvertConfig, progress: bool = False)
                 where = config.geometry.options() or 'x < width, y < height'
                 why = f'has {stream.events_read} events, none left after {where}'
 
-            raise Bag2DatasetError(
-                f'topic {stream.topic} of bag {bag_path} {why}; nothing written'
-            )
+            where = f'topic {stream.topic} of bag {bag_path}' if stream.topic else str(bag_path)
+            raise Bag2DatasetError(f'{where} {why}; nothing written')
         part = sink.finish(stream, stream.sensor)
     return _summary(bag_path, config, stream, stream.sensor, {**label_info, **part})
 
@@ -77,6 +78,10 @@ def _labels(
 ) -> tuple[_LabelPlan | None, dict[str, Any]]:
     if not config.wants_labels:
         return None, {}
+    if config.labels_bag is None and not is_bag_path(Path(bag_path)):
+        raise Bag2DatasetError(
+            f'{bag_path} is an event file: it holds no labels; give them with --labels-bag'
+        )
     labels = read_labels(config.labels_bag or bag_path, config.labels_topic,
                          config.label_info_topic)  # fmt: skip
     table, source = class_table(config.classes, labels.class_maps, labels.bag)
@@ -162,10 +167,13 @@ def _summary(
 
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog='asynet-bag2dataset', description=__doc__.split('\n\n')[0])
-    p.add_argument('bag', type=Path, help='rosbag2 folder (sqlite3 or mcap)')
+    p.add_argument(
+        'bag', type=Path, help='rosbag2 bag (folder, .db3 or .mcap) or event file (.raw, .dat)'
+    )
     p.add_argument('--out', type=Path, required=True, help='dataset root folder')
     p.add_argument('--format', dest='fmt', required=True, choices=sorted(FORMATS))
     p.add_argument('--topic', help='event topic (default: the only one)')
+    add_sensor_options(p)
     p.add_argument('--labels-topic', help='gen1: vision_msgs/Detection2DArray topic of the labels')
     p.add_argument(
         '--labels-bag',
@@ -196,7 +204,7 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def _config(args: argparse.Namespace) -> ConvertConfig:
+def _config(args: argparse.Namespace, sensor: SensorSize | None) -> ConvertConfig:
     return ConvertConfig(
         fmt=args.fmt,
         out=args.out,
@@ -215,17 +223,20 @@ def _config(args: argparse.Namespace) -> ConvertConfig:
         ),
         labels_bag=args.labels_bag,
         label_info_topic=args.label_info_topic,
+        sensor=sensor,
     )
 
 
 def main(argv: list[str] | None = None) -> int:
     """Console entry point."""
-    args = _parser().parse_args(argv)
-    return run_command('asynet-bag2dataset', lambda: _main(args), debug=args.debug)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    sensor = sensor_option(parser, args)
+    return run_command('asynet-bag2dataset', lambda: _main(args, sensor), debug=args.debug)
 
 
-def _main(args: argparse.Namespace) -> int:
-    summary = convert(args.bag, _config(args), progress=not args.no_progress)
+def _main(args: argparse.Namespace, sensor: SensorSize | None) -> int:
+    summary = convert(args.bag, _config(args, sensor), progress=not args.no_progress)
     for warning in summary['warnings']:
         print(f'asynet-bag2dataset: warning: {warning}', file=sys.stderr)
     print(json.dumps(summary, indent=2))

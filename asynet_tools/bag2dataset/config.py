@@ -68,6 +68,7 @@ class ConvertConfig:
     geometry: Geometry = field(default_factory=Geometry)
     labels_bag: Path | None = None
     label_info_topic: str | None = None
+    sensor: SensorSize | None = None  # an event file's size where its header gives none
 
     def __post_init__(self) -> None:
         if self.fmt not in FORMATS:

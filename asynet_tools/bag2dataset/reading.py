@@ -15,8 +15,9 @@
 
 """Reading bags: the event stream (decoded, one chunk per message) and the labels.
 
-:func:`open_events` is the one place that opens the event input (a rosbag2 folder today); it
-yields :class:`EventChunk` objects, so another recording reader can replace it. :func:`read_labels`
+:func:`open_events` is the one place that opens the event input: any recording
+:func:`asynet_ros.recording.open_recording` reads (a bag, or a RAW / DAT / AEDAT4 event file); it
+yields :class:`EventChunk` objects. :func:`read_labels`
 reads the ``Detection2DArray`` and ``LabelInfo`` messages of the event bag or of ``--labels-bag``.
 """
 
@@ -36,9 +37,10 @@ from tqdm import tqdm
 
 from asynet_core.errors import AsynetError
 from asynet_core.events import SensorSize
-from asynet_ros.bag import BagTopic, EventBag
+from asynet_ros.bag import EventBag
 from asynet_ros.decoders import make_decoder, PacketDecoder
 from asynet_ros.event_message import EventMessage, stamp_to_ns
+from asynet_ros.recording import open_recording, Recording
 from asynet_tools.bag2dataset.errors import Bag2DatasetError
 from asynet_tools.bag2dataset.labels import detection_rows, LabelRow
 
@@ -81,25 +83,34 @@ class Labels:
 
 
 @contextmanager
-def open_events(path: str | Path, topic: str | None, progress: bool) -> Iterator[EventSource]:
-    """Open the event input ``path``; its ``topic`` (None: the only event topic).
+def open_events(
+    path: str | Path, topic: str | None, progress: bool, sensor: SensorSize | None = None
+) -> Iterator[EventSource]:
+    """Open the event input ``path`` (any recording :func:`open_recording` reads).
+
+    Args:
+        path: a rosbag2 bag (folder, ``.db3`` or ``.mcap``) or an event file (``.raw``,
+            ``.dat``, ``.aedat4``).
+        topic: a bag's event topic (None: its only one).
+        progress: show a progress bar.
+        sensor: an event file's size where its header gives none.
 
     Raises:
-        BagError: a missing or bad bag, or an absent or non-event topic.
+        BagError / EventFileError: a missing or bad recording, or an absent or non-event topic.
         Bag2DatasetError: a message that does not decode, or a changing sensor size.
     """
-    with EventBag(path) as bag:
-        chosen = bag.pick_topic(topic)
-        yield EventSource(bag.path.name, chosen.name, _chunks(bag, chosen, progress))
+    with open_recording(path, topic=topic, sensor=sensor) as recording:
+        name = recording.path.stem if recording.topic is None else recording.path.name
+        yield EventSource(name, recording.topic or '', _chunks(recording, progress))
 
 
-def _chunks(bag: EventBag, topic: BagTopic, progress: bool) -> Iterator[EventChunk]:
+def _chunks(recording: Recording, progress: bool) -> Iterator[EventChunk]:
     decoders: dict[str, PacketDecoder] = {}
     sensor: SensorSize | None = None
-    bar = tqdm(total=topic.count, unit='msg', desc='bag2dataset', disable=not progress,
+    bar = tqdm(total=recording.count, unit='msg', desc='bag2dataset', disable=not progress,
                file=sys.stderr)  # fmt: skip
     with bar:
-        for index, (_, msg) in enumerate(bag.event_messages(topic.name)):
+        for index, (_, msg) in enumerate(recording.messages()):
             bar.update(1)
             sensor = _check_sensor(msg, sensor, index)
             yield EventChunk(msg.stamp_ns, sensor, msg.encoding, _decode(decoders, msg, index))

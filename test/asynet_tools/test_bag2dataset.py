@@ -537,3 +537,51 @@ def test_unknown_encoding(tmp_path, rng, capsys) -> None:
     code, _, err = run([tmp_path / 'b', '--out', tmp_path / 'o', '--format', 'gen1'], capsys)
     assert code == 2
     assert "error: event message 0 ('evt9'): unknown encoding 'evt9'; valid: [" in err
+
+
+# ---------------------------------------------------------------------------------------------
+# event files as input
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize('kind', ['evt3', 'dat'])
+def test_an_event_file_converts_as_the_bag_of_the_same_events(tmp_path, rng, capsys, kind) -> None:
+    from asynet_ros.encoders import Evt3Encoder
+    from asynet_training.formats import write_dat
+
+    events = events_of(rng, NCALTECH, 1800, t0_us=0)
+    events['y'] %= 180
+    bag = write_bag(tmp_path / 'b', events, NCALTECH)
+    if kind == 'evt3':  # a header without size: --width/--height give it
+        path = tmp_path / 'rec.raw'
+        path.write_bytes(b'% evt 3.0\n% end\n' + Evt3Encoder().encode(events))
+        size = ['--width', '240', '--height', '180']
+    else:
+        path = tmp_path / 'rec.dat'
+        write_dat(path, events, 240, 180)
+        size = []
+    for source, out in ((bag, tmp_path / 'from_bag'), (path, tmp_path / 'from_file')):
+        argv = [source, '--out', out, '--format', 'ncaltech101', '--class-name', 'airplanes']
+        code, summary, err = run([*argv, '--window-events', '500', *size], capsys)
+        assert code == 0, err
+        assert (summary['samples'], summary['events']) == (4, 1800)
+    for i in (1, 2, 3, 4):
+        name = Path('Caltech101', 'airplanes', f'image_{i:04d}.bin')
+        got = (tmp_path / 'from_file' / name).read_bytes()
+        assert got == (tmp_path / 'from_bag' / name).read_bytes()
+
+
+def test_an_event_file_needs_a_labels_bag_and_a_size(tmp_path, rng, capsys) -> None:
+    from asynet_ros.encoders import Evt3Encoder
+
+    path = tmp_path / 'rec.raw'
+    path.write_bytes(b'% evt 3.0\n% end\n' + Evt3Encoder().encode(events_of(rng, GEN1, 100, 0)))
+    out = tmp_path / 'g'
+    code, _, err = run([path, '--out', out, '--format', 'gen1', '--labels-topic', '/l'], capsys)
+    assert code == 2
+    assert 'rec.raw is an event file: it holds no labels; give them with --labels-bag' in err
+    code, _, err = run([path, '--out', out, '--format', 'gen1'], capsys)
+    assert code == 2
+    assert 'rec.raw' in err
+    assert '--width/--height' in err
+    assert not out.exists()

@@ -27,6 +27,8 @@
 * SIGINT and SIGTERM raise :class:`Interrupted` (a ``KeyboardInterrupt``) in the main thread, so
   ``with`` blocks and ``finally`` clauses close what the work opened (an output bag gets its
   metadata, a report says it is partial); the command then returns :data:`EXIT_INTERRUPTED`;
+* standard output closed by its reader (``asynet-events stats BAG | head -3``) ends the command
+  quietly with :data:`EXIT_BROKEN_PIPE`;
 * anything else is a bug: its traceback is printed as Python would.
 """
 
@@ -39,6 +41,7 @@ import errno
 import json
 import os
 from pathlib import Path
+import select
 import shutil
 import signal
 import sys
@@ -50,6 +53,7 @@ from asynet_core.errors import AsynetError
 
 __all__ = [
     'EXIT_BAD_INPUT',
+    'EXIT_BROKEN_PIPE',
     'EXIT_INTERRUPTED',
     'Interrupted',
     'OutputError',
@@ -69,6 +73,7 @@ __all__ = [
 
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report an interrupted command
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE, as shells report a writer whose reader left
 
 #: The errors that mean bad input or a bad environment, not a bug.
 EXPECTED_ERRORS: tuple[type[BaseException], ...] = (AsynetError, OSError, ValueError, MemoryError)
@@ -164,11 +169,36 @@ def run_command(prog: str, work: Callable[[], int], *, debug: bool = False) -> i
         name = err.args[0] if isinstance(err, Interrupted) else 'SIGINT'
         print(f'{prog}: interrupted ({name})', file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError as err:
+        if not _stdout_closed():
+            print(f'{prog}: error: {describe_error(err)}', file=sys.stderr)
+            return EXIT_BAD_INPUT
+        return EXIT_BROKEN_PIPE  # `cmd | head`: the reader has what it wanted; nothing to say
     except EXPECTED_ERRORS as err:
         if debug:
             traceback.print_exc()
         print(f'{prog}: error: {describe_error(err)}', file=sys.stderr)
         return EXIT_BAD_INPUT
+
+
+def _stdout_closed() -> bool:
+    """Whether standard output is a pipe whose reader went away; then it goes to ``/dev/null``.
+
+    A pipe's write end polls ``POLLERR`` once its read end is closed. Without the redirection,
+    the interpreter's own flush at exit would fail again ("Exception ignored ... BrokenPipeError").
+    """
+    try:
+        fd = sys.stdout.fileno()
+        poller = select.poll()
+        poller.register(fd, select.POLLOUT)
+        broken = any(events & select.POLLERR for _, events in poller.poll(0))
+    except (OSError, ValueError, AttributeError):  # no real stdout (captured, closed)
+        return False
+    if broken:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, fd)
+        os.close(devnull)
+    return broken
 
 
 def check_output_file(path: str | Path, *, overwrite: bool = True) -> Path:

@@ -18,7 +18,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+import shlex
 import signal
+import subprocess
+import sys
 import time
 
 import pytest
@@ -134,3 +137,20 @@ def test_a_failed_writer_leaves_what_was_there_and_nothing_else(tmp_path: Path) 
         fresh.mkdir()
         (fresh / 'c').write_text('y')
     assert (fresh / 'c').read_text() == 'y'
+
+
+def test_a_reader_that_leaves_ends_the_command_quietly(tmp_path: Path) -> None:
+    """`asynet-events stats BAG | head -1` printed 'error: Broken pipe'."""
+    code = (
+        'import sys\n'
+        'from asynet_core import cli\n'
+        'def work():\n'
+        '    for i in range(200000):\n'
+        '        print("line", i)\n'
+        '    return 0\n'
+        'sys.exit(cli.run_command("x", work))\n'
+    )
+    shell = f'{sys.executable} -c {shlex.quote(code)} | head -1; echo "rc=${{PIPESTATUS[0]}}" >&2'
+    done = subprocess.run(['bash', '-c', shell], capture_output=True, text=True, timeout=60)
+    assert done.stdout == 'line 0\n'
+    assert done.stderr == f'rc={cli.EXIT_BROKEN_PIPE}\n'

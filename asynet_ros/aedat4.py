@@ -28,22 +28,36 @@ which :mod:`asynet_core` may not import, so the reader lives here. :func:`open_a
   recording), not µs since the start of the recording. Polarity ON is 1, OFF 0.
 * Events outside the sensor are an error, as for the other readers; time order is counted in
   :attr:`~asynet_core.recordings.EventFile.time_order` as they do.
-* The file is decoded packet by packet, a fresh pass per :meth:`Aedat4File.chunks` call, so a
-  truncated or corrupt file is reported when reading reaches the bad packet, after the events of
-  the whole packets before it were yielded.
+* The file is decoded packet by packet, a fresh pass per :meth:`Aedat4File.chunks` call. A
+  truncated or corrupt file is read like a damaged bag: the pass yields the events of the whole
+  packets before the bad one, then ends; :attr:`Aedat4File.salvage` says why and what was lost,
+  and one warning goes to the ``asynet_core.recordings`` logger.
+* The ``aedat`` decoder is written in Rust: on some corrupt input it panics
+  (``pyo3_runtime.PanicException``, a BaseException). The panic is caught where the decoder is
+  called and turned into an :class:`EventFileError` (header) or a salvage (packet). Rust's panic
+  hook still prints one ``thread '<unnamed>' panicked at ...`` line on stderr: the hook belongs
+  to the extension and cannot be replaced from Python.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from asynet_core.errors import ConfigError
 from asynet_core.events import concatenate_events, EVENT_DTYPE, SensorSize
-from asynet_core.recordings import EventFile, EventFileError, EventFileInfo, TimeOrder
+from asynet_core.recordings import (
+    check_regular_file,
+    EventFile,
+    EventFileError,
+    EventFileInfo,
+    FileSalvage,
+    TimeOrder,
+)
 from asynet_core.recordings.header import resolve_sensor
 
 __all__ = ['AEDAT4_FORMAT', 'AEDAT4_MAGIC', 'IGNORED_KINDS', 'Aedat4File', 'open_aedat4']
@@ -57,6 +71,9 @@ IGNORED_KINDS = ('frames', 'imu_samples', 'triggers', 'other_stream_events')
 _PACKET_KINDS = {'frame': 'frames', 'imus': 'imu_samples', 'triggers': 'triggers'}
 _INT64_MAX = np.iinfo(np.int64).max
 _INSTALL = 'pip install aedat (or pip install asynet_ros[aedat])'
+_DECODE_ERRORS = (RuntimeError, ValueError, OSError)
+_LOG = logging.getLogger('asynet_core.recordings')
+_T = TypeVar('_T')
 
 
 class Aedat4File(EventFile):
@@ -71,6 +88,8 @@ class Aedat4File(EventFile):
         ignored: per :data:`IGNORED_KINDS`, how many frames, IMU samples, triggers and events of
             other event streams the last pass skipped.
         stream_id: the id of the event stream read.
+        salvage: ``None`` when the last pass read the file whole; else why it stopped early (a
+            truncated or corrupt packet), the events read and the bytes left unread.
     """
 
     def __init__(self, info: EventFileInfo, aedat: Any, stream_id: int) -> None:
@@ -86,6 +105,7 @@ class Aedat4File(EventFile):
         self.time_order = TimeOrder()
         self.ignored = dict.fromkeys(IGNORED_KINDS, 0)
         self.stream_id = stream_id
+        self.salvage: FileSalvage | None = None
         self._aedat = aedat
         self._closed = False
 
@@ -107,9 +127,12 @@ class Aedat4File(EventFile):
             non-empty arrays of :data:`~asynet_core.events.EVENT_DTYPE`, ``t`` int64 µs since the
             Unix epoch as recorded.
 
+        A truncated or corrupt packet ends the pass after the events of the packets before it
+        and sets :attr:`salvage`.
+
         Raises:
-            EventFileError: a truncated or corrupt packet, an event outside the sensor, a time
-                beyond int64, or the file was closed.
+            EventFileError: an event outside the sensor, a time beyond int64, or the file was
+                closed.
             ValueError: ``max_events`` < 1.
         """
         if type(max_events) is not int or max_events < 1:
@@ -118,6 +141,7 @@ class Aedat4File(EventFile):
             raise EventFileError(f'{self.info.path}: the AEDAT4 file is closed; open it again')
         self.time_order.reset()
         self.ignored = dict.fromkeys(IGNORED_KINDS, 0)
+        self.salvage = None
         pending: list[np.ndarray] = []
         count = seen = 0
         for events in self._event_packets():
@@ -133,13 +157,17 @@ class Aedat4File(EventFile):
         if count:
             out = pending[0] if len(pending) == 1 else concatenate_events(pending)
             self._check_events(out, seen)
+            seen += len(out)
             yield out
+        if self.salvage is not None:
+            self.salvage.events_read = seen
+            _LOG.warning('%s', self.salvage.line(self.info.path))
 
     def _event_packets(self) -> Iterator[np.ndarray]:
         """The event packets of :attr:`stream_id` as EVENT_DTYPE; count everything else."""
         path = self.info.path
         decoder = _open_decoder(self._aedat, path)
-        for index, packet in enumerate(_packets(decoder, path)):
+        for index, packet in enumerate(_packets(decoder, path, self)):
             if 'events' in packet:
                 if packet.get('stream_id') == self.stream_id:
                     if len(packet['events']):
@@ -164,22 +192,56 @@ class Aedat4File(EventFile):
         self._closed = True
 
 
-def _packets(decoder: Any, path: Path) -> Iterator[dict[str, Any]]:
-    """The decoder's packets; a decoding failure as an EventFileError naming the packet."""
+def _guarded(call: Callable[[], _T]) -> _T:
+    """``call()``, with a Rust panic of the decoder re-raised as a RuntimeError.
+
+    ``pyo3_runtime.PanicException`` derives from BaseException and cannot be imported; it is
+    recognised by name so that KeyboardInterrupt and SystemExit still pass through.
+    """
+    try:
+        return call()
+    except BaseException as err:
+        if type(err).__name__ != 'PanicException':
+            raise
+        raise RuntimeError(f'the aedat decoder panicked: {err}') from err
+
+
+def _packets(decoder: Any, path: Path, file: Aedat4File) -> Iterator[dict[str, Any]]:
+    """The decoder's packets, up to the first that cannot be decoded (then ``file.salvage``)."""
     index = 0
     while True:
         try:
-            packet = next(decoder)
+            packet = _guarded(lambda: next(decoder))
         except StopIteration:
             return
-        except (RuntimeError, ValueError, OSError) as err:
-            raise EventFileError(
-                f'{path}: AEDAT4 packet {index} cannot be decoded ({err}): the file is truncated '
-                f'(the recording was cut off) or corrupt; the events of the {index} packets '
-                'before it were read. Re-record or re-export it from DV'
-            ) from err
+        except _DECODE_ERRORS as err:
+            reason = (
+                f'AEDAT4 packet {index} cannot be decoded ({err}): the file is truncated (the '
+                'recording was cut off) or corrupt; the packets before it were read'
+            )
+            file.salvage = FileSalvage(reason, 0, _bytes_after_packets(path, index))
+            return
         yield packet
         index += 1
+
+
+def _bytes_after_packets(path: Path, packets: int) -> int:
+    """The bytes of the file after its first ``packets`` packets (walking the packet headers).
+
+    An AEDAT4 file is the magic, an int32 IOHeader size and the IOHeader, then packets of an
+    int32 stream id, an int32 size and that many bytes.
+    """
+    try:
+        with path.open('rb') as stream:
+            size = stream.seek(0, 2)
+            stream.seek(len(AEDAT4_MAGIC))
+            offset = len(AEDAT4_MAGIC) + 4 + int.from_bytes(stream.read(4), 'little')
+            for _ in range(packets):
+                stream.seek(offset + 4)
+                offset += 8 + int.from_bytes(stream.read(4), 'little')
+    except OSError:
+        return 0
+    return max(size - offset, 0)
 
 
 def _to_events(raw: np.ndarray, path: Path, packet_index: int) -> np.ndarray:
@@ -210,8 +272,8 @@ def _import_aedat(path: Path) -> Any:
 
 def _open_decoder(aedat: Any, path: Path) -> Any:
     try:
-        return aedat.Decoder(str(path))
-    except (RuntimeError, ValueError, OSError) as err:
+        return _guarded(lambda: aedat.Decoder(str(path)))
+    except _DECODE_ERRORS as err:
         raise EventFileError(
             f'{path}: cannot read the AEDAT4 header ({err}): the file is truncated or corrupt; '
             'check that DV finished writing it'
@@ -219,6 +281,7 @@ def _open_decoder(aedat: Any, path: Path) -> Any:
 
 
 def _check_magic(path: Path) -> None:
+    check_regular_file(path)
     try:
         with path.open('rb') as stream:
             head = stream.read(len(AEDAT4_MAGIC))
@@ -279,13 +342,20 @@ def open_aedat4(path: str | Path, sensor: SensorSize | None = None) -> Aedat4Fil
 
     Raises:
         EventFileError: the ``aedat`` package is missing (``pip install aedat``), the file cannot
-            be opened, is not AEDAT 4.0, has a truncated or corrupt header, has no event stream,
-            gives no size and none was given, or ``sensor`` contradicts it.
+            be opened or is not a regular file, is not AEDAT 4.0, has a truncated or corrupt
+            header, has no event stream, gives no size and none was given, or ``sensor``
+            contradicts it.
     """
     path = Path(path)
     aedat = _import_aedat(path)
     _check_magic(path)
-    streams = _open_decoder(aedat, path).id_to_stream()
+    decoder = _open_decoder(aedat, path)
+    try:
+        streams = _guarded(decoder.id_to_stream)
+    except _DECODE_ERRORS as err:
+        raise EventFileError(
+            f'{path}: cannot read the AEDAT4 header ({err}): the file is corrupt'
+        ) from err
     event_ids = sorted(i for i, s in streams.items() if s.get('type') == 'events')
     if not event_ids:
         listed = ', '.join(_stream_text(i, streams[i]) for i in sorted(streams)) or 'none'

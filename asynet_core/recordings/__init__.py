@@ -21,7 +21,13 @@ with :func:`read_event_file`; every file error is an :class:`EventFileError`.
 
 from __future__ import annotations
 
-from asynet_core.recordings.base import EventFileError, EventFileInfo, TimeOrder
+from asynet_core.recordings.base import (
+    check_regular_file,
+    EventFileError,
+    EventFileInfo,
+    FileSalvage,
+    TimeOrder,
+)
 from asynet_core.recordings.reader import EventFile, open_event_file, read_event_file
 from asynet_core.recordings.sensors import KNOWN_SENSORS
 
@@ -30,7 +36,9 @@ __all__ = [
     'EventFile',
     'EventFileError',
     'EventFileInfo',
+    'FileSalvage',
     'TimeOrder',
+    'check_regular_file',
     'open_event_file',
     'read_event_file',
 ]

@@ -17,14 +17,24 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+import errno
+import os
 from pathlib import Path
+import stat
 
 import numpy as np
 
 from asynet_core.errors import AsynetError
 from asynet_core.events import SensorSize
 
-__all__ = ['SENSOR_SOURCES', 'EventFileError', 'EventFileInfo', 'TimeOrder']
+__all__ = [
+    'SENSOR_SOURCES',
+    'EventFileError',
+    'EventFileInfo',
+    'FileSalvage',
+    'TimeOrder',
+    'check_regular_file',
+]
 
 #: Where :attr:`EventFileInfo.sensor` came from, most trusted first.
 SENSOR_SOURCES = ('header', 'sensor name', 'given', 'extent')
@@ -36,6 +46,78 @@ class EventFileError(AsynetError, ValueError):
     The message names the file and, for a corrupt payload, the byte or word offset of the first
     bad word, and says what to do (e.g. pass ``--width/--height`` when the file has no size).
     """
+
+
+def check_regular_file(path: Path) -> None:
+    """Refuse, before opening it, a path that is not a regular file (or a link to one).
+
+    A FIFO or a character device would block or never end when read; a symlink loop or a dangling
+    link would otherwise read as a missing file.
+
+    Raises:
+        EventFileError: the path is missing, a dangling link, a symlink loop, a directory, a FIFO,
+            a device or a socket.
+    """
+    try:
+        mode = path.stat().st_mode
+    except OSError as err:
+        raise EventFileError(f'{path}: {_stat_problem(path, err)}') from err
+    if not stat.S_ISREG(mode):
+        kind = _KINDS.get(stat.S_IFMT(mode), 'not a regular file')
+        raise EventFileError(
+            f'{path}: is {kind}, not a regular file; event files are read from regular files '
+            '(copy the data into a file first)'
+        )
+
+
+_KINDS = {
+    stat.S_IFDIR: 'a directory',
+    stat.S_IFIFO: 'a FIFO (named pipe)',
+    stat.S_IFCHR: 'a character device',
+    stat.S_IFBLK: 'a block device',
+    stat.S_IFSOCK: 'a socket',
+}
+
+
+def _stat_problem(path: Path, err: OSError) -> str:
+    if err.errno == errno.ELOOP:
+        return 'is a symlink loop (the links point at each other); fix or remove the links'
+    if path.is_symlink():
+        return f'is a dangling symlink (to {os.readlink(path)}, which does not exist)'
+    return f'cannot open file: {err.strerror}'
+
+
+@dataclass
+class FileSalvage:
+    """How much of a damaged (truncated or corrupt) event file was read.
+
+    The keys of :meth:`to_dict` mirror those of a damaged bag's salvage report
+    (:class:`asynet_ros.bag_salvage.Salvage`) where they apply.
+
+    Attributes:
+        reason: why reading stopped early (the problem, e.g. a cut word or an undecodable packet).
+        events_read: events read before the damage (in the last pass).
+        bytes_unread: bytes of the file after the last good word or packet.
+    """
+
+    reason: str
+    events_read: int = 0
+    bytes_unread: int = 0
+
+    def line(self, path: Path) -> str:
+        """One line for a log or a report."""
+        return (
+            f'event file {path} is damaged ({self.reason}): read {self.events_read} events up '
+            f'to the last good data, {self.bytes_unread} bytes unread'
+        )
+
+    def to_dict(self) -> dict[str, object]:
+        """The figures, for a JSON report."""
+        return {
+            'reason': self.reason,
+            'events_read': self.events_read,
+            'bytes_unread': self.bytes_unread,
+        }
 
 
 @dataclass(frozen=True)

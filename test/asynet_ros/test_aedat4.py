@@ -16,7 +16,9 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+import re
 import sys
 import types
 from typing import Any, ClassVar
@@ -176,16 +178,94 @@ def test_event_outside_the_stream_size_is_an_error(tmp_path: Path) -> None:
 
 
 @pytest.mark.usefixtures('aedat')
-def test_truncated_file_names_the_path_and_packet(tmp_path: Path) -> None:
-    path = _write(tmp_path / 'cut.aedat4', {'events': _events(30000, seed=4)})
+def test_truncated_file_keeps_the_whole_packets_and_reports_the_loss(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    events = _events(30000, seed=4)
+    path = _write(tmp_path / 'cut.aedat4', {'events': events})
     data = path.read_bytes()
     path.write_bytes(data[: len(data) - 2000])
-    cut = r'cut\.aedat4: AEDAT4 packet \d+ .*truncated'
-    with open_aedat4(path) as f, pytest.raises(EventFileError, match=cut):
-        f.read_all()
+    with open_aedat4(path) as f, caplog.at_level('WARNING', 'asynet_core.recordings'):
+        got = f.read_all()
+        assert f.salvage is not None
+        salvage = f.salvage.to_dict()
+    assert 0 < len(got) < len(events)
+    np.testing.assert_array_equal(got, events[: len(got)])
+    assert salvage['events_read'] == len(got)
+    assert 0 < salvage['bytes_unread'] < 2000 + len(data) // 2
+    assert re.search(r'AEDAT4 packet \d+ cannot be decoded .*truncated', salvage['reason'])
+    assert [r.getMessage() for r in caplog.records] == [
+        f'event file {path} is damaged ({salvage["reason"]}): read {len(got)} events up to the '
+        f'last good data, {salvage["bytes_unread"]} bytes unread'
+    ]
+    path.write_bytes(data)
+    with open_aedat4(path) as f:
+        assert len(f.read_all()) == len(events)
+        assert f.salvage is None
     path.write_bytes(data[: len(AEDAT4_MAGIC) + 10])  # inside the IOHeader
     with pytest.raises(EventFileError, match=r'cut\.aedat4: cannot read the AEDAT4 header'):
         open_aedat4(path)
+
+
+@pytest.mark.usefixtures('aedat')
+def test_corrupt_ioheader_is_an_event_file_error(tmp_path: Path) -> None:
+    path = _write(tmp_path / 'hdr.aedat4', {'events': _events(100, seed=5)})
+    data = bytearray(path.read_bytes())
+    data[20:60] = np.random.default_rng(0).integers(0, 256, 40, dtype=np.uint8).tobytes()
+    path.write_bytes(bytes(data))
+    with pytest.raises(EventFileError, match=r'hdr\.aedat4: cannot read the AEDAT4 header'):
+        open_aedat4(path).read_all()
+
+
+PanicException = type('PanicException', (BaseException,), {})  # as pyo3_runtime names it
+
+
+class _PanickingDecoder:
+    """An aedat.Decoder stand-in that panics like the Rust decoder (when ``where`` says)."""
+
+    where: ClassVar[str] = 'open'
+    error: ClassVar[type[BaseException]] = PanicException
+
+    def __init__(self, path: str) -> None:
+        if self.where == 'open':
+            raise self.error('range start index 3989372952 out of range')
+
+    def id_to_stream(self) -> dict[int, dict[str, Any]]:
+        return {0: {'type': 'events', 'width': 10, 'height': 10}}
+
+    def __next__(self) -> dict[str, Any]:
+        raise self.error('failed to fill whole buffer')
+
+
+def test_decoder_panic_is_caught_but_not_keyboard_interrupt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / 'panic.aedat4'
+    path.write_bytes(AEDAT4_MAGIC)
+    monkeypatch.setitem(sys.modules, 'aedat', types.SimpleNamespace(Decoder=_PanickingDecoder))
+    header = r'panic\.aedat4: cannot read the AEDAT4 header \(the aedat decoder panicked: range'
+    with pytest.raises(EventFileError, match=header):
+        open_aedat4(path)
+    monkeypatch.setattr(_PanickingDecoder, 'where', 'packet')
+    with open_aedat4(path) as f:
+        assert len(f.read_all()) == 0
+        assert f.salvage is not None
+        assert f.salvage.reason.startswith('AEDAT4 packet 0 cannot be decoded (the aedat decoder')
+    monkeypatch.setattr(_PanickingDecoder, 'error', KeyboardInterrupt)
+    with open_aedat4(path) as f, pytest.raises(KeyboardInterrupt):
+        f.read_all()
+
+
+def test_not_a_regular_file_is_refused_before_opening(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, 'aedat', types.SimpleNamespace(Decoder=_FakeDecoder))
+    fifo = tmp_path / 'f.aedat4'
+    os.mkfifo(fifo)
+    with pytest.raises(
+        EventFileError, match=r'f\.aedat4: is a FIFO \(named pipe\), not a regular'
+    ):
+        open_aedat4(fifo)
 
 
 @pytest.mark.usefixtures('aedat')

@@ -50,6 +50,7 @@ __all__ = [
     'AEDAT4_SUFFIX',
     'BAG_KIND',
     'FILE_FRAME_ID',
+    'MAX_PACKET_US',
     'RECORDING_ERRORS',
     'Recording',
     'cut_packets',
@@ -63,6 +64,8 @@ BAG_KIND = 'rosbag2'
 FILE_FRAME_ID = 'event_camera'
 #: Suffix of the iniVation files, read by :mod:`asynet_ros.aedat4`.
 AEDAT4_SUFFIX = '.aedat4'
+#: The longest packet :func:`open_recording` cuts an event file into: an hour of sensor time, µs.
+MAX_PACKET_US = 3600 * 1_000_000
 #: Events read from a file at a time.
 _CHUNK_EVENTS = 1 << 20
 #: The errors :func:`open_recording` and :meth:`Recording.messages` raise: each names the path.
@@ -308,6 +311,19 @@ def _joined(parts: list[np.ndarray]) -> np.ndarray:
     return parts[0].copy() if len(parts) == 1 else concatenate_events(parts)
 
 
+def _check_packet_us(packet_us: object) -> None:
+    """Refuse a packet length that is not a whole number of µs in [1, MAX_PACKET_US]."""
+    if (
+        isinstance(packet_us, bool)
+        or not isinstance(packet_us, int | np.integer)
+        or not 1 <= packet_us <= MAX_PACKET_US
+    ):
+        raise ValueError(
+            f'packet_us (--packet-us) must be a whole number of µs in [1, {MAX_PACKET_US}] (an '
+            f"hour), got {packet_us!r}: give a packet length such as 1000 (1 ms, a driver's)"
+        )
+
+
 def open_recording(
     path: str | Path,
     *,
@@ -329,13 +345,13 @@ def open_recording(
         BagError: the bag is missing, corrupt, or lacks the event topic.
         EventFileError: the file does not exist, is of an unknown format, is corrupt or gives no
             size.
-        ValueError: ``packet_us`` is not positive, or a topic was given for a file.
+        ValueError: ``packet_us`` is not a whole number in [1, :data:`MAX_PACKET_US`] (checked
+            for a bag too, before anything is read), or a topic was given for a file.
     """
+    _check_packet_us(packet_us)
     p = Path(path)
     if is_bag_path(p):
         return _BagRecording(p, topic)
-    if not (isinstance(packet_us, int) and packet_us > 0):
-        raise ValueError(f'packet_us must be a positive number of µs, got {packet_us!r}')
     if topic is not None:
         raise ValueError(f'{p} is an event file, not a rosbag2 bag: it has no topic {topic!r}')
     if not p.exists():

@@ -52,14 +52,24 @@ from asynet_core.events import concatenate_events, SensorSize
 from asynet_ros import messages
 from asynet_ros.bag import Skipped
 from asynet_ros.decoders import DecodeError, make_decoder
-from asynet_ros.recording import BAG_KIND, open_recording, Recording
+from asynet_ros.recording import BAG_KIND, is_bag_path, MAX_PACKET_US, open_recording, Recording
 
-__all__ = ['add_sensor_options', 'event_stats', 'main', 'sensor_option', 'write_synthetic_bag']
+__all__ = [
+    'BAG_SENSOR_REFUSAL',
+    'add_sensor_options',
+    'event_stats',
+    'main',
+    'packet_us_option',
+    'sensor_option',
+    'write_synthetic_bag',
+]
 
 _SEGMENT_US = 200_000
 _SEGMENT_EVENTS = 20_000
 _LABEL_EVERY_US = 50_000
 MAX_SYNTH_SECONDS = 3600.0  # an hour of synthetic events: about 100 M events, 1 GB of bag
+#: The usage error of ``--width/--height`` given with a bag.
+BAG_SENSOR_REFUSAL = "a bag's messages carry the sensor size; --width/--height are for event files"
 
 
 class _Totals:
@@ -206,7 +216,8 @@ def write_synthetic_bag(
     """Write the synthetic evt3 bag and its labels; return a summary.
 
     Raises:
-        ValueError: a non-positive duration or packet length, or an unknown storage.
+        ValueError: a duration outside (0, MAX_SYNTH_SECONDS], a packet length outside [1,
+            MAX_PACKET_US], or an unknown storage.
         FileExistsError: ``out`` exists.
     """
     from rosbags.rosbag2 import StoragePlugin, Writer
@@ -216,10 +227,10 @@ def write_synthetic_bag(
     from asynet_training.formats import BBOX_DTYPE, write_gen1_bbox
     from asynet_training.synthetic.shapes import make_detection_sample, SHAPE_CLASSES
 
-    if not 0 < seconds <= MAX_SYNTH_SECONDS or packet_us <= 0:
+    if not 0 < seconds <= MAX_SYNTH_SECONDS or not 1 <= packet_us <= MAX_PACKET_US:
         raise ValueError(
-            f'seconds must be in (0, {MAX_SYNTH_SECONDS}] and packet_us > 0, got {seconds}, '
-            f'{packet_us}'
+            f'seconds must be in (0, {MAX_SYNTH_SECONDS}] and packet_us in [1, {MAX_PACKET_US}], '
+            f'got {seconds}, {packet_us}'
         )
     plugins = {'sqlite3': StoragePlugin.SQLITE3, 'mcap': StoragePlugin.MCAP}
     if storage not in plugins:
@@ -284,6 +295,22 @@ def _size_option(text: str) -> int:
     return value
 
 
+_size_option.__name__ = 'pixel count'  # argparse's words: "invalid pixel count value: 'abc'"
+
+
+def packet_us_option(text: str) -> int:
+    """An argparse type: a packet length in [1, MAX_PACKET_US] µs (``--packet-us``)."""
+    value = int(text)
+    if not 1 <= value <= MAX_PACKET_US:
+        raise argparse.ArgumentTypeError(
+            f'must be in [1, {MAX_PACKET_US}] us of sensor time (an hour at most), got {value}'
+        )
+    return value
+
+
+packet_us_option.__name__ = 'packet length'  # "invalid packet length value: 'abc'"
+
+
 def add_sensor_options(p: argparse.ArgumentParser) -> None:
     """``--width/--height``: the sensor size of files whose header gives none."""
     help_ = 'sensor {} in pixels, for event files whose header gives no size (with --{})'
@@ -291,11 +318,22 @@ def add_sensor_options(p: argparse.ArgumentParser) -> None:
     p.add_argument('--height', type=_size_option, help=help_.format('height', 'width'))
 
 
-def sensor_option(p: argparse.ArgumentParser, args: argparse.Namespace) -> SensorSize | None:
-    """The ``--width/--height`` size, or ``None``; exits with a usage error if one is missing."""
+def sensor_option(
+    p: argparse.ArgumentParser, args: argparse.Namespace, path: Path | None = None
+) -> SensorSize | None:
+    """The ``--width/--height`` size, or ``None``.
+
+    Exits with a usage error if only one is given, or if both are given and ``path`` (the
+    recording they would apply to) is a bag (see :func:`~asynet_ros.recording.is_bag_path`):
+    :data:`BAG_SENSOR_REFUSAL`.
+    """
     if (args.width is None) != (args.height is None):
         p.error('--width and --height go together')
-    return None if args.width is None else SensorSize(args.width, args.height)
+    if args.width is None:
+        return None
+    if path is not None and is_bag_path(path):
+        p.error(BAG_SENSOR_REFUSAL)
+    return SensorSize(args.width, args.height)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -311,7 +349,9 @@ def _parser() -> argparse.ArgumentParser:
     w.add_argument('--seconds', type=float, default=2.0)
     w.add_argument('--seed', type=int, default=0)
     w.add_argument('--storage', choices=('sqlite3', 'mcap'), default='sqlite3')
-    w.add_argument('--packet-us', type=int, default=1000)
+    w.add_argument(
+        '--packet-us', type=packet_us_option, default=1000, help='us of sensor time per message'
+    )
     r = sub.add_parser('reindex', help="rewrite a bag's metadata.yaml from its storage files")
     r.add_argument('bag', type=Path)
     r.add_argument('--overwrite', action='store_true', help='replace an existing metadata.yaml')
@@ -322,7 +362,7 @@ def main(argv: list[str] | None = None) -> int:
     """Console entry point."""
     p = _parser()
     args = p.parse_args(argv)
-    sensor = sensor_option(p, args) if args.command == 'stats' else None
+    sensor = sensor_option(p, args, args.path) if args.command == 'stats' else None
     return run_command('asynet-events', lambda: _main(args, sensor), debug=args.debug)
 
 

@@ -22,11 +22,16 @@ Run::
 ``--recording`` takes a rosbag2 bag or a Prophesee RAW (EVT 2.0/2.1/3.0) or DAT file (read by
 :func:`asynet_ros.recording.open_recording`; ``--width/--height`` for files whose header gives no
 size). Sample ``i`` is ``--window`` + ``--update-events`` consecutive events of the recording (in
-its order) from a random offset (seeded by ``--seed``; a recording shorter than that is used
-whole, the window shortened to fit); the window slides by ``--update-events`` as with
-``--dataset`` (:mod:`asynet_training.flops`, which this command extends). The recording is read
-twice (to count its events, then to cut the windows) and only the windows are held. The report
-says ``"source": "recording"`` and describes the recording under ``recording``.
+its order) from a random offset (seeded by ``--seed``); the window slides by ``--update-events``
+as with ``--dataset`` (:mod:`asynet_training.flops`, which this command extends). A recording
+shorter than window + update events is used whole with the window shortened to fit, as
+``--dataset`` does: then a note goes to stderr, and the table's and the report's ``window`` is
+the window used (``window_requested`` is ``--window``). A recording of no more than
+``--update-events`` events is refused. The recording is read twice (to count its events, then to
+cut the windows) and only the windows are held. The report says ``"source": "recording"`` and
+describes the recording under ``recording``. ``--width/--height`` are refused for a bag (its
+messages carry the size); ``--window`` and ``--update-events`` are at most
+:data:`MAX_WINDOW_EVENTS`.
 """
 
 from __future__ import annotations
@@ -45,7 +50,10 @@ from asynet_core.flops_cli import parser, report_and_write
 from asynet_tools.events import add_sensor_options, sensor_option
 from asynet_training import flops as training_flops
 
-__all__ = ['main', 'recording_windows']
+__all__ = ['MAX_WINDOW_EVENTS', 'main', 'recording_windows', 'window_used']
+
+#: The largest ``--window`` and ``--update-events``: 100 M events (about 1.6 GB of them).
+MAX_WINDOW_EVENTS = 100_000_000
 
 
 def recording_windows(
@@ -84,6 +92,20 @@ def recording_windows(
     return windows, found, info
 
 
+def window_used(path: str | Path, total: int, window: int, update_events: int) -> int:
+    """The window of a recording of ``total`` events: ``window``, or shortened to fit.
+
+    Raises:
+        ValueError: ``total`` is not above ``update_events``: no window can slide.
+    """
+    if total <= update_events:
+        raise ValueError(
+            f'{path} holds {total} events: a window cannot slide by {update_events}; give '
+            f'--update-events below {total} or a longer recording'
+        )
+    return min(window, total - update_events)
+
+
 def _cut(chunks: Iterator[np.ndarray], starts: np.ndarray, length: int) -> list[np.ndarray]:
     """The events ``[start, start + length)`` of the stream ``chunks``, for each start."""
     parts: list[list[np.ndarray]] = [[] for _ in starts]
@@ -116,9 +138,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     training_flops.check_dataset_options(p, args)
     if args.recording is not None and args.dataset is not None:
         p.error('give --recording or --dataset, not both')
-    sensor = sensor_option(p, args)
-    if args.recording is None and (sensor is not None or args.topic is not None):
+    for name in ('window', 'update_events'):
+        if getattr(args, name) > MAX_WINDOW_EVENTS:
+            option = '--' + name.replace('_', '-')
+            p.error(
+                f'argument {option}: at most {MAX_WINDOW_EVENTS} events, got {getattr(args, name)}'
+            )
+    if args.recording is None and {args.width, args.height, args.topic} != {None}:
         p.error('--topic and --width/--height go with --recording')
+    sensor = sensor_option(p, args, args.recording)
     return cli.run_command('asynet-flops', lambda: _main(args, sensor), debug=args.debug)
 
 
@@ -133,15 +161,24 @@ def _main(args: argparse.Namespace, sensor: SensorSize | None) -> int:
     windows, found, info = recording_windows(
         args.recording, length, args.samples, args.seed, topic=args.topic, sensor=sensor
     )
+    window = window_used(args.recording, info['events'], args.window, args.update_events)
+    if window < args.window:
+        print(
+            f'asynet-flops: {args.recording} holds {info["events"]} events, fewer than --window '
+            f'{args.window} + --update-events {args.update_events}: the window is shortened to '
+            f'{window} events, the largest that fits',
+            file=sys.stderr,
+        )
     report = flops_report(
         args.arch,
-        args.window,
+        window,
         args.update_events,
         args.samples,
         args.seed,
         lambda i: (windows[i], found),
         source_kind='recording',
     )
+    report['window_requested'] = args.window
     report['recording'] = info
     return report_and_write(report, args.json)
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from asynet_core.cli import add_debug_option, run_command
 from asynet_ros import bundled_checkpoint, params
-from asynet_tools.events import add_sensor_options, sensor_option
+from asynet_tools.events import add_sensor_options, packet_us_option, sensor_option
 
 __all__ = ['main']
 
@@ -38,8 +38,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument('--topic', help='event topic (default: the only one in the bag)')
     add_sensor_options(p)
     p.add_argument(
-        '--packet-us', type=_positive, default=1000,
-        help="an event file's packet length, us of sensor time (default 1000, a driver's)",
+        '--packet-us', type=packet_us_option, default=1000,
+        help="an event file's packet length, us of sensor time (default 1000, a driver's; at "
+        'most 3600 s)',
     )  # fmt: skip
     p.add_argument('--labels', type=Path, help='Gen1 *_bbox.npy labels (sensor time, us)')
     p.add_argument('--frames', type=int, default=8, help='annotated frames to write (0: none)')
@@ -59,16 +60,9 @@ def main(argv: list[str] | None = None) -> int:
     """Console entry point; prints the report summary as JSON."""
     p = _parser()
     args = p.parse_args(argv)
-    args.sensor = sensor_option(p, args)
+    args.sensor = sensor_option(p, args, args.bag)
     logging.basicConfig(level=logging.WARNING, format='%(levelname)s %(name)s: %(message)s')
     return run_command('asynet-replay', lambda: _main(args), debug=args.debug)
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f'must be >= 1, got {value}')
-    return value
 
 
 def _main(args: argparse.Namespace) -> int:

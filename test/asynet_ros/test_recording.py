@@ -26,7 +26,13 @@ from asynet_core.recordings import EventFileError
 from asynet_ros.bag import BagError, Skipped
 from asynet_ros.encoders import Evt3Encoder
 from asynet_ros.pipeline.decoding import DECODED_ENCODING
-from asynet_ros.recording import cut_packets, FILE_FRAME_ID, is_bag_path, open_recording
+from asynet_ros.recording import (
+    cut_packets,
+    FILE_FRAME_ID,
+    is_bag_path,
+    MAX_PACKET_US,
+    open_recording,
+)
 from asynet_tools.events import write_synthetic_bag
 from asynet_training.formats import write_dat
 
@@ -213,3 +219,21 @@ def test_an_aedat4_file(tmp_path: Path) -> None:
     read = concatenate_events([m.events for _, m in messages])
     for name in 'xypt':
         assert np.array_equal(read[name], written[name]), name
+
+
+@pytest.mark.parametrize('packet_us', [0, -1, MAX_PACKET_US + 1, 10**20, True, 1.5])
+def test_packet_lengths_out_of_range_are_refused_for_files_and_bags(
+    tmp_path: Path, bag: Path, packet_us: object
+) -> None:
+    raw = write_evt3_raw(tmp_path / 'r.raw', _events([1, 2, 3]))
+    for path in (raw, bag):
+        with pytest.raises(ValueError, match='--packet-us'):
+            open_recording(path, packet_us=packet_us)  # type: ignore[arg-type]
+
+
+def test_the_longest_packet_and_numpy_lengths_are_accepted(tmp_path: Path) -> None:
+    raw = write_evt3_raw(tmp_path / 'r.raw', _events([1, 2, 3]))
+    with open_recording(raw, packet_us=MAX_PACKET_US) as rec:
+        assert len(list(rec.messages())) == 1
+    with open_recording(raw, packet_us=np.int64(1)) as rec:  # type: ignore[arg-type]
+        assert len(list(rec.messages())) == 3

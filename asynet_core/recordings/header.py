@@ -34,6 +34,7 @@ from asynet_core.recordings.sensors import sensors_named
 __all__ = [
     'RAW_FORMATS',
     'header_sensor',
+    'name_conflict',
     'name_sensor',
     'raw_format',
     'read_raw_header',
@@ -114,7 +115,7 @@ def header_sensor(path: Path, header: dict[str, str]) -> tuple[SensorSize, str] 
     """
     found: dict[str, SensorSize] = {}
     if 'format' in header:
-        params = dict(p.partition('=')[::2] for p in header['format'].split(';')[1:])
+        params = _format_params(path, header['format'])
         if 'width' in params or 'height' in params:
             found['format'] = _size(path, 'format', params.get('width'), params.get('height'))
     if 'geometry' in header:
@@ -132,6 +133,24 @@ def header_sensor(path: Path, header: dict[str, str]) -> tuple[SensorSize, str] 
     return size, f'{key} {header[key]}'
 
 
+def _format_params(path: Path, line: str) -> dict[str, str]:
+    """The ``key=value`` parameters of a ``format`` line, whitespace around them stripped.
+
+    Raises:
+        EventFileError: a key given twice with different values.
+    """
+    params: dict[str, str] = {}
+    for part in line.split(';')[1:]:
+        key, _, value = (p.strip() for p in part.partition('='))
+        if key in params and params[key] != value:
+            raise EventFileError(
+                f'{path}: RAW header format line {line!r} gives {key} twice '
+                f'({params[key]!r} and {value!r}); fix the header'
+            )
+        params[key] = value
+    return params
+
+
 def _size(path: Path, key: str, width: str | None, height: str | None) -> SensorSize:
     if width is None or height is None or not (width.isdigit() and height.isdigit()):
         raise EventFileError(
@@ -145,12 +164,26 @@ def _size(path: Path, key: str, width: str | None, height: str | None) -> Sensor
 
 
 def name_sensor(header: dict[str, str]) -> tuple[SensorSize, str] | None:
-    """The size the header's known sensor/plugin names imply, if they agree on one."""
+    """The size the header's known sensor/plugin names imply, if they agree on one.
+
+    See :func:`name_conflict` for the names that disagree.
+    """
     named = sensors_named(header)
     sizes = set(named.values())
     if len(sizes) != 1:
         return None
     return sizes.pop(), ', '.join(named)
+
+
+def name_conflict(header: dict[str, str]) -> str:
+    """The header's sensor/plugin names that imply different sizes, as text (``''``: none).
+
+    For example ``'plugin_name=hal_plugin_gen41_evk3: 1280x720, sensor_generation=3.1: 640x480'``.
+    """
+    named = sensors_named(header)
+    if len(set(named.values())) < 2:
+        return ''
+    return ', '.join(f'{name}: {size.width}x{size.height}' for name, size in named.items())
 
 
 def resolve_sensor(

@@ -28,39 +28,58 @@ from asynet_core.recordings.decoding import WordDecoder
 from asynet_core.recordings.evt3 import Evt3Decoder
 from asynet_core.recordings.header import (
     header_sensor,
+    name_conflict,
     name_sensor,
     raw_format,
     read_raw_header,
     resolve_sensor,
 )
 
-__all__ = ['Opened', 'evt21_order', 'open_dat', 'open_raw']
+__all__ = ['MAX_EXTENT_SIDE', 'Opened', 'evt21_order', 'open_dat', 'open_raw']
 
 #: What an opener returns: the file's info, (payload byte offset, word count), its decoder.
 Opened = tuple[EventFileInfo, tuple[int, int], WordDecoder]
 _EXTENT_BLOCK = 1 << 20
+#: The largest side a DAT file's size may be taken from its events' extent. No event camera is
+#: near it (the largest known, :data:`~asynet_core.recordings.KNOWN_SENSORS`, is 1280x720); an
+#: extent beyond it means corrupt events, so the caller must give the size.
+MAX_EXTENT_SIDE = 4096
 
 
 def open_raw(path: Path, stream: BinaryIO, given: SensorSize | None) -> Opened:
     """Open a Prophesee RAW file (EVT 2.0, 2.1 or 3.0) positioned anywhere.
 
+    A payload that ends inside a word (a truncated file) is read up to its last whole word; the
+    reader reports the cut bytes in :attr:`~asynet_core.recordings.EventFile.salvage`.
+
     Raises:
-        EventFileError: see :func:`asynet_core.recordings.open_event_file`; also a payload that
-            is not a whole number of words (a truncated file).
+        EventFileError: see :func:`asynet_core.recordings.open_event_file`.
     """
     header, offset = read_raw_header(path, stream)
     fmt = raw_format(path, header)
     resolved = resolve_sensor(path, header_sensor(path, header), name_sensor(header), given)
     if resolved is None:
-        raise EventFileError(
-            f'{path}: the RAW header gives no sensor size (no "% format ...;width=W;height=H" or '
-            '"% geometry WxH" line and no known sensor or plugin name); pass --width/--height '
-            '(sensor=SensorSize(width, height))'
-        )
+        raise _no_raw_size(path, header)
     decoder = _raw_decoder(path, fmt, header)
-    words = _whole_words(path, stream, offset, decoder.word_dtype.itemsize, fmt)
+    words = _whole_words(stream, offset, decoder.word_dtype.itemsize)
     info = EventFileInfo(path, fmt, resolved[0], resolved[1], header)
     return info, (offset, words), decoder
+
+
+def _no_raw_size(path: Path, header: dict[str, str]) -> EventFileError:
+    """The error for a RAW header that gives no size: none named, or names that disagree."""
+    conflict = name_conflict(header)
+    if conflict:
+        return EventFileError(
+            f'{path}: the RAW header gives no "% format ...;width=W;height=H" or "% geometry WxH" '
+            f'line, and its sensor names disagree on the size ({conflict}); pass the right '
+            '--width/--height (sensor=SensorSize(width, height))'
+        )
+    return EventFileError(
+        f'{path}: the RAW header gives no sensor size (no "% format ...;width=W;height=H" or '
+        '"% geometry WxH" line and no known sensor or plugin name); pass --width/--height '
+        '(sensor=SensorSize(width, height))'
+    )
 
 
 def _raw_decoder(path: Path, fmt: str, header: dict[str, str]) -> WordDecoder:
@@ -91,17 +110,9 @@ def evt21_order(path: Path, header: dict[str, str]) -> str:
     return 'little' if 'genx320' in names.lower() else 'legacy'
 
 
-def _whole_words(path: Path, stream: BinaryIO, offset: int, word_size: int, fmt: str) -> int:
-    size = stream.seek(0, 2)
-    payload = size - offset
-    if payload % word_size:
-        whole = size - payload % word_size
-        raise EventFileError(
-            f'{path}: truncated {fmt} file: the {payload} bytes after the header are not a whole '
-            f'number of {word_size}-byte words (the last {payload % word_size} bytes are a cut '
-            f'word); if the recording was cut off, drop them with "truncate -s {whole} {path}"'
-        )
-    return payload // word_size
+def _whole_words(stream: BinaryIO, offset: int, word_size: int) -> int:
+    """The whole words after the header; a cut last word is left to the reader's salvage."""
+    return (stream.seek(0, 2) - offset) // word_size
 
 
 def open_dat(path: Path, stream: BinaryIO, given: SensorSize | None) -> Opened:
@@ -133,7 +144,11 @@ def open_dat(path: Path, stream: BinaryIO, given: SensorSize | None) -> Opened:
 
 
 def _dat_extent(path: Path, info: dat.DatInfo) -> SensorSize:
-    """The smallest sensor holding every event of a DAT file that gives no size."""
+    """The smallest sensor holding every event of a DAT file that gives no size.
+
+    Raises:
+        EventFileError: no events, or a side over :data:`MAX_EXTENT_SIDE` (corrupt events).
+    """
     if info.count == 0:
         raise EventFileError(
             f'{path}: the DAT file has no Width/Height and no events to take a size from; '
@@ -147,4 +162,10 @@ def _dat_extent(path: Path, info: dat.DatInfo) -> SensorSize:
         word = np.asarray(raw['w'][start : start + _EXTENT_BLOCK])
         width = max(width, int((word & 0x3FFF).max()) + 1)
         height = max(height, int(((word >> 14) & 0x3FFF).max()) + 1)
+    if max(width, height) > MAX_EXTENT_SIDE:
+        raise EventFileError(
+            f'{path}: the DAT file has no Width/Height, and its events span {width}x{height} '
+            f'pixels, more than any event camera (over {MAX_EXTENT_SIDE} on a side): the file is '
+            'likely corrupt; give the sensor size with --width/--height'
+        )
     return SensorSize(width, height)

@@ -30,6 +30,7 @@ on.)
 from __future__ import annotations
 
 from collections.abc import Iterator
+import logging
 from pathlib import Path
 from types import TracebackType
 from typing import BinaryIO
@@ -37,13 +38,20 @@ from typing import BinaryIO
 import numpy as np
 
 from asynet_core.events import concatenate_events, SensorSize
-from asynet_core.recordings.base import EventFileError, EventFileInfo, TimeOrder
+from asynet_core.recordings.base import (
+    check_regular_file,
+    EventFileError,
+    EventFileInfo,
+    FileSalvage,
+    TimeOrder,
+)
 from asynet_core.recordings.decoding import BadWordError, WordDecoder
 from asynet_core.recordings.opening import open_dat, open_raw
 
 __all__ = ['EventFile', 'open_event_file', 'read_event_file']
 
 _OPENERS = {'.raw': open_raw, '.dat': open_dat}
+_LOG = logging.getLogger('asynet_core.recordings')
 
 
 class EventFile:
@@ -55,6 +63,11 @@ class EventFile:
         info: what the header says (format, sensor size and where it came from, header lines).
         time_order: how often times stepped back in the events read so far (reset by each new
             pass of :meth:`chunks`).
+        salvage: ``None`` when the file reads whole; else a :class:`FileSalvage` saying why
+            reading stops early and what is lost (a RAW file cut inside a word: the events of the
+            whole words are read, the cut bytes are not; ``events_read`` is that of the last
+            complete pass). Each pass that ends early logs one warning on the
+            ``asynet_core.recordings`` logger.
     """
 
     def __init__(
@@ -73,6 +86,22 @@ class EventFile:
         self._stream = stream
         self._offset, self._words = payload
         self._decoder = decoder
+        self.salvage: FileSalvage | None = self._cut_word(stream)
+
+    def _cut_word(self, stream: BinaryIO) -> FileSalvage | None:
+        """The salvage of a file whose payload ends inside a word, else None."""
+        size = self._decoder.word_dtype.itemsize
+        try:
+            cut = stream.seek(0, 2) - self._offset - self._words * size
+        except OSError as err:
+            raise EventFileError(f'{self.info.path}: cannot read file: {err}') from err
+        if cut <= 0:
+            return None
+        reason = (
+            f'truncated {self.info.format} file: it ends {cut} bytes into a {size}-byte word '
+            '(the recording was cut off)'
+        )
+        return FileSalvage(reason, 0, cut)
 
     @property
     def skipped_before_time(self) -> int:
@@ -112,6 +141,9 @@ class EventFile:
             seen += len(events)
             for start in range(0, len(events), max_events):
                 yield events[start : start + max_events]
+        if self.salvage is not None:
+            self.salvage.events_read = seen
+            _LOG.warning('%s', self.salvage.line(self.info.path))
 
     def _decode_block(self, first: int, count: int) -> np.ndarray:
         """Read and decode ``count`` words from word index ``first`` on."""
@@ -192,8 +224,9 @@ def open_event_file(path: str | Path, sensor: SensorSize | None = None) -> Event
         the open :class:`EventFile`.
 
     Raises:
-        EventFileError: unreadable or unknown file, unsupported encoding, corrupt header, no
-            sensor size (pass ``--width/--height``), or ``sensor`` contradicts the header.
+        EventFileError: unreadable or unknown file, not a regular file (a FIFO, a device, a
+            symlink loop), unsupported encoding, corrupt header, no sensor size (pass
+            ``--width/--height``), or ``sensor`` contradicts the header.
     """
     path = Path(path)
     suffix = path.suffix.lower()
@@ -201,16 +234,17 @@ def open_event_file(path: str | Path, sensor: SensorSize | None = None) -> Event
         raise EventFileError(
             f'{path}: unknown event file type {suffix!r}; readable: {", ".join(_OPENERS)}'
         )
+    check_regular_file(path)
     try:
         stream = path.open('rb')
     except OSError as err:
         raise EventFileError(f'{path}: cannot open file: {err.strerror}') from err
     try:
         info, payload, decoder = _OPENERS[suffix](path, stream, sensor)
+        return EventFile(info, stream, payload, decoder)
     except BaseException:
         stream.close()
         raise
-    return EventFile(info, stream, payload, decoder)
 
 
 def read_event_file(

@@ -36,6 +36,7 @@ from asynet_core.recordings import (
     read_event_file,
     TimeOrder,
 )
+from asynet_core.recordings.opening import MAX_EXTENT_SIDE
 from asynet_core.recordings.sensors import sensors_named
 
 
@@ -119,6 +120,27 @@ def test_dat_width_height_header(tmp_path: Path) -> None:
     assert events[['x', 'y', 'p', 't']].tolist() == [(3, 4, 1, 5), (303, 239, 0, 9)]
     with pytest.raises(EventFileError, match='contradicts the header'):
         open_event_file(path, SensorSize(640, 480))
+
+
+def test_dat_size_from_extent_and_its_limit(tmp_path: Path) -> None:
+    def dat(name: str, x: int, y: int) -> Path:
+        raw = np.array([(5, 0), (9, x | (y << 14))], dtype=[('t', '<u4'), ('w', '<u4')])
+        path = tmp_path / name
+        path.write_bytes(b'% Version 2\n' + bytes([0, 8]) + raw.tobytes())
+        return path
+
+    with open_event_file(dat('ok.dat', MAX_EXTENT_SIDE - 1, 9)) as f:
+        assert (f.info.sensor, f.info.sensor_source) == (SensorSize(MAX_EXTENT_SIDE, 10), 'extent')
+    bad = dat('mid.dat', 16370, 3)
+    with pytest.raises(
+        EventFileError,
+        match=r'mid\.dat: the DAT file has no Width/Height, and its events span 16371x4 pixels, '
+        r'more than any event camera \(over 4096 on a side\).*give the sensor size with '
+        '--width/--height',
+    ):
+        open_event_file(bad)
+    with pytest.raises(EventFileError, match=r'mid\.dat: event 1 at x=16370.*outside the 640x480'):
+        read_event_file(bad, SensorSize(640, 480))
 
 
 def test_headerless_dat_stepping_back_is_not_a_dat_file(tmp_path: Path) -> None:

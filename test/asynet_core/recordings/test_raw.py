@@ -20,6 +20,7 @@ EVT 2.1 and EVT 3.0 format pages independently of the readers under test.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -137,11 +138,90 @@ def test_evt2_events_before_a_time_high_are_skipped(tmp_path: Path) -> None:
         assert f.skipped_before_time == 1
 
 
-def test_truncated_last_word_is_an_error(tmp_path: Path) -> None:
-    path = write_raw(tmp_path / 'a.raw', GEN41_HEADER, evt3_words([(1, 1, 1, 1)]), b'\x01')
-    size = path.stat().st_size
-    with pytest.raises(EventFileError, match=f'truncated evt3 file.*truncate -s {size - 1} '):
+def test_cut_last_word_is_read_up_to_the_last_whole_word(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    words = evt3_words([(1, 1, 1, 1), (2, 2, 0, 7)])
+    path = write_raw(tmp_path / 'a.raw', GEN41_HEADER, words, b'\x01')
+    with open_event_file(path) as f, caplog.at_level('WARNING', 'asynet_core.recordings'):
+        assert f.salvage is not None
+        assert f.read_all()[['x', 't']].tolist() == [(1, 1), (2, 7)]
+        salvage = f.salvage.to_dict()
+    reason = 'truncated evt3 file: it ends 1 bytes into a 2-byte word (the recording was cut off)'
+    assert salvage == {'reason': reason, 'events_read': 2, 'bytes_unread': 1}
+    assert [r.getMessage() for r in caplog.records] == [
+        f'event file {path} is damaged ({reason}): read 2 events up to the last good data, '
+        '1 bytes unread'
+    ]
+    whole = write_raw(tmp_path / 'b.raw', GEN41_HEADER, words)
+    with open_event_file(whole) as f:
+        assert len(f.read_all()) == 2
+        assert f.salvage is None
+
+
+def test_sensor_names_that_disagree_are_named(tmp_path: Path) -> None:
+    header = ['evt 3.0', 'plugin_name hal_plugin_gen41_evk3', 'sensor_generation 3.1']
+    path = write_raw(tmp_path / 'a.raw', header, evt3_words([(1, 1, 1, 1)]))
+    with pytest.raises(
+        EventFileError,
+        match=r'a\.raw: .*sensor names disagree on the size \(plugin_name=hal_plugin_gen41_evk3: '
+        r'1280x720, sensor_generation=3\.1: 640x480\); pass the right --width/--height',
+    ):
         open_event_file(path)
+    with open_event_file(path, SensorSize(640, 480)) as f:
+        assert (f.info.sensor, f.info.sensor_source) == (SensorSize(640, 480), 'given')
+
+
+def test_format_line_values_may_have_spaces(tmp_path: Path) -> None:
+    header = ['format  EVT3 ; height = 480 ; width = 640']
+    path = write_raw(tmp_path / 'a.raw', header, evt3_words([(639, 479, 1, 1)]))
+    events, info, _ = read_event_file(path)
+    assert (info.format, info.sensor, info.sensor_source) == (
+        'evt3',
+        SensorSize(640, 480),
+        'header',
+    )
+    assert events[['x', 'y']].tolist() == [(639, 479)]
+
+
+def test_format_line_key_given_twice_differently_is_an_error(tmp_path: Path) -> None:
+    path = write_raw(
+        tmp_path / 'a.raw', ['format EVT3;height=480;width=640;height=10'], evt3_words([])
+    )
+    with pytest.raises(EventFileError, match=r"a\.raw: .*gives height twice \('480' and '10'\)"):
+        open_event_file(path)
+    same = write_raw(
+        tmp_path / 'b.raw', ['format EVT3;height=480;width=640;height=480'], evt3_words([])
+    )
+    with open_event_file(same) as f:
+        assert f.info.sensor == SensorSize(640, 480)
+
+
+def test_symlink_loop_and_dangling_link_are_named(tmp_path: Path) -> None:
+    (tmp_path / 'l1.raw').symlink_to('l2.raw')
+    (tmp_path / 'l2.raw').symlink_to('l1.raw')
+    with pytest.raises(EventFileError, match=r'l1\.raw: is a symlink loop'):
+        open_event_file(tmp_path / 'l1.raw')
+    (tmp_path / 'd.raw').symlink_to('gone.raw')
+    with pytest.raises(EventFileError, match=r'd\.raw: is a dangling symlink \(to gone\.raw'):
+        open_event_file(tmp_path / 'd.raw')
+    with pytest.raises(EventFileError, match=r'missing\.raw: cannot open file: No such file'):
+        open_event_file(tmp_path / 'missing.raw')
+
+
+def test_fifo_directory_and_device_are_refused_before_opening(tmp_path: Path) -> None:
+    fifo = tmp_path / 'f.raw'
+    os.mkfifo(fifo)
+    with pytest.raises(EventFileError, match=r'f\.raw: is a FIFO \(named pipe\), not a regular'):
+        open_event_file(fifo)  # opening a FIFO for reading would block
+    folder = tmp_path / 'dir.raw'
+    folder.mkdir()
+    with pytest.raises(EventFileError, match=r'dir\.raw: is a directory, not a regular file'):
+        open_event_file(folder)
+    device = tmp_path / 'null.raw'
+    device.symlink_to('/dev/null')
+    with pytest.raises(EventFileError, match=r'null\.raw: is a character device, not a regular'):
+        open_event_file(device)
 
 
 @pytest.mark.parametrize(

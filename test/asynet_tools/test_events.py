@@ -196,3 +196,40 @@ def test_reindex_writes_the_metadata_of_a_bag(
     assert events_cli.main(['reindex', str(bag)]) == 2  # it exists now
     assert 'metadata.yaml' in capsys.readouterr().err
     assert events_cli.main(['reindex', str(bag), '--overwrite']) == 0
+
+
+def _usage_error(argv: list[str], capsys: pytest.CaptureFixture[str]) -> str:
+    """The stderr of a command line that argparse refuses with exit code 2."""
+    with pytest.raises(SystemExit) as exit_info:
+        events_cli.main(argv)
+    assert exit_info.value.code == 2
+    return capsys.readouterr().err
+
+
+def test_stats_refuses_a_sensor_size_for_a_bag(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bag = tmp_path / 'bag'
+    events_cli.write_synthetic_bag(bag, seconds=0.2, seed=1)
+    for path in (bag, next(bag.glob('*.db3'))):
+        err = _usage_error(['stats', str(path), '--width', '10', '--height', '10'], capsys)
+        assert events_cli.BAG_SENSOR_REFUSAL in err
+    raw = _write_evt3_raw(tmp_path / 'a.raw', _events(50, 2), size_line=False)
+    assert events_cli.main(['stats', str(raw), '--width', '304', '--height', '240']) == 0
+    assert json.loads(capsys.readouterr().out)['width'] == 304
+
+
+def test_bad_option_values_read_as_words(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    err = _usage_error(['stats', 'a.raw', '--width', 'abc', '--height', '1'], capsys)
+    assert "argument --width: invalid pixel count value: 'abc'" in err
+    assert '_size_option' not in err
+    err = _usage_error(['synth', 'out', '--packet-us', 'x'], capsys)
+    assert "argument --packet-us: invalid packet length value: 'x'" in err
+    for bad in ('0', '99999999999999999999'):
+        err = _usage_error(['synth', 'out', '--packet-us', bad], capsys)
+        assert f'must be in [1, 3600000000] us of sensor time (an hour at most), got {bad}' in err
+    with pytest.raises(ValueError, match='packet_us'):
+        events_cli.write_synthetic_bag(tmp_path / 'never', packet_us=10**20)
+    assert not (tmp_path / 'never').exists()

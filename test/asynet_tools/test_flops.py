@@ -24,8 +24,8 @@ import pytest
 
 from asynet_core.events import EVENT_DTYPE, SensorSize
 from asynet_core.recordings import EventFileError
-from asynet_tools.events import write_synthetic_bag
-from asynet_tools.flops import main, recording_windows
+from asynet_tools.events import BAG_SENSOR_REFUSAL, write_synthetic_bag
+from asynet_tools.flops import main, MAX_WINDOW_EVENTS, recording_windows, window_used
 from asynet_training.formats import write_dat
 
 ARGS = ['--arch', 'ncars', '--window', '800', '--update-events', '5', '--samples', '2']
@@ -127,3 +127,53 @@ def test_the_torch_free_name_lists_match_the_registries() -> None:
 
     assert sorted(ARCH_DATASETS) == sorted(ARCHS)
     assert list(DATASETS) == sorted(READERS)
+
+
+def test_a_short_recording_reports_the_window_it_used(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / 'short.dat'
+    _dat(path, 500, SensorSize(200, 150))  # fewer than --window 800 + --update-events 5
+    out = tmp_path / 'short.json'
+    assert main([*ARGS, '--recording', str(path), '--json', str(out)]) == 0
+    printed = capsys.readouterr()
+    assert 'ncars: window 495, update 5 events' in printed.out
+    assert 'holds 500 events' in printed.err
+    assert 'shortened to 495 events' in printed.err
+    report = json.loads(out.read_text())
+    assert (report['window'], report['window_requested']) == (495, 800)
+    exact = tmp_path / 'exact.json'
+    asked = ['--arch', 'ncars', '--window', '495', '--update-events', '5', '--samples', '2']
+    assert main([*asked, '--recording', str(path), '--json', str(exact)]) == 0
+    assert 'shortened' not in capsys.readouterr().err
+    again = json.loads(exact.read_text())
+    assert again['window'] == again['window_requested'] == 495
+    assert again['modes'] == report['modes']  # the same updates were counted
+    assert window_used(path, 500, 800, 5) == 495
+    assert window_used(path, 500, 100, 5) == 100
+
+
+def test_a_recording_too_short_to_slide_and_absurd_windows_are_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / 'short.dat'
+    _dat(path, 500, SensorSize(200, 150))
+    slide = ['--arch', 'ncars', '--update-events', '500', '--recording', str(path)]
+    assert main(slide) == 2
+    assert 'short.dat holds 500 events: a window cannot slide by 500' in capsys.readouterr().err
+    for option in ('--window', '--update-events'):
+        with pytest.raises(SystemExit) as exit_info:
+            main([*ARGS, '--recording', str(path), option, '99999999999999999999'])
+        assert exit_info.value.code == 2
+        assert f'argument {option}: at most {MAX_WINDOW_EVENTS} events' in capsys.readouterr().err
+
+
+def test_a_sensor_size_is_refused_for_a_bag(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bag = tmp_path / 'bag'
+    write_synthetic_bag(bag, seconds=0.2, seed=0)
+    with pytest.raises(SystemExit) as exit_info:
+        main([*ARGS, '--recording', str(bag), '--width', '10', '--height', '10'])
+    assert exit_info.value.code == 2
+    assert BAG_SENSOR_REFUSAL in capsys.readouterr().err

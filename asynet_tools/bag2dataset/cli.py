@@ -30,6 +30,7 @@ from typing import Any
 
 from asynet_core.cli import add_debug_option, run_command
 from asynet_core.events import SensorSize
+from asynet_core.recordings import open_event_file
 from asynet_ros.recording import is_bag_path
 from asynet_tools.bag2dataset.config import ConvertConfig, FORMATS
 from asynet_tools.bag2dataset.errors import Bag2DatasetError
@@ -107,6 +108,7 @@ def _feed(source: EventSource, config: ConvertConfig, sink: _Sink, stream: _Stre
             continue
         stream.clock.append((chunk.stamp_ns, int(chunk.events['t'][0])))
         stream.events_read += len(chunk.events)
+        stream.time_order.update(chunk.events['t'])
         events = config.geometry.events(chunk.events, chunk.sensor)
         stream.events += len(events)
         sink.add_events(events, stream.sensor)
@@ -137,7 +139,7 @@ def _summary(
     part: dict[str, Any],
 ) -> dict[str, Any]:
     recorded = stream.input_sensor or sensor
-    warnings = []
+    warnings = _input_warnings(bag_path, config, stream)
     if config.fmt == 'gen1' and not config.wants_labels:
         warnings.append(
             'no labels (--labels-topic / --labels-bag): asynet_training.datasets.Gen1 needs a '
@@ -163,6 +165,28 @@ def _summary(
         'files_written': len(part['files']),
         'warnings': warnings,
     }
+
+
+def _input_warnings(bag_path: str | Path, config: ConvertConfig, stream: _Stream) -> list[str]:
+    """Doubts about the input: times that step back, a size taken from the events' extent."""
+    warnings = []
+    order = stream.time_order
+    if order.steps_back:
+        warnings.append(
+            f'the recording time steps back {order.steps_back} times (largest step '
+            f'{order.largest_step_back_us} us, first at event {order.first_step_back_index}): '
+            'the input is corrupt or out of order; check the samples written'
+        )
+    path = Path(bag_path)
+    if config.sensor is None and path.suffix.lower() in ('.raw', '.dat') and path.is_file():
+        with open_event_file(path) as f:  # the header only (a DAT extent: one cheap scan)
+            size, source = f.info.sensor, f.info.sensor_source
+        if source == 'extent':
+            warnings.append(
+                f'{path.name} gives no sensor size: {size.width}x{size.height} was taken from the '
+                'extent of its events; give the real size with --width/--height'
+            )
+    return warnings
 
 
 def _parser() -> argparse.ArgumentParser:

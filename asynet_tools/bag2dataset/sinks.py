@@ -28,6 +28,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from asynet_core.events import concatenate_events, empty_events, SensorSize
+from asynet_core.recordings import TimeOrder
 from asynet_tools.bag2dataset.config import ConvertConfig
 from asynet_tools.bag2dataset.errors import Bag2DatasetError
 from asynet_tools.bag2dataset.labels import label_boxes, LabelRow
@@ -46,6 +47,7 @@ class _Stream:
     events_read: int = 0
     events: int = 0  # written
     clock: list[tuple[int, int]] = field(default_factory=list)  # (stamp ns, first event t µs)
+    time_order: TimeOrder = field(default_factory=TimeOrder)  # of the events read
 
 
 @dataclass(frozen=True)

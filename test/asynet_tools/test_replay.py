@@ -224,3 +224,39 @@ def test_replay_options_for_files(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert 'no topic' in capsys.readouterr().err
     with pytest.raises(SystemExit):
         replay_cli.main([*base, '--width', '304', '--out', str(tmp_path / 'd')])
+
+
+def test_out_of_range_packet_lengths_write_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from asynet_tools.replay.run import replay
+
+    path = tmp_path / 'rec.dat'
+    summary = events_cli.write_synthetic_bag(tmp_path / 'synth', seconds=0.2, seed=7)
+    assert summary['events'] == 20_000
+    with open_recording(tmp_path / 'synth') as rec:
+        write_dat(path, concatenate_events(list(rec.events())), 304, 240)
+    out = tmp_path / 'o'
+    base = [str(path), '--checkpoint', str(CLS), '--out', str(out), '--no-progress']
+    for bad, words in (('99999999999999999999', 'an hour at most'), ('x', 'packet length')):
+        with pytest.raises(SystemExit) as exit_info:
+            replay_cli.main([*base, '--packet-us', bad])
+        assert exit_info.value.code == 2
+        assert words in capsys.readouterr().err
+    with pytest.raises(ValueError, match='--packet-us'):
+        replay(path, CLS, out, packet_us=10**20, progress=False)
+    assert not out.exists()
+
+
+def test_a_sensor_size_is_refused_for_a_bag(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bag = tmp_path / 'synth'
+    events_cli.write_synthetic_bag(bag, seconds=0.2, seed=8)
+    out = tmp_path / 'o'
+    argv = [str(bag), '--checkpoint', str(CLS), '--out', str(out), '--width', '10']
+    with pytest.raises(SystemExit) as exit_info:
+        replay_cli.main([*argv, '--height', '10'])
+    assert exit_info.value.code == 2
+    assert events_cli.BAG_SENSOR_REFUSAL in capsys.readouterr().err
+    assert not out.exists()

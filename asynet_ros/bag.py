@@ -31,7 +31,7 @@ to the ``asynet_ros.bag`` logger.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 import logging
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -42,6 +42,7 @@ from asynet_ros import cdr
 from asynet_ros.bag_errors import BagError
 from asynet_ros.bag_index import reindex_files
 from asynet_ros.bag_salvage import damage_of, RawMessage, Salvage, salvage_messages
+from asynet_ros.bag_skipped import Skipped
 from asynet_ros.bag_source import locate
 from asynet_ros.event_message import EVENT_TYPES, EventMessage
 from asynet_ros.interfaces import typestore
@@ -57,36 +58,6 @@ __all__ = [
 ]
 
 _LOG = logging.getLogger('asynet_ros.bag')
-
-
-@dataclass
-class Skipped:
-    """Messages of an event topic that were skipped, by kind, with the first reason of each.
-
-    Kinds: ``undecodable_messages`` (bytes that do not deserialise as the recorded type: a
-    corrupt record), ``wrong_type_messages`` (a message of a non-event type on the topic).
-    """
-
-    undecodable_messages: int = 0
-    wrong_type_messages: int = 0
-    first: dict[str, str] = field(default_factory=dict)
-
-    def add(self, kind: str, reason: str) -> None:
-        """Count one skipped message of ``kind``."""
-        setattr(self, kind, getattr(self, kind) + 1)
-        self.first.setdefault(kind, reason)
-
-    @property
-    def total(self) -> int:
-        """Messages skipped."""
-        return self.undecodable_messages + self.wrong_type_messages
-
-    def to_dict(self) -> dict[str, int]:
-        """The counts by kind."""
-        return {
-            'undecodable_messages': self.undecodable_messages,
-            'wrong_type_messages': self.wrong_type_messages,
-        }
 
 
 @dataclass(frozen=True)
@@ -157,11 +128,30 @@ class EventBag:
             self._reader.open()
         except Exception as err:  # rosbags raises several unrelated types for bad bags
             self._reader = None
-            why = _one_line(err)
+            why = self._user_text(err)
             self._open_salvage(why, BagError(f'cannot open bag {self.path}: {why}'))
             return
         self._connections = list(self._reader.connections)
         self._check_metadata()
+        self._report_source()
+
+    def _report_source(self) -> None:
+        """The warning of metadata set aside; listed files missing are a salvage."""
+        source = self._source
+        if source.warning:
+            _LOG.warning('%s', source.warning)
+        if source.missing:
+            self._warned = True  # the line above said it
+            self.salvage = Salvage(reason='; '.join(source.missing))
+
+    def _user_text(self, err: BaseException) -> str:
+        """``err`` on one line, naming the user's folder instead of the private one."""
+        text = _one_line(err)
+        private = self._source.private
+        if private is not None:
+            folder = self.path.parent if self.path.is_file() else self.path
+            text = text.replace(str(private), str(folder))
+        return text
 
     def _salvageable(self) -> bool:
         """Whether this project's readers can read the storage files (no file compression)."""
@@ -185,6 +175,12 @@ class EventBag:
             for t in info['topics_with_message_count']
         ]
         self.salvage = Salvage(reason=reason)
+        if not self._connections:
+            size = sum(f.stat().st_size for f in self._source.files)
+            raise BagError(
+                f'bag {self.path} is truncated after {size} bytes and has no channels or topics '
+                f'left ({reason}): nothing can be read from it'
+            )
 
     def _check_metadata(self) -> None:
         """Refuse metadata values rosbags takes as they come, and counts without files."""
@@ -279,11 +275,13 @@ class EventBag:
             for conn, timestamp, raw in self._reader.messages(connections=conns):
                 at_last = at_last + 1 if timestamp == last_ns else 1
                 last_ns, given = int(timestamp), given + 1
+                if self.salvage is not None:
+                    self.salvage.records_read = given
                 yield conn.topic, conn.msgtype, int(timestamp), raw
         except Exception as err:  # sqlite / mcap / zstd errors of a damaged file
             if not self._salvageable():
-                raise BagError(f'bag {self.path} is corrupt: {_one_line(err)}') from err
-            self.salvage = Salvage(reason=_one_line(err))
+                raise BagError(f'bag {self.path} is corrupt: {self._user_text(err)}') from err
+            self.salvage = Salvage(reason=self._user_text(err))
             yield from self._salvaged(topics, last_ns, at_last, given)
 
     def _salvaged(

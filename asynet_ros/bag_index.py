@@ -21,6 +21,7 @@ it into the folder. :func:`storage_of` tells a file's storage by its magic bytes
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 import re
 import sqlite3
@@ -30,13 +31,15 @@ import yaml
 
 from asynet_core.cli import check_output_file, write_atomically
 from asynet_ros.bag_errors import BagError
-from asynet_ros.bag_sqlite import sqlite_index, SQLITE_MAGIC
+from asynet_ros.bag_sqlite import sqlite_index, SQLITE_MAGIC, truncation
 from asynet_ros.mcap_scan import MAGIC as MCAP_MAGIC
 from asynet_ros.mcap_scan import McapChannel, McapError, McapMessage, McapScan, McapSchema
 
 __all__ = ['reindex', 'reindex_files', 'storage_files', 'storage_of', 'write_metadata']
 
 _SUFFIXES = {'.db3': 'sqlite3', '.mcap': 'mcap'}
+_EVENT_FILE_SUFFIXES = ('.raw', '.dat', '.aedat4', '.aedat', '.h5', '.hdf5', '.npy', '.npz')
+_LOG = logging.getLogger('asynet_ros.bag')
 _VERSION = 8
 
 
@@ -69,7 +72,14 @@ def storage_files(path: str | Path) -> list[Path]:
     """
     p = Path(path)
     if p.is_file():
-        return [p]
+        if storage_of(p):
+            return [p]
+        if p.suffix.lower() in _EVENT_FILE_SUFFIXES:
+            raise BagError(
+                f'{p} is an event file, not a rosbag2 bag: read it directly (asynet-events '
+                'stats/convert take it as it is); reindex takes a bag folder or .db3/.mcap file'
+            )
+        raise BagError(f'{p} is not a rosbag2 bag: expected a bag folder or a .db3/.mcap file')
     if not p.is_dir():
         raise BagError(f'bag {p} does not exist')
     files = sorted(
@@ -85,9 +95,13 @@ def storage_files(path: str | Path) -> list[Path]:
     return files
 
 
-def _file_topics(path: Path, storage: str) -> list[dict[str, Any]]:
-    """[{name, type, format, qos, count, start, end}] of one storage file."""
+def _file_topics(path: Path, storage: str, damage: list[str]) -> list[dict[str, Any]]:
+    """[{name, type, format, qos, count, start, end}] of one storage file.
+
+    Counts of a damaged file are those of its readable records; why is appended to ``damage``.
+    """
     if storage == 'sqlite3':
+        errors: list[str] = [truncation(path)] if truncation(path) else []
         try:
             return [
                 {
@@ -99,14 +113,16 @@ def _file_topics(path: Path, storage: str) -> list[dict[str, Any]]:
                     'start': t.start_ns,
                     'end': t.end_ns,
                 }
-                for t in sqlite_index(path)
+                for t in sqlite_index(path, errors)
             ]
         except sqlite3.Error as err:
             raise BagError(f'{path} is not a readable rosbag2 sqlite3 file: {err}') from err
-    return _mcap_topics(path)
+        finally:
+            damage.extend(errors)
+    return _mcap_topics(path, damage)
 
 
-def _mcap_topics(path: Path) -> list[dict[str, Any]]:
+def _mcap_topics(path: Path, damage: list[str]) -> list[dict[str, Any]]:
     """The topics of an MCAP file from one linear pass (works without summary or footer)."""
     scan = McapScan(path)
     schemas: dict[int, str] = {}
@@ -126,6 +142,8 @@ def _mcap_topics(path: Path) -> list[dict[str, Any]]:
                 _count(by_channel[record.channel_id], record.log_time_ns)
     except (McapError, OSError) as err:
         raise BagError(f'{path} is not a readable MCAP file: {err}') from err
+    if not scan.complete:
+        damage.append(f'{path.name}: {scan.reason} ({scan.bytes_unread} bytes unread)')
     return list(by_channel.values())
 
 
@@ -142,22 +160,27 @@ def _span(items: list[dict[str, Any]]) -> tuple[int, int]:
     return (min(starts), max(ends) - min(starts)) if starts else (0, 0)
 
 
-def reindex(path: str | Path) -> dict[str, Any]:
+def reindex(path: str | Path, damage: list[str] | None = None) -> dict[str, Any]:
     """The ``metadata.yaml`` content (version 8) of a bag folder or of one storage file.
 
     Topics, types, message counts, start time and duration, storage and file list are read from
     the files (sqlite3: the ``topics`` and ``messages`` tables; MCAP: a linear pass over its
     records, so a file without summary or cut short is indexed up to its last good record).
-    Compression is recorded as none. Nothing is written.
+    Compression is recorded as none. Nothing is written. Why a damaged file could be read only
+    in part is appended to ``damage`` (when given).
 
     Raises:
         BagError: no storage file, mixed or unknown storage, or a file that cannot be read.
     """
-    return reindex_files(storage_files(path), str(path))
+    return reindex_files(storage_files(path), str(path), damage)
 
 
-def reindex_files(files: list[Path], bag: str = '') -> dict[str, Any]:
+def reindex_files(
+    files: list[Path], bag: str = '', damage: list[str] | None = None
+) -> dict[str, Any]:
     """:func:`reindex` of the storage ``files`` (in order) of the bag ``bag`` (for messages).
+
+    Why a damaged file could be read only in part is appended to ``damage`` (when given).
 
     Raises:
         BagError: a mix of storages or an unknown one, or a file that cannot be read.
@@ -170,7 +193,7 @@ def reindex_files(files: list[Path], bag: str = '') -> dict[str, Any]:
     topics: dict[tuple[str, str], dict[str, Any]] = {}
     entries = []
     for f in files:
-        per_file = _file_topics(f, storage)
+        per_file = _file_topics(f, storage, [] if damage is None else damage)
         start, duration = _span(per_file)
         entries.append({
             'path': f.name, 'starting_time': {'nanoseconds_since_epoch': start},
@@ -220,22 +243,53 @@ def _metadata(
     }
 
 
-def write_metadata(path: str | Path, *, overwrite: bool = False) -> Path:
+def write_metadata(path: str | Path, *, overwrite: bool = False, damaged: bool = False) -> Path:
     """Write :func:`reindex`'s metadata as ``metadata.yaml`` into the bag folder; return its path.
 
-    ``path`` is the bag folder or one of its storage files (then the whole folder is indexed).
-    The file is written atomically (never half a file).
+    ``path`` is the bag folder or one of its storage files (then the whole folder is indexed,
+    and refused when it holds files that are not storage files: a lone ``.db3`` among other
+    files). The file is written atomically (never half a file). A damaged storage file is
+    refused unless ``damaged`` (then the counts are those of its readable records, and one
+    warning naming the damage goes to the ``asynet_ros.bag`` logger).
 
     Raises:
-        BagError: see :func:`reindex`.
+        BagError: see :func:`reindex`; a lone storage file among other files; a damaged file
+            without ``damaged``.
         OutputError: ``metadata.yaml`` exists and ``overwrite`` is false, or the folder is not
             writable.
         OSError: the write failed (the message names the file).
     """
     p = Path(path)
+    storage_files(p)  # an event file or other non-bag file: one clear error
     folder = p.parent if p.is_file() else p
+    if p.is_file():
+        _check_lone_file(p, folder)
     out = folder / 'metadata.yaml'
     check_output_file(out, overwrite=overwrite)
-    text = yaml.safe_dump(reindex(folder), sort_keys=False, default_flow_style=False)
+    damage: list[str] = []
+    info = reindex(folder, damage)
+    if damage and not damaged:
+        raise BagError(
+            f'bag {p} is damaged ({"; ".join(damage)}): its metadata would count only the '
+            'readable messages; pass --damaged (damaged=True) to write it anyway'
+        )
+    if damage:
+        _LOG.warning('bag %s is damaged (%s): %s counts only the readable messages',
+                     p, '; '.join(damage), out)  # fmt: skip
+    text = yaml.safe_dump(info, sort_keys=False, default_flow_style=False)
     write_atomically(out, text.encode('utf-8'))
     return out
+
+
+def _check_lone_file(path: Path, folder: Path) -> None:
+    """Refuse a storage file whose folder holds other files (not a bag folder of its own)."""
+    others = sorted(
+        f.name for f in folder.iterdir()
+        if f.name != 'metadata.yaml' and not (f.is_file() and storage_of(f) == storage_of(path))
+    )  # fmt: skip
+    if others:
+        raise BagError(
+            f'{path}: its folder {folder} holds other files ({others[:5]}), so metadata.yaml '
+            f'there would claim them for a bag: move {path.name} into a folder of its own and '
+            'reindex that folder'
+        )

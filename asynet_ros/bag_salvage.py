@@ -71,9 +71,10 @@ class Salvage:
         """One line for a log or a report."""
         missing = self.messages_missing
         lost = f', {missing} messages missing' if missing is not None else ''
+        unread = f', {self.bytes_unread} bytes unread' if self.bytes_unread else ''
         return (
-            f'bag {bag} is damaged ({self.reason}): read {self.records_read} messages up to the '
-            f'last good record{lost}, {self.bytes_unread} bytes unread'
+            f'bag {bag} is damaged ({self.reason}): read {self.records_read} messages{lost}'
+            f'{unread}'
         )
 
     def to_dict(self) -> dict[str, object]:
@@ -148,7 +149,7 @@ def _sqlite_messages(
     for tid, timestamp, data in read_rows(path, sorted(table), errors):
         yield table[tid].name, table[tid].msgtype, timestamp, data
     if errors:
-        salvage.reason = truncation(path) or errors[0]
+        salvage.reason = '; '.join(filter(None, [truncation(path), *errors]))
         salvage.bytes_unread = missing_bytes(path)
         yield None
 

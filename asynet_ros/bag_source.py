@@ -23,17 +23,18 @@ never written to.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 import os
-from pathlib import Path, PurePath
+from pathlib import Path
 import shutil
 import tempfile
 from typing import Any
 
 import yaml
 
+from asynet_ros.bag_check import disagreement, listed_files
 from asynet_ros.bag_errors import BagError
-from asynet_ros.bag_index import reindex, storage_files, storage_of
+from asynet_ros.bag_index import reindex, reindex_files, storage_files, storage_of
 
 __all__ = ['BagSource', 'locate']
 
@@ -51,6 +52,9 @@ class BagSource:
         compression_mode: ``''``, ``file`` or ``message`` (rosbag2 zstd compression).
         expected: message count by topic from the user's ``metadata.yaml`` (``None`` without).
         private: the private temporary folder (removed by :meth:`cleanup`), or ``None``.
+        warning: one line saying how the metadata was set aside or completed (``''``: read as
+            it is).
+        missing: the listed storage files that do not exist (read without them).
     """
 
     shown: Path
@@ -60,6 +64,8 @@ class BagSource:
     compression_mode: str = ''
     expected: dict[str, int] | None = None
     private: Path | None = None
+    warning: str = ''
+    missing: list[str] = field(default_factory=list)
 
     def cleanup(self) -> None:
         """Remove the private folder (the user's files, behind links, are untouched)."""
@@ -76,14 +82,6 @@ def _load_info(meta: Path) -> dict[str, Any] | None:
         return None
     info = info.get('rosbag2_bagfile_information') if isinstance(info, dict) else None
     return info if isinstance(info, dict) else None
-
-
-def _listed(info: dict[str, Any], folder: Path) -> list[Path]:
-    """The storage files ``info`` lists ([] if the list is not a list of names)."""
-    names = info.get('relative_file_paths')
-    if not isinstance(names, list) or not all(isinstance(n, str) and n for n in names):
-        return []
-    return [folder / PurePath(n).name for n in names]
 
 
 def _expected(info: dict[str, Any]) -> dict[str, int] | None:
@@ -145,23 +143,80 @@ def locate(path: str | Path) -> BagSource:
     folder = p.parent if p.is_file() else p
     meta = folder / 'metadata.yaml'
     info = _load_info(meta) if meta.is_file() else None
-    if p.is_file() and (info is None or p not in _listed(info, folder)):
+    listed, problems = listed_files(info, folder) if info is not None else ([], [])
+    if p.is_file() and p not in listed:
         return _reindexed(p)
     if not meta.is_file():
         return _reindexed(p)
     if info is None:
-        return BagSource(folder, folder, [], '')
-    files = _listed(info, folder)
+        return _unreadable_metadata(folder)
+    if problems:
+        return _partly_listed(folder, info, listed, problems)
     mode = str(info.get('compression_mode') or '').lower()
-    source = BagSource(folder, folder, files, '', '' if mode == 'none' else mode, _expected(info))
+    source = BagSource(folder, folder, listed, '', '' if mode == 'none' else mode, _expected(info))
     storage = info.get('storage_identifier')
     if isinstance(storage, str) and storage:
         source.storage = storage
-        return source
-    source.storage = _inferred_storage(folder, files)
-    source.private = _private_folder({**info, 'storage_identifier': source.storage}, files)
-    source.reader_path = source.private
+    else:
+        source.storage = _inferred_storage(folder, listed)
+        source.private = _private_folder({**info, 'storage_identifier': source.storage}, listed)
+        source.reader_path = source.private
+    return _trust_storage(source, info)
+
+
+def _unreadable_metadata(folder: Path) -> BagSource:
+    """A folder whose ``metadata.yaml`` is empty or does not parse: read from its storage files.
+
+    Without storage files, rosbags reads the metadata and says what is wrong with it.
+    """
+    try:
+        files = storage_files(folder)
+    except BagError:
+        return BagSource(folder, folder, [], '')
+    source = _reindexed_files(folder, files)
+    source.warning = (
+        f'bag {folder}: metadata.yaml is empty or unreadable; read from its storage files '
+        f'{[f.name for f in files]} instead (run asynet-events reindex --overwrite to rebuild it)'
+    )
     return source
+
+
+def _partly_listed(
+    folder: Path, info: dict[str, Any], listed: list[Path], problems: list[str]
+) -> BagSource:
+    """A ``metadata.yaml`` listing storage files of which some are missing or not file names.
+
+    Raises:
+        BagError: none of the listed files is readable.
+    """
+    readable = [f for f in listed if f.is_file()]
+    what = f'bag {folder}: metadata.yaml {problems[0]}'
+    if not readable:
+        raise BagError(
+            f'{what}; no listed storage file can be read: fix relative_file_paths in '
+            'metadata.yaml, or move metadata.yaml away to read the .db3/.mcap files in the folder'
+        )
+    source = _reindexed_files(folder, readable)
+    source.expected = _expected(info)
+    source.missing = problems
+    source.warning = f'{what}; read {[f.name for f in readable]} only'
+    return source
+
+
+def _trust_storage(source: BagSource, info: dict[str, Any]) -> BagSource:
+    """``source``, or when its metadata disagrees with the storage files, read from the files."""
+    if source.compression_mode or source.storage not in ('sqlite3', 'mcap'):
+        return source
+    differs = disagreement(info, source.files, source.storage)
+    if not differs:
+        return source
+    source.cleanup()
+    trusted = _reindexed_files(source.shown, source.files)
+    trusted.warning = (
+        f'bag {source.shown}: metadata.yaml disagrees with the storage files ({differs}); '
+        'read what the storage files hold (run asynet-events reindex --overwrite to fix it)'
+    )
+    return trusted
 
 
 def _reindexed(path: Path) -> BagSource:
@@ -170,3 +225,10 @@ def _reindexed(path: Path) -> BagSource:
     files = storage_files(path)
     private = _private_folder(info, files)
     return BagSource(path, private, files, info['storage_identifier'], private=private)
+
+
+def _reindexed_files(shown: Path, files: list[Path]) -> BagSource:
+    """A bag read through metadata rebuilt from ``files``."""
+    info = reindex_files(files, str(shown))['rosbag2_bagfile_information']
+    private = _private_folder(info, files)
+    return BagSource(shown, private, files, info['storage_identifier'], private=private)

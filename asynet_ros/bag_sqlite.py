@@ -65,8 +65,11 @@ def _connect(path: Path) -> sqlite3.Connection:
     return db
 
 
-def sqlite_index(path: Path) -> list[SqliteTopic]:
+def sqlite_index(path: Path, errors: list[str] | None = None) -> list[SqliteTopic]:
     """The topics of a ``.db3`` file with their message counts and times.
+
+    When the ``messages`` table is damaged, the counts are those of the readable rows and why
+    the others are not is appended to ``errors`` (when given).
 
     Raises:
         sqlite3.Error: the file is not a readable rosbag2 database (the caller names the bag).
@@ -87,17 +90,19 @@ def sqlite_index(path: Path) -> list[SqliteTopic]:
                 )
             }
     except sqlite3.Error:  # a damaged table: the rows before the damage
-        stats = _readable_stats(path, [row[0] for row in topics])
+        stats = _readable_stats(path, [row[0] for row in topics], errors)
     return [
         SqliteTopic(tid, name, msgtype, fmt, qos_text or '', *stats.get(tid, (0, None, None)))
         for tid, name, msgtype, fmt, qos_text in topics
     ]
 
 
-def _readable_stats(path: Path, topic_ids: list[int]) -> dict[int, tuple[int, int, int]]:
+def _readable_stats(
+    path: Path, topic_ids: list[int], errors: list[str] | None
+) -> dict[int, tuple[int, int, int]]:
     """{topic id: (count, first ns, last ns)} of the rows :func:`read_rows` can read."""
     stats: dict[int, tuple[int, int, int]] = {}
-    for tid, timestamp, _ in read_rows(path, topic_ids, []):
+    for tid, timestamp, _ in read_rows(path, topic_ids, [] if errors is None else errors):
         count, first, last = stats.get(tid, (0, timestamp, timestamp))
         stats[tid] = (count + 1, min(first, timestamp), max(last, timestamp))
     return stats
@@ -106,19 +111,61 @@ def _readable_stats(path: Path, topic_ids: list[int]) -> dict[int, tuple[int, in
 def read_rows(
     path: Path, topic_ids: list[int], errors: list[str]
 ) -> Iterator[tuple[int, int, bytes]]:
-    """(topic id, timestamp ns, data) of ``topic_ids`` in row order, up to the first error.
+    """(topic id, timestamp ns, data) of ``topic_ids`` in row order, past damaged pages.
 
     Row order is the recording order; no sort is asked of sqlite, so the rows before a damaged
-    page come out before the error. The error (if any) is appended to ``errors``.
+    page come out before the error. After it, the row ids left are taken from the
+    ``timestamp_idx`` index (stored in other pages) and the rows read one by one, so only the
+    rows in damaged pages are lost. The error, then how many rows could not be read, are
+    appended to ``errors``.
     """
     marks = ','.join('?' * len(topic_ids))
+    last_rowid = 0
     try:
         with closing(_connect(path)) as db:
-            query = f'SELECT topic_id, timestamp, data FROM messages WHERE topic_id IN ({marks})'
-            for tid, timestamp, data in db.execute(query + ' ORDER BY rowid', topic_ids):
+            query = 'SELECT rowid, topic_id, timestamp, data FROM messages'
+            query += f' WHERE topic_id IN ({marks})'
+            for rowid, tid, timestamp, data in db.execute(query + ' ORDER BY rowid', topic_ids):
+                last_rowid = rowid
                 yield int(tid), int(timestamp), bytes(data)
+        return
     except sqlite3.Error as err:
         errors.append(f'{path.name}: {err}')
+    yield from _rows_after(path, last_rowid, set(topic_ids), errors)
+
+
+def _rows_after(
+    path: Path, last_rowid: int, topic_ids: set[int], errors: list[str]
+) -> Iterator[tuple[int, int, bytes]]:
+    """The readable rows of ``topic_ids`` after ``last_rowid``, found through the index."""
+    try:
+        with closing(_connect(path)) as db:
+            rowids = sorted(
+                row[0]
+                for row in db.execute(
+                    'SELECT rowid FROM messages INDEXED BY timestamp_idx WHERE rowid > ?',
+                    (last_rowid,),
+                )
+            )
+    except sqlite3.Error as err:
+        errors.append(f'the rows after row {last_rowid} cannot be listed ({err}): unread')
+        return
+    unreadable = 0
+    with closing(_connect(path)) as db:
+        for rowid in rowids:
+            try:
+                row = db.execute(
+                    'SELECT topic_id, timestamp, data FROM messages WHERE rowid = ?', (rowid,)
+                ).fetchone()
+            except sqlite3.Error:
+                unreadable += 1
+                continue
+            if row is not None and row[0] in topic_ids:
+                yield int(row[0]), int(row[1]), bytes(row[2])
+    errors.append(
+        f'{unreadable} of its {len(rowids)} rows after row {last_rowid} are in '
+        'unreadable pages (lost)'
+    )
 
 
 def missing_bytes(path: Path) -> int:

@@ -42,12 +42,23 @@ if sys.version_info >= (3, 14):  # pragma: no cover
 else:
     from backports import zstd
 
-__all__ = ['MAGIC', 'McapChannel', 'McapError', 'McapMessage', 'McapScan', 'McapSchema']
+__all__ = [
+    'MAGIC',
+    'McapChannel',
+    'McapError',
+    'McapMessage',
+    'McapScan',
+    'McapSchema',
+    'summary_topics',
+]
 
 #: The bytes an MCAP file starts (and, when complete, ends) with.
 MAGIC = b'\x89MCAP0\r\n'
 
 _OP_FOOTER, _OP_SCHEMA, _OP_CHANNEL, _OP_MESSAGE, _OP_CHUNK, _OP_DATA_END = 2, 3, 4, 5, 6, 0x0F
+_OP_STATISTICS = 0x0B
+_FOOTER = struct.Struct('<BQQQI')  # opcode, length (20), summary start, offset start, crc
+_STATISTICS_HEAD = struct.Struct('<QHIIIIQQ')
 _RECORD_HEAD = struct.Struct('<BQ')
 _MESSAGE_HEAD = struct.Struct('<HIQQ')  # channel id, sequence, log time, publish time
 _CHUNK_HEAD = struct.Struct('<QQQI')  # start time, end time, uncompressed size, crc
@@ -178,6 +189,7 @@ class McapScan:
         self.bytes_unread = 0
         self.complete = False
         self.reason = ''
+        self._read_to = 0  # of a chunk cut short: content bytes holding its complete records
 
     def records(self) -> Iterator[Record]:
         """Schema, Channel and Message records in file order, up to the first bad one."""
@@ -217,7 +229,13 @@ class McapScan:
                 return
             if len(content) < length:
                 if opcode == _OP_CHUNK:
-                    yield from ((r, offset) for r in self._chunk(content, where, whole=False))
+                    self._read_to = 0
+                    for record in self._chunk(content, where, whole=False):
+                        yield record, offset
+                    yield (
+                        None,
+                        offset + (_RECORD_HEAD.size + self._read_to if self._read_to else 0),
+                    )
                 raise McapError(f'{where}: cut short ({len(content)} of {length} bytes)')
             if opcode == _OP_CHUNK:
                 for record in self._chunk(content, where, whole=True):
@@ -238,7 +256,11 @@ class McapScan:
                 raise
             return
         data = content[fields.pos : fields.pos + length]
-        records = _decompress(data, compression, size, whole and len(data) == length, where)
+        marks: list[tuple[int, int]] = []
+        if whole:
+            records = _decompress(data, compression, size, len(data) == length, where)
+        else:
+            records, marks = _decompress_cut(data, compression, size, where)
         if whole and len(records) != size:
             raise McapError(f'{where}: the chunk holds {len(records)} bytes, not {size} (damaged)')
         if whole and crc and zlib.crc32(records) != crc:
@@ -255,3 +277,106 @@ class McapScan:
                 yield inner
         if whole and pos != len(records):
             raise McapError(f'{where}: the chunk ends in the middle of a record')
+        if not whole:  # the compressed bytes up to the last complete record
+            used = next((end for end, out in marks if out >= pos), len(data)) if marks else pos
+            self._read_to = fields.pos + used
+
+
+_CUT_PIECE_BYTES = 4096
+
+
+def _decompress_cut(
+    data: bytes, compression: str, size: int, where: str
+) -> tuple[bytes, list[tuple[int, int]]]:
+    """A cut chunk's records as far as they decompress, and (input end, output length) marks.
+
+    Without compression there are no marks (input and output bytes are the same). The input
+    is fed in pieces of :data:`_CUT_PIECE_BYTES`, so the marks tell (to a piece) how
+    many compressed bytes hold the first n output bytes.
+    """
+    if compression not in ('', 'zstd', 'lz4'):
+        raise McapError(
+            f'{where}: unknown chunk compression {compression!r} (valid: "", zstd, lz4)'
+        )
+    if compression == '':
+        return data, []  # each byte read is a byte of records
+    decoder = (
+        zstd.ZstdDecompressor() if compression == 'zstd' else lz4.frame.LZ4FrameDecompressor()
+    )
+    out, marks = bytearray(), []
+    for start in range(0, len(data), _CUT_PIECE_BYTES):
+        try:
+            out += decoder.decompress(data[start : start + _CUT_PIECE_BYTES])
+        except (zstd.ZstdError, RuntimeError, ValueError):
+            break
+        marks.append((min(start + _CUT_PIECE_BYTES, len(data)), len(out)))
+        if len(out) >= size:
+            break
+    return bytes(out[:size]), marks
+
+
+def summary_topics(path: str | Path) -> list[tuple[str, str, int]] | None:
+    """(topic, schema name, message count) of each channel, from the summary section.
+
+    Reads only the footer and the summary (cheap). ``None`` when the file has no footer, no
+    summary, or no Statistics record (the counts are then unknown without a full pass).
+
+    Raises:
+        McapError: the summary section does not parse.
+        OSError: the file cannot be read.
+    """
+    p = Path(path)
+    size = p.stat().st_size
+    tail_size = _FOOTER.size + len(MAGIC)
+    if size < len(MAGIC) + tail_size:
+        return None
+    with p.open('rb') as f:
+        f.seek(size - tail_size)
+        tail = f.read(tail_size)
+        opcode, length, start, offsets, _ = _FOOTER.unpack(tail[: _FOOTER.size])
+        if tail[_FOOTER.size :] != MAGIC or opcode != _OP_FOOTER or length != 20 or not start:
+            return None
+        end = offsets or size - tail_size
+        if not len(MAGIC) <= start <= end <= size - tail_size:
+            raise McapError(f'{p}: the footer points outside the file (damaged)')
+        f.seek(start)
+        section = f.read(end - start)
+    return _summary_records(section, f'{p}: summary')
+
+
+def _summary_records(section: bytes, where: str) -> list[tuple[str, str, int]] | None:
+    schemas: dict[int, str] = {}
+    channels: dict[int, tuple[str, int]] = {}
+    counts: dict[int, int] | None = None
+    pos = 0
+    while pos + _RECORD_HEAD.size <= len(section):
+        opcode, length = _RECORD_HEAD.unpack_from(section, pos)
+        content = section[pos + _RECORD_HEAD.size : pos + _RECORD_HEAD.size + length]
+        if len(content) != length:
+            raise McapError(f'{where}: record {opcode:#04x} at {pos} is cut short')
+        pos += _RECORD_HEAD.size + length
+        record = _parse(opcode, content, where) if opcode != _OP_MESSAGE else None
+        if isinstance(record, McapSchema):
+            schemas[record.id] = record.name
+        elif isinstance(record, McapChannel):
+            channels[record.id] = (record.topic, record.schema_id)
+        elif opcode == _OP_STATISTICS:
+            counts = _channel_counts(content, where)
+    if counts is None:
+        return None
+    return [
+        (topic, schemas.get(schema_id, ''), counts.get(cid, 0))
+        for cid, (topic, schema_id) in channels.items()
+    ]
+
+
+def _channel_counts(content: bytes, where: str) -> dict[int, int]:
+    """The channel message counts of a Statistics record."""
+    fields = _Fields(content, f'{where}, statistics')
+    fields.unpack(_STATISTICS_HEAD)
+    end = fields.u32() + fields.pos
+    counts: dict[int, int] = {}
+    while fields.pos < end:
+        channel_id, count = struct.unpack('<HQ', fields.take(10))
+        counts[channel_id] = count
+    return counts

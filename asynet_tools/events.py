@@ -28,7 +28,7 @@ time) and a bag's ``salvage`` (what was recovered of a truncated bag). Bags, Pro
 2.0, 2.1, 3.0), DAT and AEDAT4 files are read by :func:`asynet_ros.recording.open_recording` (a
 file's ``messages`` are its 1 ms packets); N-Caltech101 / N-MNIST ``.bin`` and event ``.npy``
 files by :mod:`asynet_training.formats`. ``--width/--height`` give the size of files that do not
-say it.
+say it; they are refused for a bag, whose messages carry it (:data:`BAG_SENSOR_REFUSAL`).
 
 ``synth`` writes a rosbag2 of moving shapes as ``event_camera_msgs/EventPacket`` (``evt3``,
 304x240, 1 ms packets) on ``/event_camera/events``, with their boxes as Gen1 labels

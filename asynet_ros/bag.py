@@ -269,6 +269,8 @@ class EventBag:
         if self._reader is None:
             yield from self._salvaged(topics, None, 0, 0)
             return
+        if self.salvage is not None:  # listed files missing
+            self._expect(self.salvage, topics)
         conns = [c for c in self._connections if c.topic in topics]
         last_ns, at_last, given = None, 0, 0
         try:
@@ -295,9 +297,7 @@ class EventBag:
         salvage = self.salvage
         if salvage is None:  # pragma: no cover (set before any call)
             raise BagError(f'bag {self.path}: no salvage record')
-        expected = self._source.expected
-        if expected is not None:
-            salvage.expected_messages = sum(expected.get(t, 0) for t in set(topics))
+        self._expect(salvage, topics)
         read = already
         messages = salvage_messages(
             self._source.files, self._source.storage, set(topics), salvage,
@@ -315,6 +315,12 @@ class EventBag:
             self._report(salvage)
         if read == 0 and (salvage.expected_messages or 0) > 0:
             raise BagError(f'bag {self.path} is corrupt: nothing could be read ({salvage.reason})')
+
+    def _expect(self, salvage: Salvage, topics: list[str]) -> None:
+        """The messages of ``topics`` the user's metadata promises, where known."""
+        expected = self._source.expected
+        if expected is not None:
+            salvage.expected_messages = sum(expected.get(t, 0) for t in set(topics))
 
     def _report(self, salvage: Salvage) -> None:
         """One warning line per bag."""

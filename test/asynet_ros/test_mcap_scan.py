@@ -21,6 +21,7 @@ lz4/zstd chunks, ros2msg and ros2idl schemas; every truncation; reindex and writ
 from __future__ import annotations
 
 from pathlib import Path
+import random
 
 import pytest
 
@@ -50,10 +51,16 @@ def source(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[tuple[i
     return bag, msgs
 
 
-def write_mcap(path: Path, msgs: list[tuple[int, bytes]], compression: str, encoding: str) -> None:
+def write_mcap(
+    path: Path,
+    msgs: list[tuple[int, bytes]],
+    compression: str,
+    encoding: str,
+    chunk_size: int = 4096,
+) -> None:
     with path.open('wb') as f:
         writer = mcap_writer.Writer(
-            f, chunk_size=4096, compression=mcap_writer.CompressionType[compression]
+            f, chunk_size=chunk_size, compression=mcap_writer.CompressionType[compression]
         )
         writer.start(profile='ros2', library='third-party')
         text = IDL if encoding == 'ros2idl' else 'std_msgs/Header header\n'
@@ -108,6 +115,27 @@ def test_scan_of_every_truncation(
         seen.append(len(got))
     assert seen == sorted(seen)
     assert seen[-1] > 0
+
+
+@pytest.mark.parametrize('compression', ['NONE', 'LZ4', 'ZSTD'])
+def test_cut_chunk_counts_only_the_unread_bytes(tmp_path: Path, compression: str) -> None:
+    rng = random.Random(0)  # incompressible: several zstd / lz4 blocks, only whole ones decode
+    msgs = [(1000 * k, rng.randbytes(2000)) for k in range(400)]
+    path = tmp_path / 'one_chunk.mcap'
+    write_mcap(path, msgs, compression, 'ros2msg', chunk_size=1 << 30)
+    data = path.read_bytes()
+    cut = tmp_path / 'cut.mcap'
+    largest = max(len(raw) for _, raw in msgs)
+    for size in (len(data) // 2, len(data) * 3 // 4):
+        cut.write_bytes(data[:size])
+        scan = McapScan(cut)
+        got = sum(isinstance(r, McapMessage) for r in scan.records())
+        assert 0 < got < len(msgs)
+        assert not scan.complete
+        # the bytes after the last message read (to a 4 KiB piece, or a compression block of at
+        # most 128 KiB), not the whole chunk
+        block = 4096 if compression == 'NONE' else 1 << 17
+        assert 0 < scan.bytes_unread <= block + largest + 64 < size // 2
 
 
 def test_write_metadata_refuses_to_overwrite(source: tuple[Path, list[tuple[int, bytes]]]) -> None:

@@ -117,6 +117,8 @@ class EventBag:
 
     def _open(self) -> None:
         source = self._source
+        if source.warning:  # metadata set aside or completed: said once, whatever follows
+            _LOG.warning('%s', source.warning)
         damage = ''
         if source.files and source.compression_mode != 'file':
             damage = damage_of(source.files, source.storage)
@@ -133,15 +135,8 @@ class EventBag:
             return
         self._connections = list(self._reader.connections)
         self._check_metadata()
-        self._report_source()
-
-    def _report_source(self) -> None:
-        """The warning of metadata set aside; listed files missing are a salvage."""
-        source = self._source
-        if source.warning:
-            _LOG.warning('%s', source.warning)
-        if source.missing:
-            self._warned = True  # the line above said it
+        if source.missing:  # listed files missing: a salvage, which the warning told
+            self._warned = True
             self.salvage = Salvage(reason='; '.join(source.missing))
 
     def _user_text(self, err: BaseException) -> str:

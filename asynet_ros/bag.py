@@ -25,7 +25,9 @@ written to: an empty ``storage_identifier`` is inferred from the files; a folder
 (:func:`asynet_ros.bag_index.reindex`) and read through a private temporary folder holding the
 metadata and links to the files; a truncated or damaged bag is read up to its last good record
 (:mod:`asynet_ros.bag_salvage`), :attr:`EventBag.salvage` says what was lost and one warning goes
-to the ``asynet_ros.bag`` logger.
+to the ``asynet_ros.bag`` logger. A ``metadata.yaml`` that is empty, or whose topics, types or
+counts disagree with the storage files (:mod:`asynet_ros.bag_check`), is set aside for metadata
+rebuilt from the files, with one warning; listed files that are missing are read around.
 """
 
 from __future__ import annotations

@@ -183,10 +183,18 @@ def write_json(path: Path, report: dict[str, Any]) -> None:
     cli.write_json(path, report)
 
 
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f'must be >= 1, got {value}')
+#: The most events a window, an update or a sample count may hold on the command line.
+MAX_COUNT = 100_000_000
+
+
+def _count(text: str) -> int:
+    """A whole number in ``1..MAX_COUNT`` (argparse names it in its messages)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'not a whole number: {text!r}') from None
+    if not 1 <= value <= MAX_COUNT:
+        raise argparse.ArgumentTypeError(f'must be in 1..{MAX_COUNT}, got {value}')
     return value
 
 
@@ -197,9 +205,9 @@ def parser() -> argparse.ArgumentParser:
     """
     p = argparse.ArgumentParser(prog='asynet-flops', description=__doc__.split('\n')[0])
     p.add_argument('--arch', required=True, choices=sorted(ARCH_DATASETS))
-    p.add_argument('--window', type=_positive, default=25000, help='events in the window')
-    p.add_argument('--update-events', type=_positive, default=1, help='events per update')
-    p.add_argument('--samples', type=_positive, default=10, help='streams to average')
+    p.add_argument('--window', type=_count, default=25000, help='events in the window')
+    p.add_argument('--update-events', type=_count, default=1, help='events per update')
+    p.add_argument('--samples', type=_count, default=10, help='streams to average')
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--json', type=Path, help='write the report here')
     cli.add_debug_option(p)

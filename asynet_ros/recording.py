@@ -40,7 +40,12 @@ from typing import Any
 import numpy as np
 
 from asynet_core.events import concatenate_events, SensorSize
-from asynet_core.recordings import EventFile, EventFileError, open_event_file
+from asynet_core.recordings import (
+    check_regular_file,
+    EventFile,
+    EventFileError,
+    open_event_file,
+)
 from asynet_ros.bag import BagError, EventBag, Skipped
 from asynet_ros.decoders import DecodeError, make_decoder
 from asynet_ros.event_message import EventMessage
@@ -270,6 +275,11 @@ class _FileRecording(Recording):
     def time_order(self) -> dict[str, Any] | None:
         return dict(self.file.time_order.to_dict())
 
+    @property
+    def salvage(self) -> Any:
+        """A cut-off file's loss (events read, bytes unread), complete after a pass."""
+        return _json_ready(self.file.salvage)
+
 
 def _open_file(path: Path, sensor: SensorSize | None) -> EventFile:
     """The event file's reader: AEDAT4 here (optional ``aedat``), the rest in the core."""
@@ -354,8 +364,9 @@ def open_recording(
         return _BagRecording(p, topic)
     if topic is not None:
         raise ValueError(f'{p} is an event file, not a rosbag2 bag: it has no topic {topic!r}')
-    if not p.exists():
+    if not p.exists() and not p.is_symlink():  # a link loop or dangling link: said below
         raise EventFileError(
             f'{p} does not exist: give a rosbag2 folder or an event file (.raw, .dat, .aedat4)'
         )
+    check_regular_file(p)
     return _FileRecording(p, sensor, packet_us)

@@ -18,7 +18,7 @@
 
     asynet-events stats PATH [--topic T] [--width W --height H]   # a bag or an event file
     asynet-events synth OUT [--seconds 2] [--seed 0] [--storage sqlite3|mcap]
-    asynet-events reindex BAG [--overwrite]   # metadata.yaml from the bag's storage files
+    asynet-events reindex BAG [--overwrite] [--damaged]   # metadata.yaml from its storage files
 
 ``stats`` decodes every event and prints JSON: ``messages, events, on, off, sum_x, sum_y,
 t_first_ns, t_last_ns, width, height, encoding`` (times are the decoded event times, µs, times
@@ -166,9 +166,8 @@ def _recording_stats(recording: Recording) -> dict[str, Any]:
         width, height, encoding = sensor.width, sensor.height, recording.kind
     stats = totals.to_dict(width, height, encoding)
     info = recording.describe()
-    stats.update({k: info[k] for k in ('kind', 'format', 'sensor_source', 'time_order')})
-    if recording.kind == BAG_KIND:
-        stats['salvage'] = info['salvage']
+    keys = ('kind', 'format', 'sensor_source', 'time_order', 'salvage')
+    stats.update({k: info[k] for k in keys})
     if skipped.total or decode_errors:  # a clean bag's figures stay as they were
         stats['skipped'] = {**skipped.to_dict(), 'decode_errors': decode_errors}
         stats['skipped_first'] = skipped.first
@@ -355,6 +354,11 @@ def _parser() -> argparse.ArgumentParser:
     r = sub.add_parser('reindex', help="rewrite a bag's metadata.yaml from its storage files")
     r.add_argument('bag', type=Path)
     r.add_argument('--overwrite', action='store_true', help='replace an existing metadata.yaml')
+    r.add_argument(
+        '--damaged',
+        action='store_true',
+        help='write it for a damaged bag too (it then counts only the readable messages)',
+    )
     return p
 
 
@@ -368,9 +372,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def _main(args: argparse.Namespace, sensor: SensorSize | None) -> int:
     if args.command == 'reindex':
-        from asynet_ros.bag_index import write_metadata  # being added beside asynet_ros.bag
+        from asynet_ros.bag_index import write_metadata
 
-        print(write_metadata(args.bag, overwrite=args.overwrite))
+        print(write_metadata(args.bag, overwrite=args.overwrite, damaged=args.damaged))
         return 0
     if args.command == 'stats':
         result = event_stats(args.path, args.topic, sensor=sensor)

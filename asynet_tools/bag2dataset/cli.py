@@ -255,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
     """Console entry point."""
     parser = _parser()
     args = parser.parse_args(argv)
-    sensor = sensor_option(parser, args)
+    sensor = sensor_option(parser, args, args.bag)
     return run_command('asynet-bag2dataset', lambda: _main(args, sensor), debug=args.debug)
 
 

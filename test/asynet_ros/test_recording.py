@@ -237,3 +237,23 @@ def test_the_longest_packet_and_numpy_lengths_are_accepted(tmp_path: Path) -> No
         assert len(list(rec.messages())) == 1
     with open_recording(raw, packet_us=np.int64(1)) as rec:  # type: ignore[arg-type]
         assert len(list(rec.messages())) == 3
+
+
+def test_a_cut_off_file_reports_its_salvage_and_a_link_loop_is_named(tmp_path: Path) -> None:
+    events = np.zeros(300, dtype=EVENT_DTYPE)
+    events['x'], events['y'], events['t'] = np.arange(300) % 64, 5, np.arange(300) * 10
+    whole = b'% evt 3.0\n% format EVT3;height=48;width=64\n% end\n' + Evt3Encoder().encode(events)
+    cut = tmp_path / 'cut.raw'
+    cut.write_bytes(whole[:-1])  # the recorder died inside a 2-byte word
+    with open_recording(cut) as rec:
+        got = concatenate_events(list(rec.events()))
+        salvage = rec.describe()['salvage']
+    assert 0 < len(got) <= 300
+    assert salvage['bytes_unread'] == 1
+    assert salvage['events_read'] == len(got)
+    loop = tmp_path / 'l1.raw'
+    loop.symlink_to(tmp_path / 'l2.raw')
+    (tmp_path / 'l2.raw').symlink_to(loop)
+    with pytest.raises(EventFileError, match=r'l1\.raw: is a symlink loop') as caught:
+        open_recording(loop)
+    assert 'does not exist' not in str(caught.value)

@@ -560,9 +560,12 @@ def test_an_event_file_converts_as_the_bag_of_the_same_events(tmp_path, rng, cap
         path = tmp_path / 'rec.dat'
         write_dat(path, events, 240, 180)
         size = []
-    for source, out in ((bag, tmp_path / 'from_bag'), (path, tmp_path / 'from_file')):
+    for source, out, extra in (
+        (bag, tmp_path / 'from_bag', []),
+        (path, tmp_path / 'from_file', size),
+    ):
         argv = [source, '--out', out, '--format', 'ncaltech101', '--class-name', 'airplanes']
-        code, summary, err = run([*argv, '--window-events', '500', *size], capsys)
+        code, summary, err = run([*argv, '--window-events', '500', *extra], capsys)
         assert code == 0, err
         assert (summary['samples'], summary['events']) == (4, 1800)
     for i in (1, 2, 3, 4):
@@ -585,3 +588,12 @@ def test_an_event_file_needs_a_labels_bag_and_a_size(tmp_path, rng, capsys) -> N
     assert 'rec.raw' in err
     assert '--width/--height' in err
     assert not out.exists()
+
+
+def test_width_and_height_are_refused_for_a_bag(tmp_path, rng, capsys) -> None:
+    bag = write_bag(tmp_path / 'b', events_of(rng, NCALTECH, 100, 0), NCALTECH)
+    argv = [bag, '--out', tmp_path / 'o', '--format', 'ncaltech101', '--class-name', 'a']
+    with pytest.raises(SystemExit) as stop:
+        run([*argv, '--width', '10', '--height', '10'], capsys)
+    assert stop.value.code == 2
+    assert "a bag's messages carry the sensor size" in capsys.readouterr().err

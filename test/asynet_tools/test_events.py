@@ -120,7 +120,7 @@ def test_stats_of_an_evt3_raw_file_with_and_without_a_size(
         'largest_step_back_us': 0,
         'first_step_back_index': None,
     }
-    assert 'salvage' not in sized  # a bag's report
+    assert sized['salvage'] is None  # read whole
     bare = str(_write_evt3_raw(tmp_path / 'b.raw', events, False))
     assert events_cli.main(['stats', bare]) == 2
     assert 'b.raw' in capsys.readouterr().err
@@ -233,3 +233,18 @@ def test_bad_option_values_read_as_words(
     with pytest.raises(ValueError, match='packet_us'):
         events_cli.write_synthetic_bag(tmp_path / 'never', packet_us=10**20)
     assert not (tmp_path / 'never').exists()
+
+
+def test_reindex_of_a_damaged_bag_needs_damaged(tmp_path: Path, capsys) -> None:
+    bag = tmp_path / 'bag'
+    events_cli.write_synthetic_bag(bag, seconds=0.3, seed=2)
+    (bag / 'metadata.yaml').unlink()
+    db3 = next(bag.glob('*.db3'))
+    data = db3.read_bytes()
+    db3.write_bytes(data[: len(data) // 2])
+    capsys.readouterr()
+    assert events_cli.main(['reindex', str(bag)]) == 2
+    assert '--damaged' in capsys.readouterr().err
+    assert not (bag / 'metadata.yaml').exists()
+    assert events_cli.main(['reindex', str(bag), '--damaged']) == 0
+    assert (bag / 'metadata.yaml').is_file()

@@ -165,7 +165,9 @@ def test_a_recording_too_short_to_slide_and_absurd_windows_are_refused(
         with pytest.raises(SystemExit) as exit_info:
             main([*ARGS, '--recording', str(path), option, '99999999999999999999'])
         assert exit_info.value.code == 2
-        assert f'argument {option}: at most {MAX_WINDOW_EVENTS} events' in capsys.readouterr().err
+        assert (
+            f'argument {option}: must be in 1..{MAX_WINDOW_EVENTS}, got' in capsys.readouterr().err
+        )
 
 
 def test_a_sensor_size_is_refused_for_a_bag(
@@ -177,3 +179,17 @@ def test_a_sensor_size_is_refused_for_a_bag(
         main([*ARGS, '--recording', str(bag), '--width', '10', '--height', '10'])
     assert exit_info.value.code == 2
     assert BAG_SENSOR_REFUSAL in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ('value', 'message'),
+    [('abc', "not a whole number: 'abc'"), ('0', 'must be in 1..'), ('10' * 10, 'must be in 1..')],
+)
+def test_count_options_say_what_is_wrong(value: str, message: str, capsys) -> None:
+    with pytest.raises(SystemExit) as stop:
+        main(['--arch', 'ncars', '--samples', value])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert f'argument --samples: {message}' in err
+    assert '_positive' not in err
+    assert '_count' not in err

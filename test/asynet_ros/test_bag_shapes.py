@@ -164,16 +164,23 @@ def test_folder_without_storage_files(tmp_path: Path) -> None:
 # -- 4. compression -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize('storage', ['sqlite3', 'mcap'])
-@pytest.mark.parametrize('mode', ['FILE', 'MESSAGE', 'STORAGE'])
+# rosbags compresses storage-side (MCAP chunks) in MCAP only: no sqlite3 STORAGE case.
+@pytest.mark.parametrize(
+    ('storage', 'mode'),
+    [
+        ('sqlite3', 'FILE'),
+        ('sqlite3', 'MESSAGE'),
+        ('mcap', 'FILE'),
+        ('mcap', 'MESSAGE'),
+        ('mcap', 'STORAGE'),
+    ],
+)
 def test_compressed_bags(
     synthetic: dict[str, Path], tmp_path: Path, storage: str, mode: str
 ) -> None:
     from rosbags.rosbag2 import StoragePlugin, Writer
     from rosbags.rosbag2.enums import CompressionFormat, CompressionMode
 
-    if mode == 'STORAGE' and storage == 'sqlite3':
-        pytest.skip('rosbags compresses storage-side (chunks) only in MCAP')
     original = synthetic[storage]
     expected = raw_events(original)
     bag = tmp_path / 'bag'

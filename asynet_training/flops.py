@@ -39,6 +39,7 @@ import numpy as np
 from asynet_core import cli
 from asynet_core.events import SensorSize
 from asynet_core.flops_cli import flops_report, parser, report_and_write, StreamSource
+from asynet_training.config import DATASETS  # the reader names, without importing torch
 
 __all__ = [
     'DATASETS',
@@ -48,18 +49,6 @@ __all__ = [
     'main',
     'run',
 ]
-
-#: The ``--dataset`` names: the keys of :data:`asynet_training.data.READERS` (a test checks), here
-#: so that ``--help`` answers without importing torch.
-DATASETS = (
-    'gen1',
-    'ncaltech101',
-    'ncaltech101_bin',
-    'ncaltech101_det',
-    'ncars',
-    'synthetic_cls',
-    'synthetic_det',
-)
 
 
 def dataset_source(dataset: Any, length: int, seed: int) -> StreamSource:

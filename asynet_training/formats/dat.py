@@ -81,17 +81,7 @@ def dat_times(path: PathLike, info: DatInfo | None = None) -> np.ndarray:
 def read_dat(
     path: PathLike, *, start: int = 0, stop: int | None = None
 ) -> tuple[np.ndarray, dict[str, str | int]]:
-    """Read the CD events of a Prophesee DAT file (:func:`asynet_core.recordings.dat.read_dat`).
-
-    Timestamps are the stored uint32 microseconds. Polarity is bit 28 of the packed word.
-
-    Args:
-        path: the ``.dat`` file.
-        start: index of the first event to read.
-        stop: index after the last event to read (``None``: to the end).
-
-    Returns:
-        (events of EVENT_DTYPE, header as described in :class:`DatInfo`).
+    """:func:`asynet_core.recordings.dat.read_dat` (same arguments and results) for datasets.
 
     Raises:
         CorruptFileError: see :func:`dat_info`; also an event outside the header's Width/Height.

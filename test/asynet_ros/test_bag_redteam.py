@@ -30,22 +30,10 @@ import pytest
 from asynet_ros.bag import BagError, EventBag
 from asynet_ros.bag_index import write_metadata
 from asynet_ros.mcap_scan import McapScan, summary_topics
-from asynet_tools.events import event_stats, write_synthetic_bag
+from asynet_tools.events import event_stats
 
 TOPIC = '/event_camera/events'
 PAGE = 4096
-
-
-@pytest.fixture(scope='module')
-def synthetic(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """The synthetic bag (0.2 s, 200 messages) in both storages."""
-    root = tmp_path_factory.mktemp('redteam')
-    out = {}
-    for storage in ('sqlite3', 'mcap'):
-        out[storage] = root / storage
-        write_synthetic_bag(out[storage], seconds=0.2, seed=0, storage=storage)
-        (out[storage] / 'labels_bbox.npy').unlink()
-    return out
 
 
 def copy(bag: Path, dest: Path) -> Path:

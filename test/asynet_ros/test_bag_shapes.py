@@ -33,7 +33,7 @@ from typing import Any
 import pytest
 
 from asynet_ros.bag import BagError, EventBag
-from asynet_tools.events import event_stats, write_synthetic_bag
+from asynet_tools.events import event_stats
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
@@ -46,18 +46,6 @@ def raw_events(path: Path) -> list[tuple[int, bytes]]:
     with EventBag(path) as bag:
         topic = bag.pick_topic().name
         return [(t, bytes(raw)) for _, _, t, raw in bag.raw_messages([topic])]
-
-
-@pytest.fixture(scope='module')
-def synthetic(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """The synthetic bag (0.2 s, 200 messages) in both storages."""
-    root = tmp_path_factory.mktemp('shapes')
-    out = {}
-    for storage in ('sqlite3', 'mcap'):
-        out[storage] = root / storage
-        write_synthetic_bag(out[storage], seconds=0.2, seed=0, storage=storage)
-        (out[storage] / 'labels_bbox.npy').unlink()
-    return out
 
 
 @pytest.fixture(scope='module')

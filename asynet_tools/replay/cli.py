@@ -42,6 +42,11 @@ def _parser() -> argparse.ArgumentParser:
         help="an event file's packet length, us of sensor time (default 1000, a driver's; at "
         'most 3600 s)',
     )  # fmt: skip
+    p.add_argument(
+        '--output-rate-hz', type=float, default=100.0, metavar='HZ',
+        help='outputs per second of sensor time where --update-every-events/-us give no policy '
+        '(default 100, what a subscriber uses; 0: one exact update per message)',
+    )  # fmt: skip
     p.add_argument('--labels', type=Path, help='Gen1 *_bbox.npy labels (sensor time, us)')
     p.add_argument('--frames', type=int, default=8, help='annotated frames to write (0: none)')
     p.add_argument('--gif', action='store_true', help='write replay.gif instead of PNG frames')
@@ -80,6 +85,7 @@ def _main(args: argparse.Namespace) -> int:
         packet_us=args.packet_us,
         labels=args.labels,
         values=values,
+        output_rate_hz=args.output_rate_hz,
         device=values['device'],
         frames=args.frames,
         gif=args.gif,
@@ -87,6 +93,7 @@ def _main(args: argparse.Namespace) -> int:
         overwrite=args.overwrite,
     )
     keys = ('events', 'updates', 'outputs', 'throughput_events_per_s', 'latency_ms_p50',
-            'latency_ms_p99', 'drops', 'metrics')  # fmt: skip
+            'latency_ms_p99', 'sensor_s', 'wall_s', 'x_real_time', 'x_real_time_process',
+            'drops', 'metrics')  # fmt: skip
     print(json.dumps({k: summary[k] for k in keys}, indent=2))
     return 0

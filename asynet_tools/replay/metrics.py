@@ -52,7 +52,12 @@ def truth_at(boxes: np.ndarray) -> Callable[[int], np.ndarray | None]:
 def label_metrics(
     run_results: list[Result], boxes: np.ndarray, labels: Path, pipeline: Pipeline
 ) -> dict[str, Any]:
-    """VOC mAP@0.5 of the outputs against Gen1-format labels (sensor time, µs)."""
+    """VOC mAP@0.5 of the outputs against Gen1-format labels (sensor time, µs).
+
+    A label time is scored against the newest output at or before it (what a subscriber held
+    then); ``label_lag_ms_max`` says how old the oldest of those outputs was (at 100 Hz, at
+    most about 10 ms), ``None`` when no label time had an output.
+    """
     from asynet_training.metrics import voc_map  # optional: labels only
 
     results = [r for r in run_results if r.boxes is not None]
@@ -60,12 +65,13 @@ def label_metrics(
     detections: list[tuple[int, int, float, np.ndarray]] = []
     truths: list[tuple[int, int, np.ndarray]] = []
     label_times = np.unique(boxes['t'])
-    matched = 0
+    matched, lag_us = 0, None
     for image, t in enumerate(label_times):
         k = int(np.searchsorted(times, t, side='right')) - 1
         if k < 0:
             continue
         matched += 1
+        lag_us = max(lag_us or 0, int(t) - int(times[k]))
         for b in boxes[boxes['t'] == t]:
             x0, y0 = float(b['x']), float(b['y'])
             xyxy = np.array([x0, y0, x0 + float(b['w']), y0 + float(b['h'])])
@@ -79,6 +85,7 @@ def label_metrics(
         'labels': str(labels),
         'label_times': len(label_times),
         'label_times_matched': matched,
+        'label_lag_ms_max': None if lag_us is None else lag_us / 1e3,
         'voc_map50': mean,
         'voc_ap50_per_class': [None if np.isnan(a) else a for a in per_class],
     }

@@ -17,13 +17,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+import os
+import time
 from typing import Any
 
 import numpy as np
 
 from asynet_ros.bag import Skipped
 
-__all__ = ['ReplayReport']
+__all__ = ['ReplayReport', 'process_age_s']
 
 _DROP_COUNTERS = (
     'decode_errors',
@@ -53,6 +55,10 @@ class ReplayReport:
     skipped: Skipped = field(default_factory=Skipped)
     stopped: str | None = None  # why the replay ended before the end of the bag
     source: dict[str, Any] = field(default_factory=dict)  # Recording.describe(): 'input'
+    output_rate_hz: float | None = None  # the replay's output rate; None: the update policy's
+    wall_s: float = 0.0  # wall time of the replay loop (reading, pipeline, output bag)
+    sensor_s: float = 0.0  # recording time replayed: the header stamps' forward steps
+    process_s: float | None = None  # the process's age when the replay ended (None: unknown)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON report."""
@@ -73,6 +79,12 @@ class ReplayReport:
             'latency_ms_p50': pct(50),
             'latency_ms_p99': pct(99),
             'latency_ms_max': float(lat.max()) if len(lat) else None,
+            'output_rate_hz': self.output_rate_hz,
+            'sensor_s': self.sensor_s,
+            'wall_s': self.wall_s,
+            'process_s': self.process_s,
+            'x_real_time': _ratio(self.sensor_s, self.wall_s),
+            'x_real_time_process': _ratio(self.sensor_s, self.process_s),
             'drops': {
                 **{k: self.counters.get(k, 0) for k in _DROP_COUNTERS},
                 **self.skipped.to_dict(),
@@ -83,3 +95,23 @@ class ReplayReport:
             'stopped': self.stopped,
             'skipped_first': self.skipped.first,
         }
+
+
+def _ratio(sensor_s: float, wall_s: float | None) -> float | None:
+    """Sensor seconds per wall second (``None`` when no wall time was measured)."""
+    return sensor_s / wall_s if wall_s else None
+
+
+def process_age_s() -> float | None:
+    """Wall seconds since this process started (Linux ``/proc``; ``None`` elsewhere).
+
+    Counts the interpreter's start and every import before the replay: the whole command.
+    """
+    try:
+        with open('/proc/self/stat', 'rb') as f:
+            fields = f.read().rsplit(b')', 1)[1].split()
+        ticks = int(fields[19])  # field 22, starttime: clock ticks after boot
+        boot_s = time.clock_gettime(time.CLOCK_BOOTTIME)
+        return boot_s - ticks / os.sysconf('SC_CLK_TCK')
+    except (OSError, ValueError, IndexError, AttributeError):
+        return None

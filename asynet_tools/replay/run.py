@@ -37,10 +37,11 @@ from rosbags.rosbag2 import Writer, WriterError
 from tqdm import tqdm
 
 from asynet_core.cli import deferred_interrupts, describe_error, write_json
+from asynet_core.errors import ConfigError
 from asynet_core.events import SensorSize
 from asynet_ros import messages, publishing
 from asynet_ros.interfaces import typestore
-from asynet_ros.pipeline import limit_torch_threads, Pipeline, Result
+from asynet_ros.pipeline import limit_torch_threads, Pipeline, PipelineConfig, Result
 from asynet_ros.recording import open_recording, Recording
 from asynet_tools.replay.metrics import label_metrics, read_labels, truth_at
 from asynet_tools.replay.output import (
@@ -49,9 +50,14 @@ from asynet_tools.replay.output import (
     ReplayError,
     write_frames,
 )
-from asynet_tools.replay.report import ReplayReport
+from asynet_tools.replay.report import process_age_s, ReplayReport
 
-__all__ = ['replay']
+__all__ = ['DEFAULT_OUTPUT_RATE_HZ', 'output_period_us', 'replay']
+
+#: ``asynet-replay``'s output rate (Hz of sensor time) unless an update policy is given: a
+#: detector's subscriber (a tracker, a planner) uses no more, and per-message outputs of a 1 ms
+#: driver cost ten times the updates.
+DEFAULT_OUTPUT_RATE_HZ = 100.0
 
 
 def _qos(reliable: bool, latched: bool, depth: int) -> Qos:
@@ -80,6 +86,7 @@ def replay(
     labels: str | Path | None = None,
     config: Any = None,
     values: dict[str, Any] | None = None,
+    output_rate_hz: float = 0.0,
     device: str = 'cpu',
     frames: int = 8,
     gif: bool = False,
@@ -92,7 +99,12 @@ def replay(
     packets of ``packet_us`` µs, of size ``sensor`` where its header gives none (see
     :func:`asynet_ros.recording.open_recording`); ``report.json`` describes it under ``input``.
     The pipeline: ``config``, or the parameter ``values`` (the window as trained unless given;
-    see :meth:`Pipeline.from_checkpoint`), on ``device``. Messages that cannot be read as events
+    see :meth:`Pipeline.from_checkpoint`), on ``device``. ``output_rate_hz`` > 0 gives an output
+    every ``1 / output_rate_hz`` of sensor time (``update_every_us``) where neither gives an
+    update policy; 0 keeps the pipeline's (one update per message unless given), as the node
+    does. ``report.json`` gives the speed: ``x_real_time`` (recording seconds per wall second of
+    the replay loop) and ``x_real_time_process`` (per second of the whole process, start-up
+    included). Messages that cannot be read as events
     are counted and skipped (``drops``). When the replay stops early (a damaged record, an
     interrupt), the outputs so far are kept as a valid, closed bag and ``report.json`` says
     ``"complete": false`` and why; then the error is raised again.
@@ -103,14 +115,18 @@ def replay(
         EventFileError: the event file is missing, corrupt, or gives no size and none was given.
         CheckpointError: the checkpoint is missing, corrupt or unsafe.
         CorruptFileError: the labels file cannot be read.
+        ConfigError: ``output_rate_hz`` is negative, not finite or above 1 MHz.
     """
     out = Path(out)
+    period_us = output_period_us(output_rate_hz)
     label_boxes = None if labels is None else read_labels(Path(labels))  # before the work
     limit_torch_threads()
     pipeline = Pipeline.from_checkpoint(checkpoint, config, values=values, device=device)
+    rate = _apply_rate(pipeline, period_us)
     with open_recording(bag_path, topic=topic, sensor=sensor, packet_us=packet_us) as recording:
         prepare_output(out, overwrite)  # last: an --overwrite removes the old replay only now
         report = ReplayReport(str(bag_path), recording.topic, str(checkpoint), pipeline.task)
+        report.output_rate_hz = rate
         keep = labels is not None  # the results are kept only to score them
         truth = None if label_boxes is None else truth_at(label_boxes)
         run = _Run(recording, pipeline, report, Frames(frames, truth), keep)
@@ -124,6 +140,26 @@ def replay(
         with deferred_interrupts():  # a report is whole or absent
             _finish(run, out, labels, label_boxes, gif)
     return _summary(run)
+
+
+def output_period_us(rate_hz: float) -> int | None:
+    """The update period (µs of sensor time) of an output rate; ``None`` for 0 (no rate).
+
+    Raises:
+        ConfigError: ``rate_hz`` is negative, not finite, or above 1 MHz (under 1 µs).
+    """
+    if not 0.0 <= rate_hz <= 1e6:  # NaN fails too
+        raise ConfigError(f'output rate must be in [0, 1e6] Hz, got {rate_hz}')
+    return round(1e6 / rate_hz) if rate_hz else None
+
+
+def _apply_rate(pipeline: Pipeline, period_us: int | None) -> float | None:
+    """Set the period as the pipeline's update policy where it has none; the rate applied."""
+    cfg: PipelineConfig = pipeline.config
+    if period_us is None or cfg.update_every_events or cfg.update_every_us:
+        return None
+    pipeline.config = cfg.replace(update_every_us=period_us)
+    return 1e6 / period_us
 
 
 def _finish_after(
@@ -160,6 +196,7 @@ def _finish(
     report.counters = pipeline.counters.to_dict()
     report.updates, report.outputs = pipeline.counters.updates, pipeline.counters.outputs
     report.source = run.recording.describe()  # after the reading: a file's time order is whole
+    report.process_s = process_age_s()
     if labels is not None and boxes is not None:
         report.metrics = label_metrics(run.results, boxes, Path(labels), pipeline)
     write_json(out / 'report.json', _summary(run))
@@ -219,9 +256,11 @@ class _Run:
                     total=self.recording.count, unit='msg', desc='replay',
                     disable=not progress, file=sys.stderr, mininterval=1.0,
                 )  # fmt: skip
+                start = time.perf_counter()
                 try:
                     self._loop(writer, conns, bar)
                 finally:
+                    self.report.wall_s = time.perf_counter() - start
                     bar.close()
         finally:
             with _writing(outputs), deferred_interrupts():
@@ -241,6 +280,8 @@ class _Run:
         pipeline, report, ts = self.pipeline, self.report, self.typestore
         last = None
         for timestamp, msg in self.recording.messages(report.skipped):
+            if last is not None:  # forward steps only: a looped bag replays its time again
+                report.sensor_s += max(msg.stamp_ns - last.stamp_ns, 0) / 1e9
             if last is None:
                 info = messages.label_info(
                     self.factory,

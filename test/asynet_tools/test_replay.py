@@ -41,11 +41,21 @@ CLS = bundled_checkpoint('synthetic_cls')
 def test_replay_of_the_metavision_bag(tmp_path: Path, real_bag: Callable[[str], Path]) -> None:
     out = tmp_path / 'replay'
     bag = real_bag('metavision_evt3')
-    assert replay_cli.main([str(bag), '--checkpoint', str(CLS), '--out', str(out),
-                            '--no-progress', '--frames', '2']) == 0  # fmt: skip
+    argv = [
+        str(bag),
+        '--checkpoint',
+        str(CLS),
+        '--out',
+        str(out),
+        '--no-progress',
+        '--frames',
+        '2',
+    ]
+    assert replay_cli.main([*argv, '--output-rate-hz', '0']) == 0  # one update per message
     report = json.loads((out / 'report.json').read_text())
     assert report['events'] == 343474
     assert report['updates'] == report['outputs'] == 517  # one output per packet
+    assert report['output_rate_hz'] is None
     assert report['throughput_events_per_s'] > 0
     assert 0 < report['latency_ms_p50'] <= report['latency_ms_p99']
     assert report['drops'] == dict.fromkeys(report['drops'], 0)
@@ -91,10 +101,12 @@ def test_synthetic_bag_replays_with_labels(tmp_path: Path) -> None:
     assert (stats['width'], stats['height'], stats['encoding']) == (304, 240, 'evt3')
     summary = replay_cli.replay(bag, bundled_checkpoint('synthetic_det'), tmp_path / 'r',
                                 labels=bag / 'labels_bbox.npy', gif=True, frames=3,
-                                progress=False)  # fmt: skip
+                                progress=False, output_rate_hz=100.0)  # fmt: skip
+    assert summary['outputs'] == 40  # 0.4 s at the command's default rate
     metrics = summary['metrics']
     assert metrics['label_times'] == 8
     assert metrics['label_times_matched'] == 8
+    assert 0 <= metrics['label_lag_ms_max'] < 11  # each label met by an output of its 10 ms
     assert 0.0 <= metrics['voc_map50'] <= 1.0
     assert (tmp_path / 'r' / 'replay.gif').stat().st_size > 0
 
@@ -129,6 +141,7 @@ def test_replay_honours_thresholds_alone_and_flushes_the_tail(tmp_path: Path) ->
     report = json.loads((out / 'report.json').read_text())
     assert report['events'] == 20_000
     assert report['outputs'] == 14  # 13 x 1500 and the 500-event tail at the end of the bag
+    assert report['output_rate_hz'] is None  # the policy given wins over the default rate
     ts = typestore()
     with Reader(out / 'outputs') as reader:
         msgs = [ts.deserialize_cdr(raw, c.msgtype) for c, _, raw in reader.messages()
@@ -218,7 +231,8 @@ def test_replay_options_for_files(tmp_path: Path, capsys: pytest.CaptureFixture[
     sized = [*base, '--width', '304', '--height', '240', '--packet-us', '5000']
     assert replay_cli.main([*sized, '--out', str(tmp_path / 'b')]) == 0
     report = json.loads((tmp_path / 'b' / 'report.json').read_text())
-    assert report['messages'] == report['outputs'] == 40  # 200 ms in 5 ms packets
+    assert report['messages'] == 40  # 200 ms in 5 ms packets
+    assert report['outputs'] == 20  # at the default 100 Hz: one per two packets
     assert report['input']['sensor_source'] == 'given'
     assert replay_cli.main([*sized, '--topic', '/x', '--out', str(tmp_path / 'c')]) == 2
     assert 'no topic' in capsys.readouterr().err
@@ -259,4 +273,55 @@ def test_a_sensor_size_is_refused_for_a_bag(
         replay_cli.main([*argv, '--height', '10'])
     assert exit_info.value.code == 2
     assert events_cli.BAG_SENSOR_REFUSAL in capsys.readouterr().err
+    assert not out.exists()
+
+
+def _replay_report(bag: Path, out: Path, *extra: str) -> dict[str, Any]:
+    argv = [str(bag), '--out', str(out), '--no-progress', '--frames', '0', *extra]
+    assert replay_cli.main(argv) == 0
+    report: dict[str, Any] = json.loads((out / 'report.json').read_text())
+    return report
+
+
+def test_outputs_at_100_hz_by_default_and_one_per_message_at_rate_0(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from asynet_tools.replay.run import DEFAULT_OUTPUT_RATE_HZ
+
+    assert replay_cli.cli._parser().get_default('output_rate_hz') == DEFAULT_OUTPUT_RATE_HZ
+    bag = tmp_path / 'synth'
+    events_cli.write_synthetic_bag(bag, seconds=2.0, seed=9)  # 1 ms packets
+    report = _replay_report(bag, tmp_path / 'a')
+    assert report['messages'] == 2000
+    assert report['updates'] == report['outputs'] == 200  # every 10 ms of 2 s, the tail flushed
+    assert report['output_rate_hz'] == 100.0
+    printed = json.loads(capsys.readouterr().out)
+    for key in ('sensor_s', 'wall_s', 'x_real_time', 'x_real_time_process'):
+        assert printed[key] == report[key] > 0, key
+    assert report['sensor_s'] == pytest.approx(1.999, abs=1e-3)  # first to last packet stamp
+    assert report['x_real_time'] == pytest.approx(report['sensor_s'] / report['wall_s'])
+    assert report['process_s'] > report['wall_s']  # start-up counted
+    assert report['x_real_time_process'] < report['x_real_time']
+    short = tmp_path / 'short'
+    events_cli.write_synthetic_bag(short, seconds=0.2, seed=9)
+    exact = _replay_report(short, tmp_path / 'b', '--output-rate-hz', '0')
+    assert exact['messages'] == exact['outputs'] == 200  # one per message, as before
+    assert exact['output_rate_hz'] is None
+    slow = _replay_report(short, tmp_path / 'c', '--output-rate-hz', '20')
+    assert slow['outputs'] == 4  # every 50 ms
+
+
+def test_a_bad_output_rate_is_refused_before_any_work(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from asynet_core.errors import ConfigError
+    from asynet_tools.replay.run import replay
+
+    bag = tmp_path / 'synth'
+    events_cli.write_synthetic_bag(bag, seconds=0.05, seed=3)
+    out = tmp_path / 'o'
+    assert replay_cli.main([str(bag), '--out', str(out), '--output-rate-hz', '-1']) == 2
+    assert 'output rate must be in [0, 1e6] Hz, got -1.0' in capsys.readouterr().err
+    with pytest.raises(ConfigError, match='output rate'):
+        replay(bag, CLS, out, output_rate_hz=float('nan'), progress=False)
     assert not out.exists()

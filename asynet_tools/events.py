@@ -43,16 +43,18 @@ import argparse
 import json
 from pathlib import Path
 import sys
-from typing import Any
+from typing import Any, TYPE_CHECKING
 
 import numpy as np
 
 from asynet_core.cli import add_debug_option, run_command
 from asynet_core.events import concatenate_events, SensorSize
-from asynet_ros import messages
-from asynet_ros.bag import Skipped
-from asynet_ros.decoders import DecodeError, make_decoder
-from asynet_ros.recording import BAG_KIND, is_bag_path, MAX_PACKET_US, open_recording, Recording
+
+if TYPE_CHECKING:
+    from asynet_ros.recording import Recording
+
+# asynet_ros.bag, .recording, .decoders and .messages import rosbags: they are imported where
+# used, after the arguments are parsed, so that --help and usage errors answer at once.
 
 __all__ = [
     'BAG_SENSOR_REFUSAL',
@@ -135,6 +137,8 @@ def event_stats(
         BagError: a bad bag or topic. EventFileError: a bad ``.raw`` / ``.dat`` file.
         DatasetError: a bad ``.bin`` / ``.npy`` file. FileNotFoundError: no such file.
     """
+    from asynet_ros.recording import open_recording
+
     p = Path(path)
     if p.suffix.lower() in ('.bin', '.npy') and not p.is_dir():
         return _dataset_file_stats(p, sensor)
@@ -144,6 +148,10 @@ def event_stats(
 
 def _recording_stats(recording: Recording) -> dict[str, Any]:
     """Totals of the readable messages; a bag's others are counted by kind and skipped."""
+    from asynet_ros.bag import Skipped
+    from asynet_ros.decoders import DecodeError, make_decoder
+    from asynet_ros.recording import BAG_KIND
+
     totals, width, height, encoding = _Totals(), 0, 0, ''
     decoders: dict[str, Any] = {}
     skipped = Skipped()
@@ -221,8 +229,10 @@ def write_synthetic_bag(
     """
     from rosbags.rosbag2 import StoragePlugin, Writer
 
+    from asynet_ros import messages
     from asynet_ros.encoders import Evt3Encoder
     from asynet_ros.interfaces import typestore
+    from asynet_ros.recording import MAX_PACKET_US
     from asynet_training.formats import BBOX_DTYPE, write_gen1_bbox
     from asynet_training.synthetic.shapes import make_detection_sample, SHAPE_CLASSES
 
@@ -299,6 +309,8 @@ _size_option.__name__ = 'pixel count'  # argparse's words: "invalid pixel count 
 
 def packet_us_option(text: str) -> int:
     """An argparse type: a packet length in [1, MAX_PACKET_US] µs (``--packet-us``)."""
+    from asynet_ros.recording import MAX_PACKET_US  # only when the option is given
+
     value = int(text)
     if not 1 <= value <= MAX_PACKET_US:
         raise argparse.ArgumentTypeError(
@@ -330,8 +342,11 @@ def sensor_option(
         p.error('--width and --height go together')
     if args.width is None:
         return None
-    if path is not None and is_bag_path(path):
-        p.error(BAG_SENSOR_REFUSAL)
+    if path is not None:
+        from asynet_ros.recording import is_bag_path  # only with --width/--height
+
+        if is_bag_path(path):
+            p.error(BAG_SENSOR_REFUSAL)
     return SensorSize(args.width, args.height)
 
 

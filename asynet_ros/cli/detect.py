@@ -39,7 +39,7 @@ import time
 from typing import Any, TYPE_CHECKING
 
 from asynet_core.cli import add_debug_option, run_command
-from asynet_ros import bundled_checkpoint, params, publishing
+from asynet_ros import bundled_checkpoint, params
 from asynet_ros.event_message import EVENT_ARRAY_TYPE, EVENT_PACKET_TYPES
 from asynet_ros.live import DROP_POLICIES
 from asynet_ros.pipeline import limit_torch_threads
@@ -86,13 +86,14 @@ class DdsDetector:
         from asynet_ros.dds import qos
         from asynet_ros.dds.transport import DdsGraph
         from asynet_ros.live_detector import LiveDetector  # decoders and torch: only now
+        from asynet_ros.publishing import node_publishers  # messages and PIL: only now
 
         self.graph = DdsGraph(domain_id, node_name=node_name)
         kinds = {'default': qos.DEFAULT, 'latched': qos.LATCHED, 'sensor': qos.SENSOR_DATA}
         base = f'/{node_name.strip("/")}/'
         self.pubs = {
             key: self.graph.publisher(topic.replace('~/', base), msgtype, kinds[kind])
-            for key, (msgtype, topic, kind) in publishing.node_publishers(pipeline.task).items()
+            for key, (msgtype, topic, kind) in node_publishers(pipeline.task).items()
             if key != 'image' or debug_image
         }
         self._lock = threading.Lock()

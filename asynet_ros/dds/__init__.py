@@ -28,39 +28,43 @@ Written against cyclonedds (Python) 11.0.x, whose private raw write/take calls i
 
 from __future__ import annotations
 
-from asynet_ros.dds.config import (
-    domain_id_from_env,
-    interop_uri,
-    loopback_config,
-    MAX_DOMAIN_ID,
-    use_interop,
-    use_loopback,
-    write_loopback_config,
-)
-from asynet_ros.dds.discovery import NodeAnnouncer
-from asynet_ros.dds.errors import (
-    BagError,
-    NodeNameError,
-    TopicNameError,
-    TransportError,
-    TypeMappingError,
-)
-from asynet_ros.dds.qos import DEFAULT, EVENTS_DRIVER, LATCHED, QosProfile, SENSOR_DATA
-from asynet_ros.dds.transport import (
-    CYCLONEDDS_TESTED,
-    DdsGraph,
-    RawPublisher,
-    RawSample,
-    RawSubscription,
-)
-from asynet_ros.dds.types import (
-    dds_topic_to_ros,
-    dds_type_name,
-    from_idl,
-    idl_type,
-    ros_topic_to_dds,
-    to_idl,
-)
+import importlib
+from typing import Any, TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from asynet_ros.dds.config import (
+        domain_id_from_env,
+        interop_uri,
+        loopback_config,
+        MAX_DOMAIN_ID,
+        use_interop,
+        use_loopback,
+        write_loopback_config,
+    )
+    from asynet_ros.dds.discovery import NodeAnnouncer
+    from asynet_ros.dds.errors import (
+        BagError,
+        NodeNameError,
+        TopicNameError,
+        TransportError,
+        TypeMappingError,
+    )
+    from asynet_ros.dds.qos import DEFAULT, EVENTS_DRIVER, LATCHED, QosProfile, SENSOR_DATA
+    from asynet_ros.dds.transport import (
+        CYCLONEDDS_TESTED,
+        DdsGraph,
+        RawPublisher,
+        RawSample,
+        RawSubscription,
+    )
+    from asynet_ros.dds.types import (
+        dds_topic_to_ros,
+        dds_type_name,
+        from_idl,
+        idl_type,
+        ros_topic_to_dds,
+        to_idl,
+    )
 
 __all__ = [
     'CYCLONEDDS_TESTED',
@@ -93,3 +97,42 @@ __all__ = [
     'use_loopback',
     'write_loopback_config',
 ]
+
+# Each name from its module on first use: cyclonedds and rosbags take a second to import, and
+# ``asynet-play --help`` (a submodule of this package) must answer at once.
+_LAZY = {
+    **dict.fromkeys(
+        ('domain_id_from_env', 'interop_uri', 'loopback_config', 'MAX_DOMAIN_ID', 'use_interop',
+         'use_loopback', 'write_loopback_config'),
+        'config',
+    ),
+    'NodeAnnouncer': 'discovery',
+    **dict.fromkeys(
+        ('BagError', 'NodeNameError', 'TopicNameError', 'TransportError', 'TypeMappingError'),
+        'errors',
+    ),
+    **dict.fromkeys(('DEFAULT', 'EVENTS_DRIVER', 'LATCHED', 'QosProfile', 'SENSOR_DATA'), 'qos'),
+    **dict.fromkeys(
+        ('CYCLONEDDS_TESTED', 'DdsGraph', 'RawPublisher', 'RawSample', 'RawSubscription'),
+        'transport',
+    ),
+    **dict.fromkeys(
+        ('dds_topic_to_ros', 'dds_type_name', 'from_idl', 'idl_type', 'ros_topic_to_dds',
+         'to_idl'),
+        'types',
+    ),
+}  # fmt: skip
+
+
+def __getattr__(name: str) -> Any:
+    """The names of :data:`_LAZY`, imported from their module when first asked for."""
+    if name in _LAZY:
+        value = getattr(importlib.import_module(f'{__name__}.{_LAZY[name]}'), name)
+        globals()[name] = value  # once: later lookups do not come here
+        return value
+    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')
+
+
+def __dir__() -> list[str]:
+    """The module's names, the lazy ones included."""
+    return sorted({*globals(), *_LAZY})

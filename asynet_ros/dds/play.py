@@ -38,17 +38,21 @@ import json
 from pathlib import Path
 import sys
 import time
-from typing import Any
+from typing import Any, TYPE_CHECKING
 
 from asynet_core.cli import add_debug_option, run_command
 from asynet_core.errors import ConfigError
-from asynet_ros.bag import EventBag
+from asynet_ros.bag_errors import BagError  # asynet_ros.dds.errors.BagError, without rosbags
 from asynet_ros.dds.config import use_loopback
-from asynet_ros.dds.errors import BagError
-from asynet_ros.dds.qos import DEFAULT, EVENTS_DRIVER, LATCHED, QosProfile
-from asynet_ros.dds.transport import DdsGraph, RawPublisher
 from asynet_ros.event_message import EVENT_TYPES
-from asynet_ros.interfaces import LEGACY_ALIASES
+
+if TYPE_CHECKING:
+    from asynet_ros.bag import EventBag
+    from asynet_ros.dds.qos import QosProfile
+    from asynet_ros.dds.transport import RawPublisher
+
+# rosbags and cyclonedds (asynet_ros.bag, .interfaces, .dds.qos, .dds.transport) are imported
+# where used, after the arguments are parsed: `asynet-play --help` answers at once.
 
 __all__ = ['PlayStats', 'main', 'play', 'qos_for']
 
@@ -82,6 +86,8 @@ class PlayStats:
 
 def qos_for(msgtype: str) -> QosProfile:
     """The QoS a ROS 2 publisher of ``msgtype`` offers (events: the drivers' BEST_EFFORT QoS)."""
+    from asynet_ros.dds.qos import DEFAULT, EVENTS_DRIVER, LATCHED
+
     if msgtype in EVENT_TYPES:
         return EVENTS_DRIVER
     return LATCHED if msgtype in _LATCHED_TYPES else DEFAULT
@@ -114,6 +120,9 @@ def play(
             unknown type.
         TransportError: DDS endpoints could not be created or a write failed.
     """
+    from asynet_ros.bag import EventBag
+    from asynet_ros.dds.transport import DdsGraph
+
     if rate < 0:
         raise ConfigError(f'rate must be >= 0 (0 = as fast as possible), got {rate}')
     if not Path(bag).exists():
@@ -152,6 +161,8 @@ def _say_unread(stats: PlayStats, publishers: dict[str, RawPublisher]) -> None:
 
 def _select(bag: EventBag, ts: Any, topics: Sequence[str] | None) -> dict[str, str]:
     """Topic -> type published (legacy names mapped), for the requested or all known topics."""
+    from asynet_ros.interfaces import LEGACY_ALIASES
+
     available = {topic.name: topic.msgtype for topic in bag.topics}
     listing = ', '.join(f'{t} [{m}]' for t, m in sorted(available.items())) or 'none'
     wanted = list(dict.fromkeys(topics)) if topics else sorted(available)

@@ -99,6 +99,8 @@ labels bag), :mod:`~asynet_tools.bag2dataset.labels` (detections to boxes, class
 
 from __future__ import annotations
 
+from typing import Any, TYPE_CHECKING
+
 from asynet_tools.bag2dataset.cli import convert, main
 from asynet_tools.bag2dataset.config import (
     Bag2DatasetError,
@@ -108,7 +110,9 @@ from asynet_tools.bag2dataset.config import (
 )
 from asynet_tools.bag2dataset.geometry import fit_options, Geometry
 from asynet_tools.bag2dataset.labels import sensor_time_us
-from asynet_tools.bag2dataset.reading import DETECTION_ARRAY, LABEL_INFO, open_events
+
+if TYPE_CHECKING:
+    from asynet_tools.bag2dataset.reading import DETECTION_ARRAY, LABEL_INFO, open_events
 
 __all__ = [
     'DETECTION_ARRAY',
@@ -124,3 +128,15 @@ __all__ = [
     'open_events',
     'sensor_time_us',
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """The names of :mod:`~asynet_tools.bag2dataset.reading` (rosbags, tqdm) on first use.
+
+    ``asynet-bag2dataset --help`` must answer before they are imported.
+    """
+    if name in ('DETECTION_ARRAY', 'LABEL_INFO', 'open_events'):
+        from asynet_tools.bag2dataset import reading
+
+        return getattr(reading, name)
+    raise AttributeError(f'module {__name__!r} has no attribute {name!r}')

@@ -26,20 +26,24 @@ import argparse
 import json
 from pathlib import Path
 import sys
-from typing import Any
+from typing import Any, TYPE_CHECKING
 
 from asynet_core.cli import add_debug_option, run_command
 from asynet_core.events import SensorSize
 from asynet_core.recordings import open_event_file
-from asynet_ros.recording import is_bag_path
 from asynet_tools.bag2dataset.config import ConvertConfig, FORMATS
 from asynet_tools.bag2dataset.errors import Bag2DatasetError
 from asynet_tools.bag2dataset.geometry import fit_options, Geometry, parse_crop, parse_size
 from asynet_tools.bag2dataset.labels import class_indices, class_table
-from asynet_tools.bag2dataset.reading import EventSource, open_events, read_labels
 from asynet_tools.bag2dataset.sinks import _Gen1Sink, _LabelPlan, _SampleSink, _Sink, _Stream
 from asynet_tools.events import add_sensor_options, sensor_option
 from asynet_training.datasets.gen1 import CLASSES as GEN1_CLASSES
+
+if TYPE_CHECKING:
+    from asynet_tools.bag2dataset.reading import EventSource
+
+# asynet_tools.bag2dataset.reading and asynet_ros.recording import rosbags and tqdm: they are
+# imported where used, after the arguments are parsed, so that --help answers at once.
 
 __all__ = ['convert', 'main']
 
@@ -56,6 +60,8 @@ def convert(bag_path: str | Path, config: ConvertConfig, progress: bool = False)
             frame, geometry options that do not fit the sensor, no events.
         DatasetError: a value the target file format cannot store.
     """
+    from asynet_tools.bag2dataset.reading import open_events
+
     plan, label_info = _labels(bag_path, config)
     with open_events(bag_path, config.topic, progress, config.sensor) as source:
         kind = _Gen1Sink if config.fmt == 'gen1' else _SampleSink
@@ -79,6 +85,9 @@ def _labels(
 ) -> tuple[_LabelPlan | None, dict[str, Any]]:
     if not config.wants_labels:
         return None, {}
+    from asynet_ros.recording import is_bag_path
+    from asynet_tools.bag2dataset.reading import read_labels
+
     if config.labels_bag is None and not is_bag_path(Path(bag_path)):
         raise Bag2DatasetError(
             f'{bag_path} is an event file: it holds no labels; give them with --labels-bag'

@@ -26,6 +26,7 @@ not O(window).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -292,6 +293,30 @@ class SlidingWindow:
             added=events[n_skip:].copy(), removed=self._buffer.view()[:n_out].copy()
         )
 
+    def entering(self, chunks: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """The tail of ``chunks`` that a push of all of them would let into the window.
+
+        For a caller that gathers events in chunks and pushes them together (a live backlog
+        coalesced into one update): pushing the concatenation of the returned chunks changes the
+        window exactly as pushing that of ``chunks`` would (same events added and removed), but
+        without first copying and checking the events that would leave again within the push:
+        all but the newest ``window_events``, or those at or before ``window_us`` before the
+        newest event. Chunks are kept whole or cut at their front (views, nothing copied).
+
+        Only the tail returned is checked when it is pushed, so the caller must already know that
+        the chunks are :data:`EVENT_DTYPE`, time-sorted and in order (the pipeline orders every
+        message's events).
+
+        Args:
+            chunks: 1-D arrays of :data:`EVENT_DTYPE`, oldest first, each time-sorted.
+        """
+        chunks = [c for c in chunks if len(c)]
+        if not chunks:
+            return []
+        if self._window_us is not None:
+            return _entering_by_time(chunks, self._window_us)
+        return _entering_by_count(chunks, self._window_events or 0)
+
     def mark(self, events: np.ndarray) -> None:
         """Record that ``events`` (validated by :meth:`change`) were pushed: their newest time."""
         if len(events):
@@ -314,6 +339,27 @@ def _leaving_by_time(held_t: np.ndarray, new_t: np.ndarray, window_us: int) -> t
 def _leaving_by_count(n_held: int, n_new: int, window_events: int) -> tuple[int, int]:
     excess = max(0, n_held + n_new - window_events)
     return min(excess, n_held), max(0, excess - n_held)
+
+
+def _entering_by_time(chunks: list[np.ndarray], window_us: int) -> list[np.ndarray]:
+    cutoff = int(chunks[-1]['t'][-1]) - window_us  # those with t > cutoff enter
+    first = len(chunks) - 1
+    while first > 0 and int(chunks[first]['t'][0]) > cutoff:
+        first -= 1
+    head = chunks[first]
+    head = head[int(np.searchsorted(head['t'], cutoff, side='right')) :]
+    return [head, *chunks[first + 1 :]] if len(head) else chunks[first + 1 :]
+
+
+def _entering_by_count(chunks: list[np.ndarray], window_events: int) -> list[np.ndarray]:
+    kept: list[np.ndarray] = []
+    need = window_events
+    for chunk in reversed(chunks):
+        if need <= 0:
+            break
+        kept.append(chunk[max(len(chunk) - need, 0) :])
+        need -= len(kept[-1])
+    return kept[::-1]
 
 
 def _is_positive_int(value: object) -> bool:

@@ -17,6 +17,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+import itertools
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -340,3 +341,52 @@ def test_a_window_over_a_shared_buffer_starts_from_its_events() -> None:
     cleared = window.cleared()
     assert cleared.removed['x'].tolist() == [2, 3, 4]
     assert len(window) == 3
+
+
+# --- entering: the tail of a coalesced push ---------------------------------------------------
+
+
+def _split(events: np.ndarray, cuts: list[int]) -> list[np.ndarray]:
+    bounds = [0, *sorted(c % (len(events) + 1) for c in cuts), len(events)]
+    return [events[a:b] for a, b in itertools.pairwise(bounds)]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    seed=st.integers(0, 2**32 - 1),
+    by_time=st.booleans(),
+    length=st.integers(1, 60),
+    held=st.integers(0, 80),
+    cuts=st.lists(st.integers(0, 200), max_size=10),
+)
+def test_pushing_the_entering_tail_changes_the_window_as_pushing_everything(
+    event_factory: EventFactory, seed: int, by_time: bool, length: int, held: int, cuts: list[int]
+) -> None:
+    events = event_factory(np.random.default_rng(seed), SENSOR, 200 + held, max_dt_us=3)
+    spec = {'window_us': length} if by_time else {'window_events': length}
+    whole, tail = SlidingWindow(**spec), SlidingWindow(**spec)
+    whole.push(events[:held])
+    tail.push(events[:held])
+    chunks = _split(events[held:], cuts)
+    kept = tail.entering(chunks)
+    expected = whole.push(concatenate_events(chunks))
+    got = tail.push(concatenate_events(kept))
+    assert np.array_equal(got.added, expected.added)
+    assert np.array_equal(got.removed, expected.removed)
+    assert np.array_equal(tail.events(), whole.events())
+    assert tail.last_t_us == whole.last_t_us
+    assert all(len(k) for k in kept)
+    assert sum(map(len, kept)) == len(expected.added)  # nothing that leaves again is kept
+
+
+def test_entering_keeps_views_of_the_newest_events() -> None:
+    events = make_events(range(10), [0] * 10, [0, 1, 2, 3, 4, 5, 6, 7, 8, 20], [1] * 10)
+    chunks = [events[:4], events[4:4], events[4:8], events[8:]]
+    kept = SlidingWindow(window_events=5).entering(chunks)
+    assert [k['x'].tolist() for k in kept] == [[5, 6, 7], [8, 9]]
+    assert all(np.shares_memory(k, events) for k in kept)
+    kept = SlidingWindow(window_us=14).entering(chunks)  # enter: t > 20 - 14 = 6
+    assert [k['x'].tolist() for k in kept] == [[7], [8, 9]]
+    kept = SlidingWindow(window_us=12).entering(chunks)  # t > 8: only the last chunk's 20
+    assert [k['x'].tolist() for k in kept] == [[9]]
+    assert SlidingWindow(window_events=3).entering([events[:0]]) == []

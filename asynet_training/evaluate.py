@@ -34,38 +34,47 @@ import json
 import math
 from pathlib import Path
 import sys
-from typing import Any
-
-import numpy as np
-import torch
+from typing import Any, TYPE_CHECKING
 
 if __package__ in (None, ''):  # run as a script: python training/evaluate.py
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from asynet_core.cli import add_debug_option, check_output_file, run_command, write_json
 from asynet_core.errors import CheckpointError
-from asynet_core.models import load_checkpoint, postprocess
-from asynet_core.stream import EventStream
-from asynet_training.config import apply_overrides, from_mapping, TrainConfig
-from asynet_training.data import READERS
-from asynet_training.loop import Batch, collate, scale_boxes, Trainer
-from asynet_training.metrics import coco_map, confusion_matrix, voc_map
+
+if TYPE_CHECKING:
+    import numpy as np
+    import torch
+
+    from asynet_training.config import TrainConfig
+    from asynet_training.loop import Batch, Trainer
+
+# numpy, torch, the models and the training modules are imported where used, after the arguments
+# are parsed: `evaluate.py --help` and a usage error answer at once.
 
 __all__ = ['evaluate', 'main']
 
 
 def _dataset(config: TrainConfig, split: str) -> Any:
+    from asynet_training.data import READERS
+
     reader, _ = READERS[config.data.dataset]
     return reader(config.data.root, split, window_events=config.data.window_events,
                   window_us=config.data.window_us)  # fmt: skip
 
 
 def _xyxy(boxes: torch.Tensor) -> np.ndarray:
+    import numpy as np
+
     b = boxes.numpy()
     return np.stack([b[:, 0], b[:, 1], b[:, 0] + b[:, 2], b[:, 1] + b[:, 3]], axis=1)
 
 
 def _classification(trainer: Trainer, samples: list[Any], outputs: torch.Tensor) -> dict[str, Any]:
+    import numpy as np
+
+    from asynet_training.metrics import confusion_matrix
+
     labels = np.array([s.label for s in samples])
     predicted = outputs.argmax(1).numpy()
     matrix = confusion_matrix(labels, predicted, trainer.config.num_classes)
@@ -73,6 +82,10 @@ def _classification(trainer: Trainer, samples: list[Any], outputs: torch.Tensor)
 
 
 def _detection(trainer: Trainer, samples: list[Any], outputs: torch.Tensor) -> dict[str, Any]:
+    from asynet_core.models import postprocess
+    from asynet_training.loop import scale_boxes
+    from asynet_training.metrics import coco_map, voc_map
+
     mc = trainer.config
     found = postprocess(outputs, mc.input_size, mc.num_classes, mc.num_boxes, score_threshold=0.01)
     dets, truths = [], []
@@ -90,6 +103,10 @@ def _detection(trainer: Trainer, samples: list[Any], outputs: torch.Tensor) -> d
 def _async_agreement(trainer: Trainer, samples: list[Any], outputs: torch.Tensor,
                      steps: int) -> dict[str, float]:  # fmt: skip
     """Fraction of samples whose engine output, events fed in chunks, matches the batch one."""
+    import numpy as np
+
+    from asynet_core.stream import EventStream
+
     agree, worst = 0, 0.0
     for sample, out in zip(samples, outputs, strict=True):
         stream = EventStream.from_model(trainer.model, trainer.rep.mapping.sensor,
@@ -108,6 +125,12 @@ def _async_agreement(trainer: Trainer, samples: list[Any], outputs: torch.Tensor
 def evaluate(checkpoint: Path, split: str, overrides: list[str], use_async: bool = False,
              steps: int = 10) -> dict[str, Any]:  # fmt: skip
     """Metrics of a checkpoint on a split (see the module docstring)."""
+    import torch
+
+    from asynet_core.models import load_checkpoint
+    from asynet_training.config import apply_overrides, from_mapping, TrainConfig
+    from asynet_training.loop import Trainer
+
     loaded = load_checkpoint(checkpoint)
     if not isinstance(loaded.extra.get('train_config'), dict):
         raise CheckpointError(
@@ -130,6 +153,8 @@ def evaluate(checkpoint: Path, split: str, overrides: list[str], use_async: bool
 
 
 def _batch(trainer: Trainer, samples: list[Any]) -> Batch:
+    from asynet_training.loop import collate
+
     return collate(samples, trainer.rep)
 
 

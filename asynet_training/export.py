@@ -29,15 +29,18 @@ from collections.abc import Sequence
 import dataclasses
 from pathlib import Path
 import sys
-from typing import Any
+from typing import Any, TYPE_CHECKING
 
 if __package__ in (None, ''):  # run as a script: python training/export.py
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from asynet_core.cli import add_debug_option, check_output_file, run_command
-from asynet_core.models import load_checkpoint, save_checkpoint
-from asynet_core.models.config import DEFAULT_WINDOW
-from asynet_core.window import WindowSpec
+
+if TYPE_CHECKING:
+    from asynet_core.window import WindowSpec
+
+# asynet_core.models imports torch and spconv: imported where used, after the arguments are
+# parsed, so that `export.py --help` and a usage error answer at once.
 
 __all__ = ['export', 'main', 'trained_window']
 
@@ -49,6 +52,9 @@ def trained_window(extra: dict[str, Any]) -> WindowSpec:
 
     Read from its training config (``train_config['data']``); 25 000 events if it says nothing.
     """
+    from asynet_core.models.config import DEFAULT_WINDOW
+    from asynet_core.window import WindowSpec
+
     data = extra.get('train_config', {}).get('data', {}) if isinstance(extra, dict) else {}
     events, micros = data.get('window_events'), data.get('window_us')
     if _is_int(micros) and micros > 0 and events is None:
@@ -68,6 +74,8 @@ def export(checkpoint: Path, out: Path, note: str = '', *, overwrite: bool = Fal
         OutputError: ``out`` is not a regular file, or exists and ``overwrite`` is false.
         CheckpointError: ``checkpoint`` is missing, unsafe or has non-finite weights.
     """
+    from asynet_core.models import load_checkpoint, save_checkpoint
+
     check_output_file(out, overwrite=overwrite)  # before loading anything
     loaded = load_checkpoint(checkpoint)
     extra = {key: loaded.extra[key] for key in KEPT if key in loaded.extra}

@@ -36,38 +36,35 @@ import functools
 from pathlib import Path
 import random
 import sys
-from typing import Any
-
-import numpy as np
-import torch
-from torch.utils.data import DataLoader, Dataset, DistributedSampler
-from tqdm import tqdm
+from typing import Any, TYPE_CHECKING
 
 if __package__ in (None, ''):  # run as a script: python training/train.py
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from asynet_core.cli import add_debug_option, run_command
 from asynet_core.errors import ConfigError
-from asynet_core.models import (
-    build_model,
-    load_checkpoint,
-    ModelConfig,
-    save_checkpoint,
-)
-from asynet_core.window import WindowSpec
-from asynet_training import board as board_mod
-from asynet_training import rng
-from asynet_training.config import load_config, TrainConfig
-from asynet_training.data import build_data, DataBundle
-from asynet_training.distributed import Distributed, setup
-from asynet_training.loop import collate, Trainer
-from asynet_training.preflight import check_run_start, clear_run
+
+if TYPE_CHECKING:
+    import torch
+    from torch.utils.data import DataLoader, Dataset
+
+    from asynet_core.models import ModelConfig
+    from asynet_training.config import TrainConfig
+    from asynet_training.data import DataBundle
+    from asynet_training.distributed import Distributed
+    from asynet_training.loop import Trainer
+
+# torch, tqdm, the models and the training modules (which import them) are imported where used,
+# after the arguments are parsed: `train.py --help` and a usage error answer at once.
 
 __all__ = ['main', 'run']
 
 
 def seed_everything(seed: int) -> torch.Generator:
     """Seed Python, numpy and torch; return a generator for the data loader's shuffling."""
+    import numpy as np
+    import torch
+
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
@@ -76,6 +73,9 @@ def seed_everything(seed: int) -> torch.Generator:
 
 def model_config(config: TrainConfig, data: DataBundle) -> ModelConfig:
     """The checkpoint's model config: architecture from the config, classes from the data."""
+    from asynet_core.models import ModelConfig
+    from asynet_core.window import WindowSpec
+
     model = ModelConfig(
         config.model.arch,
         len(data.class_names),
@@ -94,6 +94,8 @@ def model_config(config: TrainConfig, data: DataBundle) -> ModelConfig:
 
 
 def _device(name: str) -> torch.device:
+    import torch
+
     if name == 'cuda' and not torch.cuda.is_available():
         raise ConfigError('device cuda requested but CUDA is not available')
     return torch.device(
@@ -114,6 +116,11 @@ class _Run:
 
 
 def _start(config: TrainConfig, data: DataBundle, resume: Path | None, ddp: Distributed) -> _Run:
+    import torch
+
+    from asynet_core.models import build_model, load_checkpoint
+    from asynet_training.loop import Trainer
+
     mc = model_config(config, data)
     model = build_model(mc).to(ddp.device(_device(config.device)))
     opt = torch.optim.Adam(
@@ -141,6 +148,10 @@ def _loader(
     ddp: Distributed | None = None,
 ) -> DataLoader[Any]:
     """Shuffled (and sharded across processes) when ``ddp`` is given, else in order."""
+    from torch.utils.data import DataLoader, DistributedSampler
+
+    from asynet_training.loop import collate
+
     sampler = None
     if ddp is not None and ddp.enabled:
         sampler = DistributedSampler(dataset, ddp.world, ddp.rank, shuffle=True, seed=config.seed)
@@ -160,6 +171,8 @@ def _validate(run: _Run, loader: DataLoader[Any]) -> tuple[dict[str, float], tor
 
     The confusion matrix has one row per true class.
     """
+    import torch
+
     totals: dict[str, float] = {}
     count = 0
     k = run.model_config.num_classes
@@ -202,6 +215,8 @@ def _scheduler_state(state: dict[str, Any]) -> dict[str, Any]:
 def _save(
     path: Path, run: _Run, config: TrainConfig, random_state: dict[str, Any] | None = None
 ) -> None:
+    from asynet_core.models import save_checkpoint
+
     save_checkpoint(
         path,
         run.trainer.model,
@@ -216,13 +231,26 @@ def _save(
     )
 
 
+def _write(line: str) -> None:
+    """``tqdm.write``: a line above a progress bar, never through it."""
+    from tqdm import tqdm
+
+    tqdm.write(line)
+
+
 def run(
     config: TrainConfig,
     data: DataBundle,
     resume: Path | None = None,
-    log: Callable[[str], None] = tqdm.write,  # lines above a progress bar, never through it
+    log: Callable[[str], None] = _write,
 ) -> dict[str, float]:
     """Train ``config.optim.epochs`` epochs (continuing a resumed run); return the last metrics."""
+    from torch.utils.data import DistributedSampler
+
+    from asynet_training import board as board_mod
+    from asynet_training import rng
+    from asynet_training.distributed import setup
+
     generator = seed_everything(config.seed)
     ddp = setup()
     state = _start(config, data, resume, ddp)
@@ -288,6 +316,10 @@ def _train_epoch(
     log: Callable[[str], None],
 ) -> dict[str, float]:
     """One pass over the training data with a progress bar; steps the LR schedule."""
+    from tqdm import tqdm
+
+    from asynet_training import board as board_mod
+
     metrics: dict[str, float] = {}
     steps = len(train)
     bar = tqdm(train, desc=f'epoch {state.epoch}', leave=False, disable=None)
@@ -312,6 +344,8 @@ def _validate_epoch(
     out: Path,
 ) -> dict[str, float]:
     """Validation metrics, logged; saves ``best.pt`` when the score improves."""
+    from asynet_training import board as board_mod
+
     epoch = state.epoch - 1  # the epoch just trained (state.epoch already counts it)
     plain, matrix = _validate(state, val)
     board_mod.scalars(board, 'val', plain, epoch)
@@ -343,6 +377,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(args: argparse.Namespace) -> int:
+    from asynet_training.config import load_config
+    from asynet_training.data import build_data
+    from asynet_training.distributed import setup
+    from asynet_training.preflight import check_run_start, clear_run
+
     config = load_config(args.config, args.overrides)
     check_run_start(config, args.resume, args.overwrite)  # before any data is made or read
     ddp = setup()

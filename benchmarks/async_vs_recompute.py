@@ -47,27 +47,21 @@ import platform
 import statistics
 import sys
 import time
-from typing import Any, TypeVar
-
-import numpy as np
-import torch
+from typing import Any, TYPE_CHECKING, TypeVar
 
 from asynet_core import cli
-from asynet_core.engine import AsyncEngine
-from asynet_core.events import empty_events
-from asynet_core.flops import sparse_flops
 from asynet_core.flops_cli import ARCH_DATASETS, write_json
-from asynet_core.models import (
-    ARCHS,
-    DenseVGG,
-    load_sparse_weights_into_dense,
-    ModelConfig,
-    SparseVGG,
-    to_sparse_input,
-)
-from asynet_core.representations import Histogram, InputMapping, RepresentationState, SiteUpdate
-from asynet_core.spconv_compat import spconv_single_thread
-from asynet_core.synthetic import moving_edges
+
+if TYPE_CHECKING:
+    import numpy as np
+    import torch
+
+    from asynet_core.engine import AsyncEngine
+    from asynet_core.models import DenseVGG, SparseVGG
+    from asynet_core.representations import Histogram, RepresentationState, SiteUpdate
+
+# torch, spconv, the models and the engine are imported where used, after the arguments are
+# parsed: `asynet-bench --help` and a usage error answer at once.
 
 __all__ = ['build_models', 'main', 'run_benchmark', 'sgemm_gflops']
 
@@ -84,6 +78,8 @@ def _timed(fn: Callable[[], T]) -> tuple[T, float]:
 
 def sgemm_gflops(size: int = 1024, repeats: int = 5) -> float:
     """fp32 ``torch.mm`` rate in GFLOP/s (``2 n^3`` per product, best of ``repeats``)."""
+    import torch
+
     a, b = torch.randn(size, size), torch.randn(size, size)
     torch.mm(a, b)  # warm-up
     best_ms = min(_timed(lambda: torch.mm(a, b))[1] for _ in range(repeats))
@@ -102,6 +98,10 @@ def _cpu_name() -> str:
 
 def build_models(arch: str, seed: int) -> tuple[SparseVGG, DenseVGG]:
     """Seeded random SparseVGG and the DenseVGG with the same weights, eval, float32."""
+    import torch
+
+    from asynet_core.models import DenseVGG, load_sparse_weights_into_dense, ModelConfig, SparseVGG
+
     _, classes = ARCH_DATASETS[arch]
     config = ModelConfig(arch, classes)
     torch.manual_seed(seed)
@@ -129,11 +129,18 @@ class _Stream:
 
     def current(self) -> torch.Tensor:
         """The current histogram ``[1, H, W, 2]`` (shares memory with the state)."""
+        import torch
+
         return torch.from_numpy(self.state.map).unsqueeze(0)
 
 
 def _open_stream(arch: str, window: int, length: int, seed: int) -> tuple[_Stream, SiteUpdate]:
     """A stream of ``length`` events on the arch's sensor and the update that fills its window."""
+    from asynet_core.events import empty_events
+    from asynet_core.models import ARCHS
+    from asynet_core.representations import Histogram, InputMapping
+    from asynet_core.synthetic import moving_edges
+
     sensor, _ = ARCH_DATASETS[arch]
     events = moving_edges(sensor, length, seed)
     rep = Histogram(InputMapping(sensor, ARCHS[arch].input_size))
@@ -144,12 +151,18 @@ def _open_stream(arch: str, window: int, length: int, seed: int) -> tuple[_Strea
 
 def _engine_args(update: SiteUpdate) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """(sites ``[N, 2]`` (row, col), values ``[N, C]``, active ``[N]``) of a SiteUpdate."""
+    import numpy as np
+    import torch
+
     sites = torch.from_numpy(np.stack([update.rows, update.cols], axis=1))  # [N, 2]
     return sites, torch.from_numpy(update.values), torch.from_numpy(update.active)
 
 
 def _spconv_forward(model: SparseVGG, x: torch.Tensor) -> torch.Tensor:
     """Full spconv recompute of NHWC ``x`` ``[1, H, W, C]``, building the sparse input included."""
+    from asynet_core.models import to_sparse_input
+    from asynet_core.spconv_compat import spconv_single_thread
+
     with spconv_single_thread():
         out: torch.Tensor = model(to_sparse_input(x))
     return out
@@ -179,6 +192,8 @@ class _Sample:
 
 def _async_slide(engine: AsyncEngine, stream: _Stream, n: int) -> tuple[_Sample, torch.Tensor]:
     """Time one engine update of an ``n``-event slide; return it and a copy of the new input."""
+    from asynet_core.flops import sparse_flops
+
     update = stream.slide(n)
     args = _engine_args(update)
     out, async_ms = _timed(lambda: engine.update(*args))
@@ -221,6 +236,10 @@ def bench_case(
     The async engine processes the slides back to back; the spconv and dense recomputes then
     run on copies of the same inputs, also back to back.
     """
+    import torch
+
+    from asynet_core.engine import AsyncEngine
+
     arch = models[0].config.arch
     stream, fill = _open_stream(arch, window, window + n * (WARMUP + repeats), seed)
     engine = AsyncEngine.from_model(models[0], torch.float32, track_stats=True)
@@ -236,6 +255,8 @@ def bench_case(
 
 
 def _machine(sgemm: float) -> dict[str, Any]:
+    import torch
+
     return {
         'sgemm_gflops_1thread': sgemm,
         'torch': torch.__version__,
@@ -249,6 +270,10 @@ def run_benchmark(
     archs: Sequence[str], update_events: Sequence[int], window: int, repeats: int, seed: int
 ) -> dict[str, Any]:
     """The JSON report: machine (with the fp32 matmul yardstick) and one result per (arch, n)."""
+    import torch
+
+    from asynet_core.spconv_compat import spconv_single_thread
+
     with spconv_single_thread(), torch.no_grad():
         sgemm = sgemm_gflops()
         results = []

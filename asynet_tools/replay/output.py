@@ -26,7 +26,14 @@ from asynet_core.errors import AsynetError
 from asynet_ros import visual
 from asynet_ros.pipeline import Pipeline, Result
 
-__all__ = ['OUTPUT_NAMES', 'Frames', 'ReplayError', 'prepare_output', 'write_frames']
+__all__ = [
+    'DEFER_MAX_EVENTS',
+    'OUTPUT_NAMES',
+    'Frames',
+    'ReplayError',
+    'prepare_output',
+    'write_frames',
+]
 
 #: What a replay writes into its output folder; ``--overwrite`` removes exactly these.
 OUTPUT_NAMES = ('outputs', 'report.json', 'frames', 'replay.gif')
@@ -36,12 +43,20 @@ class ReplayError(AsynetError, ValueError):
     """The output folder cannot take this replay (not a folder, or it holds one already)."""
 
 
+#: A window of at most this many events is kept to be rendered at the end (16 bytes each); a
+#: larger one is rendered at once, so the frames held stay within about 2 x count x 4 MiB.
+DEFER_MAX_EVENTS = 1 << 18
+
+
 class Frames:
     """Annotated frames of ``count`` outputs evenly spaced over the outputs actually produced.
 
     The number of outputs is not known in advance (the update policy decides it), so every
-    ``stride``-th output is rendered, and when ``2 * count`` frames are held every other one is
-    dropped and the stride doubles: at most ``2 * count`` bounded-size frames are held.
+    ``stride``-th output is kept, and when ``2 * count`` are held every other one is dropped and
+    the stride doubles: at most ``2 * count`` are held. A kept output holds its window's events
+    and is rendered only if it is among the frames written (``count`` renders, not one per
+    kept output: a render costs about half an update), unless its window is larger than
+    :data:`DEFER_MAX_EVENTS`, which is rendered at once.
 
     Args:
         count: frames wanted (0: none).
@@ -54,29 +69,35 @@ class Frames:
         self.count = count
         self.truth = truth
         self.stride = 1
-        self.kept: list[tuple[int, np.ndarray]] = []  # (sensor time µs, frame)
+        self.kept: list[tuple[int, Callable[[], np.ndarray]]] = []  # (sensor time µs, frame)
 
     def offer(self, index: int, pipeline: Pipeline, result: Result) -> None:
-        """Render output number ``index`` when it falls on the stride."""
+        """Keep output number ``index`` when it falls on the stride."""
         sensor = pipeline.sensor
         if self.count <= 0 or index % self.stride or sensor is None:
             return
         truth = None if self.truth is None else self.truth(result.t_us)
-        frame = visual.render(
-            pipeline.window_events(), sensor, result, pipeline.class_names, truth_boxes=truth
-        )
-        self.kept.append((result.t_us, frame))
+        events, names = pipeline.window_events(), pipeline.class_names  # a copy
+
+        def draw() -> np.ndarray:
+            return visual.render(events, sensor, result, names, truth_boxes=truth)
+
+        if len(events) > DEFER_MAX_EVENTS:
+            frame = draw()
+            self.kept.append((result.t_us, lambda: frame))
+        else:
+            self.kept.append((result.t_us, draw))
         if len(self.kept) >= 2 * self.count:
             self.kept = self.kept[::2]
             self.stride *= 2
 
-    @property
-    def frames(self) -> list[tuple[int, np.ndarray]]:
-        """At most ``count`` kept (time µs, frame), evenly spaced, first and last included."""
-        if len(self.kept) <= self.count:
-            return list(self.kept)
-        picks = np.unique(np.linspace(0, len(self.kept) - 1, self.count).round().astype(int))
-        return [self.kept[i] for i in picks]
+    def render(self) -> list[tuple[int, np.ndarray]]:
+        """At most ``count`` (time µs, frame) of the kept, evenly spaced, first and last in."""
+        picks = list(range(len(self.kept)))
+        if len(self.kept) > self.count:
+            spaced = np.linspace(0, len(self.kept) - 1, self.count).round().astype(int)
+            picks = [int(i) for i in np.unique(spaced)]
+        return [(self.kept[i][0], self.kept[i][1]()) for i in picks]
 
 
 def prepare_output(out: Path, overwrite: bool) -> None:

@@ -200,7 +200,7 @@ def _finish(
     if labels is not None and boxes is not None:
         report.metrics = label_metrics(run.results, boxes, Path(labels), pipeline)
     write_json(out / 'report.json', _summary(run))
-    write_frames(run.frames.frames, out, gif)
+    write_frames(run.frames.render(), out, gif)
 
 
 def _summary(run: _Run) -> dict[str, Any]:

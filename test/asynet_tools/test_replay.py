@@ -325,3 +325,30 @@ def test_a_bad_output_rate_is_refused_before_any_work(
     with pytest.raises(ConfigError, match='output rate'):
         replay(bag, CLS, out, output_rate_hz=float('nan'), progress=False)
     assert not out.exists()
+
+
+def test_frames_render_only_the_frames_written(monkeypatch: pytest.MonkeyPatch) -> None:
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from asynet_core.events import empty_events, SensorSize
+    from asynet_tools.replay import output
+
+    rendered: list[int] = []
+
+    def render(events: Any, sensor: Any, result: Any, names: Any, **kw: Any) -> Any:
+        rendered.append(result.t_us)
+        return np.zeros((2, 2, 3), np.uint8)
+
+    monkeypatch.setattr(output.visual, 'render', render)
+    pipeline = SimpleNamespace(
+        sensor=SensorSize(4, 4), class_names=['a'], window_events=lambda: empty_events()
+    )
+    frames = output.Frames(3)
+    for i in range(100):
+        frames.offer(i, pipeline, SimpleNamespace(t_us=i))  # type: ignore[arg-type]
+    assert rendered == []  # nothing drawn while replaying
+    written = frames.render()
+    assert [t for t, _ in written] == rendered == [0, 64, 96]  # of 0, 32, 64, 96 kept
+    assert output.Frames(0).render() == []

@@ -104,10 +104,10 @@ def replay(
     update policy; 0 keeps the pipeline's (one update per message unless given), as the node
     does. ``report.json`` gives the speed: ``x_real_time`` (recording seconds per wall second of
     the replay loop) and ``x_real_time_process`` (per second of the whole process, start-up
-    included). Messages that cannot be read as events
-    are counted and skipped (``drops``). When the replay stops early (a damaged record, an
-    interrupt), the outputs so far are kept as a valid, closed bag and ``report.json`` says
-    ``"complete": false`` and why; then the error is raised again.
+    included). Messages that cannot be read as events are counted and skipped (``drops``). When
+    the replay stops early (a damaged record, an interrupt), the outputs so far are kept as a
+    valid, closed bag and ``report.json`` says ``"complete": false`` and why; then the error is
+    raised again.
 
     Raises:
         ReplayError: ``out`` is not a folder, or holds a replay and ``overwrite`` is false.
@@ -282,7 +282,7 @@ class _Run:
         for timestamp, msg in self.recording.messages(report.skipped):
             if last is not None:  # forward steps only: a looped bag replays its time again
                 report.sensor_s += max(msg.stamp_ns - last.stamp_ns, 0) / 1e9
-            if last is None:
+            else:
                 info = messages.label_info(
                     self.factory,
                     pipeline.class_names,

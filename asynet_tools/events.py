@@ -45,16 +45,17 @@ from pathlib import Path
 import sys
 from typing import Any, TYPE_CHECKING
 
-import numpy as np
-
 from asynet_core.cli import add_debug_option, run_command
-from asynet_core.events import concatenate_events, SensorSize
 
 if TYPE_CHECKING:
+    import numpy as np
+
+    from asynet_core.events import SensorSize
     from asynet_ros.recording import Recording
 
-# asynet_ros.bag, .recording, .decoders and .messages import rosbags: they are imported where
-# used, after the arguments are parsed, so that --help and usage errors answer at once.
+# numpy and rosbags (asynet_core.events, asynet_ros.bag, .recording, .decoders, .messages) are
+# imported where used, after the arguments are parsed, so that --help and usage errors answer at
+# once.
 
 __all__ = [
     'BAG_SENSOR_REFUSAL',
@@ -83,6 +84,8 @@ class _Totals:
         self.t_last: int | None = None
 
     def add(self, events: np.ndarray) -> None:
+        import numpy as np
+
         self.messages += 1
         if not len(events):
             return
@@ -227,8 +230,10 @@ def write_synthetic_bag(
             MAX_PACKET_US], or an unknown storage.
         FileExistsError: ``out`` exists.
     """
+    import numpy as np
     from rosbags.rosbag2 import StoragePlugin, Writer
 
+    from asynet_core.events import concatenate_events, SensorSize
     from asynet_ros import messages
     from asynet_ros.encoders import Evt3Encoder
     from asynet_ros.interfaces import typestore
@@ -342,6 +347,8 @@ def sensor_option(
         p.error('--width and --height go together')
     if args.width is None:
         return None
+    from asynet_core.events import SensorSize
+
     if path is not None:
         from asynet_ros.recording import is_bag_path  # only with --width/--height
 

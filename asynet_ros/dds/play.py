@@ -44,15 +44,15 @@ from asynet_core.cli import add_debug_option, run_command
 from asynet_core.errors import ConfigError
 from asynet_ros.bag_errors import BagError  # asynet_ros.dds.errors.BagError, without rosbags
 from asynet_ros.dds.config import use_loopback
-from asynet_ros.event_message import EVENT_TYPES
 
 if TYPE_CHECKING:
     from asynet_ros.bag import EventBag
     from asynet_ros.dds.qos import QosProfile
     from asynet_ros.dds.transport import RawPublisher
 
-# rosbags and cyclonedds (asynet_ros.bag, .interfaces, .dds.qos, .dds.transport) are imported
-# where used, after the arguments are parsed: `asynet-play --help` answers at once.
+# rosbags, cyclonedds and numpy (asynet_ros.bag, .interfaces, .event_message, .dds.qos,
+# .dds.transport) are imported where used, after the arguments are parsed: `asynet-play --help`
+# answers at once.
 
 __all__ = ['PlayStats', 'main', 'play', 'qos_for']
 
@@ -87,6 +87,7 @@ class PlayStats:
 def qos_for(msgtype: str) -> QosProfile:
     """The QoS a ROS 2 publisher of ``msgtype`` offers (events: the drivers' BEST_EFFORT QoS)."""
     from asynet_ros.dds.qos import DEFAULT, EVENTS_DRIVER, LATCHED
+    from asynet_ros.event_message import EVENT_TYPES
 
     if msgtype in EVENT_TYPES:
         return EVENTS_DRIVER

@@ -69,7 +69,7 @@ from asynet_ros.event_message import EventMessage
 from asynet_ros.pipeline.config import Counters, PipelineConfig, Result
 from asynet_ros.pipeline.decoding import StreamDecoder
 from asynet_ros.pipeline.mapping import describe_mapping
-from asynet_ros.pipeline.policy import policy_cuts
+from asynet_ros.pipeline.policy import policy_cuts, policy_due
 from asynet_ros.pipeline.results import build_result, ResultHead
 from asynet_ros.ratelimit import RateLimitedLog
 
@@ -365,15 +365,15 @@ class Pipeline:
 
     def _chunks(self, stream: _Stream, coalesce: bool) -> list[np.ndarray]:
         """Split the pending events into update steps by the update policy."""
-        if not stream.pending:
+        cfg, held = self.config, stream.pending
+        every = (cfg.update_every_events, cfg.update_every_us)
+        newest = int(held[-1]['t'][-1]) if held else 0  # gathered only when an update is due
+        if not held or not policy_due(
+            newest, sum(map(len, held)), *every, stream.next_update_t_us
+        ):
             return []
-        pending = concatenate_events(stream.pending)
-        cut, stream.next_update_t_us = policy_cuts(
-            pending['t'],
-            self.config.update_every_events,
-            self.config.update_every_us,
-            stream.next_update_t_us,
-        )
+        pending = concatenate_events(held)
+        cut, stream.next_update_t_us = policy_cuts(pending['t'], *every, stream.next_update_t_us)
         if not cut:
             stream.pending = [pending]
             return []

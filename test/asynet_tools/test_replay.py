@@ -352,3 +352,25 @@ def test_frames_render_only_the_frames_written(monkeypatch: pytest.MonkeyPatch) 
     written = frames.render()
     assert [t for t, _ in written] == rendered == [0, 64, 96]  # of 0, 32, 64, 96 kept
     assert output.Frames(0).render() == []
+
+
+def test_the_update_policy_is_due_exactly_when_it_cuts() -> None:
+    """The pipeline gathers pending events only when due: not due must change nothing."""
+    import numpy as np
+
+    from asynet_ros.pipeline.policy import policy_cuts, policy_due
+
+    rng, skipped = np.random.default_rng(15), 0
+    for _ in range(500):
+        t = np.sort(rng.integers(0, 50_000, int(rng.integers(1, 40))))
+        every_events = int(rng.integers(1, 60)) if rng.random() < 0.3 else None
+        every_us = None if every_events else int(rng.integers(1, 20_000))
+        next_t = None if rng.random() < 0.3 else int(rng.integers(0, 60_000))
+        cuts, next_after = policy_cuts(t, every_events, every_us, next_t)
+        if not policy_due(int(t[-1]), len(t), every_events, every_us, next_t):
+            assert (cuts, next_after) == ([], next_t), (t, every_events, every_us, next_t)
+            skipped += 1
+        elif every_events:
+            assert cuts, (t, every_events)  # due: an update follows
+    assert 100 < skipped < 400  # both sides drawn
+    assert policy_due(0, 1, None, None, None)  # one update per message

@@ -368,9 +368,8 @@ class Pipeline:
         cfg, held = self.config, stream.pending
         every = (cfg.update_every_events, cfg.update_every_us)
         newest = int(held[-1]['t'][-1]) if held else 0  # gathered only when an update is due
-        if not held or not policy_due(
-            newest, sum(map(len, held)), *every, stream.next_update_t_us
-        ):
+        n_held = sum(map(len, held)) if cfg.update_every_events else 0  # counted only if used
+        if not held or not policy_due(newest, n_held, *every, stream.next_update_t_us):
             return []
         pending = concatenate_events(held)
         cut, stream.next_update_t_us = policy_cuts(pending['t'], *every, stream.next_update_t_us)

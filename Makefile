@@ -114,6 +114,7 @@ demo: $(STAMP) $(ROS_STAMPS)
 	asynet-replay $(DEMO)/bag --out $(DEMO)/replay --labels $(DEMO)/bag/labels_bbox.npy --gif
 	# The lifecycle node in a real ROS 2 graph (Fast DDS on loopback), the same bag played in.
 	python -m asynet_benchmarks.ros_node_live $(DEMO)/bag --json $(DEMO)/ros_node.json
+	python -m asynet_benchmarks.demo_summary $(DEMO)
 	echo "demo: annotated replay in $(DEMO)/replay/replay.gif, report in $(DEMO)/replay/report.json"
 	echo "demo: the ROS 2 node's summary in $(DEMO)/ros_node.json"
 

@@ -30,11 +30,11 @@ file's ``messages`` are its 1 ms packets); N-Caltech101 / N-MNIST ``.bin`` and e
 files by :mod:`asynet_training.formats`. ``--width/--height`` give the size of files that do not
 say it; they are refused for a bag, whose messages carry it (:data:`BAG_SENSOR_REFUSAL`).
 
-``synth`` writes a rosbag2 of moving shapes as ``event_camera_msgs/EventPacket`` (``evt3``,
-304x240, 1 ms packets) on ``/event_camera/events``, with their boxes as Gen1 labels
-(``OUT/labels_bbox.npy``, sensor time in µs) for ``asynet-replay --labels``. The scene is made of
-200 ms segments drawn like the ``synthetic_det`` training recordings (2 shapes, circle or square,
-20 000 events, labels every 50 ms).
+``synth`` (:mod:`asynet_tools.synthetic_bag`) writes a rosbag2 of moving shapes as
+``event_camera_msgs/EventPacket`` (``evt3``, 304x240, 1 ms packets) on ``/event_camera/events``,
+with their boxes as Gen1 labels (``OUT/labels_bbox.npy``, sensor time in µs) for ``asynet-replay
+--labels``. The scene is made of 200 ms segments drawn like the ``synthetic_det`` training
+recordings (2 shapes, circle or square, 20 000 events, labels every 50 ms).
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ import sys
 from typing import Any, TYPE_CHECKING
 
 from asynet_core.cli import add_debug_option, run_command
+from asynet_tools.synthetic_bag import write_synthetic_bag
 
 if TYPE_CHECKING:
     import numpy as np
@@ -53,9 +54,8 @@ if TYPE_CHECKING:
     from asynet_core.events import SensorSize
     from asynet_ros.recording import Recording
 
-# numpy and rosbags (asynet_core.events, asynet_ros.bag, .recording, .decoders, .messages) are
-# imported where used, after the arguments are parsed, so that --help and usage errors answer at
-# once.
+# numpy and rosbags (asynet_core.events, asynet_ros.bag, .recording, .decoders) are imported where
+# used, after the arguments are parsed, so that --help and usage errors answer at once.
 
 __all__ = [
     'BAG_SENSOR_REFUSAL',
@@ -67,10 +67,6 @@ __all__ = [
     'write_synthetic_bag',
 ]
 
-_SEGMENT_US = 200_000
-_SEGMENT_EVENTS = 20_000
-_LABEL_EVERY_US = 50_000
-MAX_SYNTH_SECONDS = 3600.0  # an hour of synthetic events: about 100 M events, 1 GB of bag
 #: The usage error of ``--width/--height`` given with a bag.
 BAG_SENSOR_REFUSAL = "a bag's messages carry the sensor size; --width/--height are for event files"
 
@@ -211,95 +207,6 @@ def _dataset_file_stats(path: Path, sensor: SensorSize | None) -> dict[str, Any]
         {'kind': fmt, 'format': fmt, 'sensor_source': source, 'time_order': order.to_dict()}
     )
     return stats
-
-
-def write_synthetic_bag(
-    out: str | Path,
-    *,
-    seconds: float = 2.0,
-    seed: int = 0,
-    storage: str = 'sqlite3',
-    packet_us: int = 1000,
-    topic: str = '/event_camera/events',
-    frame_id: str = 'event_camera',
-) -> dict[str, Any]:
-    """Write the synthetic evt3 bag and its labels; return a summary.
-
-    Raises:
-        ValueError: a duration outside (0, MAX_SYNTH_SECONDS], a packet length outside [1,
-            MAX_PACKET_US], or an unknown storage.
-        FileExistsError: ``out`` exists.
-    """
-    import numpy as np
-    from rosbags.rosbag2 import StoragePlugin, Writer
-
-    from asynet_core.events import concatenate_events, SensorSize
-    from asynet_ros import messages
-    from asynet_ros.encoders import Evt3Encoder
-    from asynet_ros.interfaces import typestore
-    from asynet_ros.recording import MAX_PACKET_US
-    from asynet_training.formats import BBOX_DTYPE, write_gen1_bbox
-    from asynet_training.synthetic.shapes import make_detection_sample, SHAPE_CLASSES
-
-    if not 0 < seconds <= MAX_SYNTH_SECONDS or not 1 <= packet_us <= MAX_PACKET_US:
-        raise ValueError(
-            f'seconds must be in (0, {MAX_SYNTH_SECONDS}] and packet_us in [1, {MAX_PACKET_US}], '
-            f'got {seconds}, {packet_us}'
-        )
-    plugins = {'sqlite3': StoragePlugin.SQLITE3, 'mcap': StoragePlugin.MCAP}
-    if storage not in plugins:
-        raise ValueError(f'unknown storage {storage!r}; valid: {sorted(plugins)}')
-    out = Path(out)
-    if out.exists():
-        raise FileExistsError(f'{out} exists')
-    sensor = SensorSize(304, 240)
-    rng = np.random.default_rng(seed)
-    shape_ids = [SHAPE_CLASSES.index('circle'), SHAPE_CLASSES.index('square')]
-    chunks, labels = [], []
-    label_times = _LABEL_EVERY_US * np.arange(1, _SEGMENT_US // _LABEL_EVERY_US + 1)
-    for k in range(max(round(seconds * 1e6 / _SEGMENT_US), 1)):
-        picks = rng.integers(0, 2, size=2)
-        events, boxes = make_detection_sample(
-            sensor, 2, _SEGMENT_EVENTS, label_times, rng, class_ids=[shape_ids[i] for i in picks]
-        )
-        offset = k * _SEGMENT_US
-        events['t'] += offset
-        boxes['t'] += offset
-        boxes['class_id'] = [shape_ids.index(c) for c in boxes['class_id']]
-        chunks.append(events)
-        labels.append(boxes)
-    events = concatenate_events(chunks)
-    ts = typestore()
-    msgtype = messages.EVENT_PACKET
-    encoder = Evt3Encoder()
-    factory = messages.RosbagsFactory(ts)
-    start_ns = 1_700_000_000 * 10**9
-    edges = np.arange(0, int(events['t'][-1]) + packet_us + 1, packet_us)
-    cuts = np.searchsorted(events['t'], edges[1:], side='left')
-    out.parent.mkdir(parents=True, exist_ok=True)
-    with Writer(out, version=8, storage_plugin=plugins[storage]) as writer:
-        conn = writer.add_connection(topic, msgtype, typestore=ts)
-        lo = 0
-        for seq, hi in enumerate(cuts):
-            part = events[lo:hi]
-            lo = hi
-            if not len(part):
-                continue
-            stamp = start_ns + int(part['t'][0]) * 1000
-            size = (sensor.width, sensor.height)
-            msg = messages.event_packet(
-                factory, stamp, frame_id, size, 'evt3', encoder.encode(part), seq=seq
-            )
-            writer.write(conn, stamp, bytes(ts.serialize_cdr(msg, msgtype)))
-    all_labels = np.concatenate(labels).astype(BBOX_DTYPE)
-    write_gen1_bbox(out / 'labels_bbox.npy', all_labels)
-    return {
-        'bag': str(out),
-        'events': len(events),
-        'labels': len(all_labels),
-        'seconds': float(events['t'][-1]) / 1e6,
-        'classes': ['circle', 'square'],
-    }
 
 
 def _size_option(text: str) -> int:

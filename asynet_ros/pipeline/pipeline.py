@@ -371,6 +371,8 @@ class Pipeline:
         n_held = sum(map(len, held)) if cfg.update_every_events else 0  # counted only if used
         if not held or not policy_due(newest, n_held, *every, stream.next_update_t_us):
             return []
+        if every == (None, None):  # one update of all that is pending: only what can enter it
+            held = stream.pending = stream.events.window.entering(held)
         pending = concatenate_events(held)
         cut, stream.next_update_t_us = policy_cuts(pending['t'], *every, stream.next_update_t_us)
         if not cut:

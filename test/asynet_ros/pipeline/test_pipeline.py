@@ -416,7 +416,6 @@ def test_checkpoint_corrupt(tmp_path: Path) -> None:
 
 
 class _Payload:
-
     def __reduce__(self) -> tuple[object, tuple[str]]:
         return (print, ('this must never run',))
 
@@ -537,3 +536,36 @@ def test_pipeline_counts_a_sensor_wider_than_uint16() -> None:
     before = pipe.counters.bad_sensor_size
     assert process_checked(pipe, wide) == 0
     assert pipe.counters.bad_sensor_size == before + 1
+
+
+def test_a_coalesced_batch_gathers_only_what_can_enter_the_window(
+    rng: np.random.Generator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A live backlog of 6 x 700 events into a 2000-event window: only 2000 are gathered."""
+    from asynet_ros.pipeline import pipeline as module
+
+    batches = [[_msg(ev) for ev in _stream(np.random.default_rng(7))] for _ in range(2)]
+    gathered: list[int] = []
+    real = module.concatenate_events
+
+    def counting(chunks):
+        out = real(chunks)
+        gathered.append(len(out))
+        return out
+
+    trimmed = _pipeline()
+    monkeypatch.setattr(module, 'concatenate_events', counting)
+    got = trimmed.process_batch(batches[0])
+    monkeypatch.setattr(module, 'concatenate_events', real)
+    assert gathered
+    assert max(gathered) <= 2000  # 4200 before: all six messages were gathered
+    whole = _pipeline()
+    monkeypatch.setattr(
+        'asynet_core.window.SlidingWindow.entering', lambda self, chunks: list(chunks)
+    )
+    want = whole.process_batch(batches[1])
+    assert len(got) == len(want) == 1
+    np.testing.assert_array_equal(got[0].scores, want[0].scores)
+    np.testing.assert_array_equal(got[0].boxes, want[0].boxes)
+    assert trimmed.counters.events == whole.counters.events == 6 * 700
+    assert got[0].window_events == want[0].window_events == 2000

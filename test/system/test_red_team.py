@@ -442,8 +442,9 @@ def _long_bag(tmp_path: Path) -> Path:
 @pytest.mark.parametrize('signum', [signal.SIGINT, signal.SIGTERM], ids=['SIGINT', 'SIGTERM'])
 def test_replay_interrupted_leaves_a_valid_partial_result(tmp_path: Path, signum: int) -> None:
     bag, out = _long_bag(tmp_path), tmp_path / 'r'
+    # One update per message, so that the replay is still running when the signal comes.
     cmd = [sys.executable, '-m', 'asynet_tools.replay', str(bag), '--out', str(out),
-           '--no-progress', '--frames', '2']  # fmt: skip
+           '--no-progress', '--frames', '2', '--output-rate-hz', '0']  # fmt: skip
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
     while not (out / 'outputs').exists() and time.monotonic() < deadline:

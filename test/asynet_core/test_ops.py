@@ -233,7 +233,13 @@ def _kernels(kind: str, geometry: Geometry, c_in: int, c_out: int, dtype: torch.
 
 
 def _input_stream(
-    sites: int, channels: int, dtype: torch.dtype, steps: int, seed: int, nonnegative: bool
+    sites: int,
+    channels: int,
+    dtype: torch.dtype,
+    steps: int,
+    seed: int,
+    nonnegative: bool,
+    zero_share: float = 0.0,
 ) -> Iterator[tuple[torch.Tensor, torch.Tensor, Change]]:
     """Yield (x, active, change): the input map after each random change, and the change.
 
@@ -255,6 +261,7 @@ def _input_stream(
         vals = torch.from_numpy(rng.normal(size=(flat.numel(), channels))).to(dtype)
         vals = vals.abs() if nonnegative else vals
         vals[torch.from_numpy(rng.random(flat.numel()) < 0.1)] = 0  # active, all zero
+        vals[torch.from_numpy(rng.random(tuple(vals.shape)) < zero_share)] = 0  # post-ReLU-like
         vals = vals * on.unsqueeze(1).to(dtype)
         delta = vals - x[flat]  # [n, C]
         before = active[flat]
@@ -296,13 +303,14 @@ def _check_layer(
     dtype: torch.dtype,
     seed: int,
     steps: int,
+    zero_share: float = 0.0,
 ) -> int:
     """Run one random layer under both backends; return the work done (rules + touched)."""
     geometry = _geometry(kind, size)
     ref_kernel, cpp_kernel = _kernels(kind, geometry, c_in, c_out, dtype)
     ref = _LayerState.zeros(kind, geometry, c_in, c_out, dtype)
     cpp = _LayerState.zeros(kind, geometry, c_in, c_out, dtype)
-    stream = _input_stream(geometry.in_sites, c_in, dtype, steps, seed, kind == 'pool')
+    stream = _input_stream(geometry.in_sites, c_in, dtype, steps, seed, kind == 'pool', zero_share)
     rules = 0
     for step, (x, active, change) in enumerate(stream):
         for state in (ref, cpp):
@@ -329,6 +337,19 @@ def test_conv_kernel_equals_reference(
     kind: str, c_in: int, c_out: int, size: tuple[int, int], dtype: torch.dtype
 ) -> None:
     work = _check_layer(kind, size, c_in, c_out, dtype, seed=c_in + 7 * c_out + size[0], steps=14)
+    assert work > 0
+
+
+@pytest.mark.parametrize('dtype', DTYPES, ids=str)
+@pytest.mark.parametrize(('c_in', 'c_out'), [(64, 64), (48, 128), (33, 256)], ids=str)
+@pytest.mark.parametrize('kind', ['subm', 'strided'])
+def test_conv_kernel_with_mostly_zero_channels_equals_reference(
+    kind: str, c_in: int, c_out: int, dtype: torch.dtype
+) -> None:
+    """Sources about 80 % zero, as post-ReLU maps: the kernel's zero-skipping rule pairs."""
+    work = _check_layer(
+        kind, (9, 11), c_in, c_out, dtype, seed=c_in + c_out, steps=8, zero_share=0.8
+    )
     assert work > 0
 
 

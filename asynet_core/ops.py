@@ -209,7 +209,7 @@ class _CppTrunkRunner:
         del count
         sites_out, delta, born, died, work = self._runner.update_input(sites, values, active)
         last = _result((sites_out, delta, born, died, 0, 0, 0))
-        return last, [(int(r), int(d), int(t)) for r, d, t in work]
+        return last, work  # already a list of int triples (no per-layer conversion per update)
 
 
 ConvKernel = ops_ref.ConvKernel | _CppConvKernel

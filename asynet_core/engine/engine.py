@@ -191,7 +191,7 @@ class AsyncTrunk(nn.Module):
             r, col = (int(i) for i in s[bad][0])
             raise ShapeError(f'site (row={r}, col={col}) is outside the {h}x{w} model input')
         flat = np.ascontiguousarray(s[:, 0] * w + s[:, 1])
-        if np.unique(flat).size != flat.size:
+        if flat.size > 1 and np.unique(flat).size != flat.size:  # one site: nothing to sort
             raise ShapeError('sites must be unique within one update')
         act = (v != 0).any(axis=1) if active is None else _as_numpy(active)
         if act.dtype != np.bool_ or act.shape != (s.shape[0],):

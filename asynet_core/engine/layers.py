@@ -320,9 +320,9 @@ class AsyncLinearHead(nn.Module):
 
     def output(self, state: HeadState) -> torch.Tensor:
         """Network output: logits ``[1, K]`` or YOLO map ``[1, Hg, Wg, C]``."""
+        if not self.second:  # one copy, whatever the dtype
+            return state.acc.to(self.bias.dtype, copy=True).unsqueeze(0)
         acc = state.acc.to(self.bias.dtype)  # a copy in float32, the same tensor in float64
-        if not self.second:
-            return acc.unsqueeze(0).clone()
         hidden = torch.relu(acc)  # [F]
         out = F.linear(hidden, self.w2, self.b2)  # [Hg * Wg * C]
         return out.view(1, self.grid[0], self.grid[1], self.out_channels)

@@ -101,99 +101,14 @@ void panel_rules(
   }
 }
 
-// MR (1 or 2) rules over only the input channels listed in idx (ascending): the channels where
-// some of their sources is nonzero. A skipped term is an exact zero product, so each output sums
-// the same nonzero terms in the same order as rule_block: the results are bitwise the same.
-template<typename T, int MR, int NB>
-inline void rule_block_indexed(
-  const T * const * src, double * const * dst, const T * panel, const int32_t * idx,
-  int64_t n_idx, int64_t n0)
-{
-  T acc[MR][NB];
-  for (int i = 0; i < MR; ++i) {
-    for (int j = 0; j < NB; ++j) {
-      acc[i][j] = T(0);
-    }
-  }
-  for (int64_t t = 0; t < n_idx; ++t) {
-    const int64_t c = idx[t];
-    const T * row = panel + c * NB;
-    for (int i = 0; i < MR; ++i) {
-      const T a = src[i][c];
-      for (int j = 0; j < NB; ++j) {
-        acc[i][j] += a * row[j];
-      }
-    }
-  }
-  for (int i = 0; i < MR; ++i) {
-    double * out = dst[i] + n0;
-    for (int j = 0; j < NB; ++j) {
-      out[j] += static_cast<double>(acc[i][j]);
-    }
-  }
-}
-
-// The channels where either source of a rule pair is nonzero, branch-free; returns their count.
-template<typename T>
-int64_t nonzero_channels(const T * a, const T * b, int64_t c_in, int32_t * idx)
-{
-  int64_t n = 0;
-  for (int64_t c = 0; c < c_in; ++c) {
-    idx[n] = static_cast<int32_t>(c);
-    n += static_cast<int64_t>((a[c] != T(0)) | (b[c] != T(0)));
-  }
-  return n;
-}
-
-// Post-ReLU maps and their differences are about half zeros. Rules in pairs skip the channels
-// where both sources are zero; used only while that saves enough to pay for the smaller block.
-template<typename T, int NB>
-bool apply_sparse_pairs(
-  const T * const * src, double * const * dst, int64_t count, const T * packed, int64_t c_in,
-  int64_t blocked)
-{
-  constexpr int64_t kMaxDensityPercent = 80;
-  thread_local std::vector<int32_t> idx;
-  thread_local std::vector<int64_t> sizes;
-  const int64_t pairs = (count + 1) / 2;
-  idx.resize(static_cast<size_t>(pairs * c_in));
-  sizes.resize(static_cast<size_t>(pairs));
-  int64_t kept = 0;
-  for (int64_t p = 0; p < pairs; ++p) {
-    const T * second = 2 * p + 1 < count ? src[2 * p + 1] : src[2 * p];
-    sizes[p] = nonzero_channels(src[2 * p], second, c_in, idx.data() + p * c_in);
-    kept += sizes[p];
-  }
-  if (kept * 100 > kMaxDensityPercent * pairs * c_in) {
-    return false;
-  }
-  for (int64_t n0 = 0; n0 < blocked; n0 += NB) {
-    const T * panel = packed + n0 * c_in;
-    for (int64_t p = 0; p < pairs; ++p) {
-      const int32_t * list = idx.data() + p * c_in;
-      if (2 * p + 1 < count) {
-        rule_block_indexed<T, 2, NB>(src + 2 * p, dst + 2 * p, panel, list, sizes[p], n0);
-      } else {
-        rule_block_indexed<T, 1, NB>(src + 2 * p, dst + 2 * p, panel, list, sizes[p], n0);
-      }
-    }
-  }
-  return true;
-}
-
 template<typename T, int MR, int NB>
 void apply_blocked(
   const T * const * src, double * const * dst, int64_t count, const T * w, const T * packed,
   int64_t c_in, int64_t c_out)
 {
   const int64_t blocked = c_out - c_out % NB;
-  constexpr bool kWide = NB * sizeof(T) >= 256;  // 2 rules x 4 registers hide the FMA latency
-  const bool done = kWide && blocked > 0 &&
-    apply_sparse_pairs<T, NB>(src, dst, count, packed, c_in, blocked);
-  if (!done) {
-    for (int64_t n0 = 0; n0 < blocked; n0 += NB) {
-      panel_rules<T, MR, NB>(src, dst, count, packed + n0 * c_in, c_in, n0);
-    }
+  for (int64_t n0 = 0; n0 < blocked; n0 += NB) {
+    panel_rules<T, MR, NB>(src, dst, count, packed + n0 * c_in, c_in, n0);
   }
   if (blocked < c_out) {
     for (int64_t r = 0; r < count; ++r) {

@@ -346,7 +346,7 @@ def test_conv_kernel_equals_reference(
 def test_conv_kernel_with_mostly_zero_channels_equals_reference(
     kind: str, c_in: int, c_out: int, dtype: torch.dtype
 ) -> None:
-    """Sources about 80 % zero, as post-ReLU maps: the kernel's zero-skipping rule pairs."""
+    """Sources about 80 % zero, as post-ReLU maps (the case a zero-skipping kernel would take)."""
     work = _check_layer(
         kind, (9, 11), c_in, c_out, dtype, seed=c_in + c_out, steps=8, zero_share=0.8
     )

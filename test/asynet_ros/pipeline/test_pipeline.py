@@ -416,6 +416,8 @@ def test_checkpoint_corrupt(tmp_path: Path) -> None:
 
 
 class _Payload:
+    """Unpickling it would call print: a checkpoint must never run code."""
+
     def __reduce__(self) -> tuple[object, tuple[str]]:
         return (print, ('this must never run',))
 

@@ -39,7 +39,6 @@ from dataclasses import replace
 import json
 import os
 from pathlib import Path
-import struct
 import sys
 import tempfile
 from typing import Any
@@ -53,22 +52,14 @@ from asynet_benchmarks.overload_dds import (
     _output_bins,
     _Record,
     _spawn_detector,
-    _time_high_words,
-    FRAME_ID,
-    PACKET,
-    PACKET_US,
+    make_pool,
     PacketPool,
-    POOL_US,
 )
 from asynet_core.events import SensorSize
-from asynet_ros import bundled_checkpoint, messages
+from asynet_ros import bundled_checkpoint
 from asynet_ros.dds.config import use_loopback
-from asynet_ros.encoders import Evt3Encoder
-from asynet_ros.interfaces import typestore
 
 __all__ = ['best_rate', 'main', 'make_sized_pool', 'parse_rates', 'parse_sizes', 'sweep']
-
-_SEQ_MARK = 0x0123456789ABCDEF
 
 
 def parse_rates(text: str) -> list[float]:
@@ -95,48 +86,7 @@ def parse_sizes(text: str) -> list[SensorSize]:
 
 def make_sized_pool(rate: float, sensor: SensorSize, seed: int = 0) -> PacketPool:
     """512 ms of 1 ms evt3 packets of two moving shapes on ``sensor`` at ``rate`` events/s."""
-    from asynet_training.synthetic.shapes import make_detection_sample
-
-    count = max(round(rate * POOL_US / 1e6), POOL_US // PACKET_US)
-    events, _ = make_detection_sample(
-        sensor, 2, count, [POOL_US // 2], np.random.default_rng(seed), duration_us=POOL_US
-    )
-    cuts = np.searchsorted(events['t'], np.arange(PACKET_US, POOL_US + 1, PACKET_US))
-    encoder, ts = Evt3Encoder(), typestore()
-    slots, first, counts, cdr, payload_at, highs = [], [], [], [], [], []
-    lo = 0
-    for slot, hi in enumerate(cuts):
-        part, lo = events[lo:hi], hi
-        if not len(part):
-            continue
-        payload = encoder.encode(part)
-        data = _serialise(ts, sensor, payload, 0)
-        slots.append(slot)
-        first.append(int(part['t'][0]))
-        counts.append(len(part))
-        cdr.append(data)
-        payload_at.append(len(data) - len(payload))
-        highs.append(_time_high_words(payload))
-    del events
-    marked = _serialise(ts, sensor, b'', _SEQ_MARK)
-    return PacketPool(
-        rate=rate,
-        slots=slots,
-        first_us=first,
-        counts=counts,
-        cdr=cdr,
-        payload_at=payload_at,
-        high_words=highs,
-        seq_at=marked.index(struct.pack('<Q', _SEQ_MARK)),
-    )
-
-
-def _serialise(ts: Any, sensor: SensorSize, payload: bytes, seq: int) -> bytes:
-    size = (sensor.width, sensor.height)
-    msg = messages.event_packet(
-        messages.RosbagsFactory(ts), 0, FRAME_ID, size, 'evt3', payload, seq=seq
-    )
-    return bytes(ts.serialize_cdr(msg, PACKET))
+    return make_pool(rate, seed, sensor)
 
 
 def _one_rate(

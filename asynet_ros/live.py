@@ -100,6 +100,7 @@ class LiveRunner:
         # dropped messages still to decode, the newest queue_size of them (for evt3 enough when
         # they span a 4096 us TIME_HIGH period, e.g. the default 16 packets of 1 ms)
         self._skipped: collections.deque[EventMessage] = collections.deque(maxlen=queue_size)
+        self._forgotten_seq: int | None = None  # the newest dropped message not even decoded
         self._cv = threading.Condition()
         self._stop = False
         self._thread: threading.Thread | None = None
@@ -113,6 +114,7 @@ class LiveRunner:
             accepted = True
             if len(self._queue) >= self.queue_size:
                 self.stats.dropped_queue_full += 1
+                self._forget_oldest_skipped()
                 if self.drop == 'newest':
                     accepted = False
                     self._skipped.append(msg)
@@ -180,11 +182,12 @@ class LiveRunner:
                     return
                 batch = list(self._queue)
                 skipped = list(self._skipped)
+                forgotten, self._forgotten_seq = self._forgotten_seq, None
                 self._queue.clear()
                 self._skipped.clear()
                 self._busy = True
             try:
-                self._run(batch, skipped)
+                self._run(batch, skipped, forgotten)
             except Exception as err:  # a publisher failing must not end the worker
                 self.stats.errors += 1
                 self.log.warning('error', f'worker error: {type(err).__name__}: {err}')
@@ -192,19 +195,38 @@ class LiveRunner:
                 with self._cv:
                     self._busy = False
 
-    def _run(self, batch: list[tuple[float, EventMessage]], skipped: list[EventMessage]) -> None:
+    def _skip(self, skipped: list[EventMessage], forgotten: int | None) -> None:
+        """Decode the dropped messages kept; those let go of were received, not lost."""
+        if forgotten is not None:
+            self.pipeline.forget(forgotten)
+        self.pipeline.skip(skipped)
+
+    def _forget_oldest_skipped(self) -> None:
+        """Note the seq of a dropped message the bounded skip list is about to let go of."""
+        if len(self._skipped) == self._skipped.maxlen:
+            seq = int(self._skipped[0].seq)
+            self._forgotten_seq = (
+                seq if self._forgotten_seq is None else max(self._forgotten_seq, seq)
+            )
+
+    def _run(
+        self,
+        batch: list[tuple[float, EventMessage]],
+        skipped: list[EventMessage],
+        forgotten: int | None = None,
+    ) -> None:
         self.stats.batches += 1
         msgs = [m for _, m in batch]
         try:
             if self.drop == 'oldest' and skipped:  # dropped before the batch arrived
-                self.pipeline.skip(skipped)
+                self._skip(skipped, forgotten)
             if len(msgs) == 1:
                 results = self.pipeline.process(msgs[0])
             else:
                 self.stats.backlog_batches += 1
                 results = self.pipeline.process_batch(msgs)
             if self.drop == 'newest' and skipped:  # rejected while the batch filled the queue
-                self.pipeline.skip(skipped)
+                self._skip(skipped, forgotten)
         except Exception as err:  # keep the node alive whatever a message did
             self.stats.errors += 1
             self.log.warning(

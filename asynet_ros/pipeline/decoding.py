@@ -112,6 +112,11 @@ class SeqGaps:
         self.last: int | None = None
         self.after_gap = False
 
+    def passed(self, seq: int) -> None:
+        """Messages up to ``seq`` arrived but were not decoded (a live queue dropped them)."""
+        if self.last is not None and seq > self.last:
+            self.last = seq
+
     def see(self, seq: int, counters: Counters) -> int:
         """Take the next message's ``seq``; return how many messages were lost before it."""
         last, self.last = self.last, seq

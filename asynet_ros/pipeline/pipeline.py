@@ -239,6 +239,10 @@ class Pipeline:
         for msg in msgs:
             self.decoder.decode(msg)  # a message of another size decodes with fresh decoders
 
+    def forget(self, seq: int) -> None:
+        """Messages up to ``seq`` arrived and were dropped undecoded: not lost in transport."""
+        self.decoder.seq.passed(int(seq))
+
     def flush(self, msg: EventMessage | None = None) -> list[Result]:
         """Apply events held back by the update policy (end of a bag); at most one output."""
         stream = self._stream

@@ -194,6 +194,7 @@ def test_live_queue_drops_keep_the_evt3_time(drop: str, processed: list[int]) ->
     assert runner.stats.dropped_queue_full == 51
     counters = pipeline.counters
     assert (counters.time_resets, counters.clamped_events, counters.decode_errors) == (0, 0, 0)
+    assert counters.lost_messages == 0  # 51 dropped, 43 of them never decoded: none lost
     expected = np.concatenate([true_events[i] for i in processed])
     window = pipeline.window_events()
     np.testing.assert_array_equal(window['t'], expected['t'][-len(window) :])

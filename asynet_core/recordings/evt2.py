@@ -90,11 +90,11 @@ class _TimeHigh:
         return filled
 
 
-class Evt2Decoder:
-    """Stateful EVT 2.0 decoder: one uint32 word per CD event, the time high carried over."""
+class _TimedDecoder:
+    """The state both EVT 2.x decoders carry across words.
 
-    word_dtype = np.dtype('<u4')
-    max_events_per_word = 1
+    The time high, and the CD events skipped because no TIME_HIGH came before them.
+    """
 
     def __init__(self) -> None:
         self._time = _TimeHigh()
@@ -104,6 +104,13 @@ class Evt2Decoder:
         """Start again from the first word of a payload."""
         self._time.reset()
         self.skipped_before_time = 0
+
+
+class Evt2Decoder(_TimedDecoder):
+    """Stateful EVT 2.0 decoder: one uint32 word per CD event, the time high carried over."""
+
+    word_dtype = np.dtype('<u4')
+    max_events_per_word = 1
 
     def decode(self, words: np.ndarray, first_word: int) -> np.ndarray:
         """Decode the next words (see :class:`~asynet_core.recordings.decoding.WordDecoder`)."""
@@ -123,7 +130,7 @@ class Evt2Decoder:
         return events
 
 
-class Evt21Decoder:
+class Evt21Decoder(_TimedDecoder):
     """Stateful EVT 2.1 decoder: 64-bit words, each a row of up to 32 same-polarity events."""
 
     word_dtype = np.dtype([('first', '<u4'), ('second', '<u4')])
@@ -140,14 +147,8 @@ class Evt21Decoder:
         """
         if order not in EVT21_ORDERS:
             raise ValueError(f'EVT 2.1 byte order {order!r} is not one of {EVT21_ORDERS}')
+        super().__init__()
         self.order = order
-        self._time = _TimeHigh()
-        self.skipped_before_time = 0
-
-    def reset(self) -> None:
-        """Start again from the first word of a payload."""
-        self._time.reset()
-        self.skipped_before_time = 0
 
     def decode(self, words: np.ndarray, first_word: int) -> np.ndarray:
         """Decode the next words (see :class:`~asynet_core.recordings.decoding.WordDecoder`)."""

@@ -38,7 +38,7 @@ import time
 from typing import TYPE_CHECKING
 
 from asynet_core.errors import ConfigError
-from asynet_ros.event_message import EventMessage
+from asynet_ros.event_message import DVS_ENCODING, EventMessage
 from asynet_ros.ratelimit import RateLimitedLog
 
 if TYPE_CHECKING:  # the pipeline imports torch; the option parsers importing this must not
@@ -100,7 +100,9 @@ class LiveRunner:
         # dropped messages still to decode, the newest queue_size of them (for evt3 enough when
         # they span a 4096 us TIME_HIGH period, e.g. the default 16 packets of 1 ms)
         self._skipped: collections.deque[EventMessage] = collections.deque(maxlen=queue_size)
-        self._forgotten_seq: int | None = None  # the newest dropped message not even decoded
+        # seqs of dropped messages let go of undecoded, in arrival order: received, so their seq
+        # steps are followed (a gap among them is still a transport loss), just not decoded
+        self._forgotten: list[int] = []
         self._cv = threading.Condition()
         self._stop = False
         self._thread: threading.Thread | None = None
@@ -182,7 +184,7 @@ class LiveRunner:
                     return
                 batch = list(self._queue)
                 skipped = list(self._skipped)
-                forgotten, self._forgotten_seq = self._forgotten_seq, None
+                forgotten, self._forgotten = self._forgotten, []
                 self._queue.clear()
                 self._skipped.clear()
                 self._busy = True
@@ -195,38 +197,37 @@ class LiveRunner:
                 with self._cv:
                     self._busy = False
 
-    def _skip(self, skipped: list[EventMessage], forgotten: int | None) -> None:
+    def _skip(self, skipped: list[EventMessage], forgotten: list[int]) -> None:
         """Decode the dropped messages kept; those let go of were received, not lost."""
-        if forgotten is not None:
+        if forgotten:
             self.pipeline.forget(forgotten)
         self.pipeline.skip(skipped)
 
     def _forget_oldest_skipped(self) -> None:
         """Note the seq of a dropped message the bounded skip list is about to let go of."""
         if len(self._skipped) == self._skipped.maxlen:
-            seq = int(self._skipped[0].seq)
-            self._forgotten_seq = (
-                seq if self._forgotten_seq is None else max(self._forgotten_seq, seq)
-            )
+            oldest = self._skipped[0]
+            if oldest.encoding != DVS_ENCODING:  # dvs_msgs/EventArray carries no seq
+                self._forgotten.append(int(oldest.seq))
 
     def _run(
         self,
         batch: list[tuple[float, EventMessage]],
         skipped: list[EventMessage],
-        forgotten: int | None = None,
+        forgotten: list[int] | None = None,
     ) -> None:
         self.stats.batches += 1
         msgs = [m for _, m in batch]
         try:
             if self.drop == 'oldest' and skipped:  # dropped before the batch arrived
-                self._skip(skipped, forgotten)
+                self._skip(skipped, forgotten or [])
             if len(msgs) == 1:
                 results = self.pipeline.process(msgs[0])
             else:
                 self.stats.backlog_batches += 1
                 results = self.pipeline.process_batch(msgs)
             if self.drop == 'newest' and skipped:  # rejected while the batch filled the queue
-                self._skip(skipped, forgotten)
+                self._skip(skipped, forgotten or [])
         except Exception as err:  # keep the node alive whatever a message did
             self.stats.errors += 1
             self.log.warning(

@@ -148,10 +148,12 @@ class PacketPool:
         return loop * (POOL_US // PACKET_US) + self.slots[j]
 
     def event_message(self, i: int, start_ns: int = 0) -> EventMessage:
-        """Packet ``i`` (within the first loop) as the pipeline takes it."""
+        """Packet ``i`` (within the first loop, seq ``i``) as the pipeline takes it."""
         stamp, data = self.message(i, start_ns)
         payload = np.frombuffer(data, dtype=np.uint8, offset=self.payload_at[i])
-        return EventMessage(stamp, FRAME_ID, SENSOR.width, SENSOR.height, 'evt3', payload=payload)
+        return EventMessage(
+            stamp, FRAME_ID, SENSOR.width, SENSOR.height, 'evt3', payload=payload, seq=i
+        )
 
 
 def make_pool(rate: float, seed: int = 0, sensor: SensorSize = SENSOR) -> PacketPool:

@@ -112,11 +112,6 @@ class SeqGaps:
         self.last: int | None = None
         self.after_gap = False
 
-    def passed(self, seq: int) -> None:
-        """Messages up to ``seq`` arrived but were not decoded (a live queue dropped them)."""
-        if self.last is not None and seq > self.last:
-            self.last = seq
-
     def see(self, seq: int, counters: Counters) -> int:
         """Take the next message's ``seq``; return how many messages were lost before it."""
         last, self.last = self.last, seq
@@ -136,11 +131,11 @@ class StreamDecoder:
     Args:
         counters: where the lost messages are counted.
         reject: counts and logs a rejection.
-        log_seq: reports ``lost`` messages found missing before ``msg`` (by its ``seq``).
+        log_seq: reports ``lost`` messages found missing before the message of a ``seq``.
     """
 
     def __init__(
-        self, counters: Counters, reject: Reject, log_seq: Callable[[int, EventMessage], None]
+        self, counters: Counters, reject: Reject, log_seq: Callable[[int, int], None]
     ) -> None:
         self.counters = counters
         self.reject = reject
@@ -148,6 +143,12 @@ class StreamDecoder:
         self.sensor: SensorSize | None = None
         self.decoders: dict[str, MessageDecoder] = {}  # of ``sensor``'s stream
         self.seq = SeqGaps()
+
+    def follow(self, seq: int) -> None:
+        """Follow the ``seq`` of a message received (decoded or not); count and log a gap."""
+        lost = self.seq.see(seq, self.counters)
+        if lost:
+            self.log_seq(lost, seq)
 
     def reset(self) -> None:
         """Forget the decoders' state and the ``seq`` history."""
@@ -178,9 +179,7 @@ class StreamDecoder:
             self.reject('bad_sensor_size', 'size', reason, 1)
             return None
         if msg.encoding != DVS_ENCODING:
-            lost = self.seq.see(int(msg.seq), self.counters)
-            if lost:
-                self.log_seq(lost, msg)
+            self.follow(int(msg.seq))
         sensor = SensorSize(int(msg.width), int(msg.height))
         decoders = self.decoders if sensor == self.sensor and not fresh else {}
         decoder = decoders.get(msg.encoding)

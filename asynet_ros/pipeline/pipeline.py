@@ -47,7 +47,7 @@ stamps, and composes them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 import logging
 from pathlib import Path
@@ -239,9 +239,14 @@ class Pipeline:
         for msg in msgs:
             self.decoder.decode(msg)  # a message of another size decodes with fresh decoders
 
-    def forget(self, seq: int) -> None:
-        """Messages up to ``seq`` arrived and were dropped undecoded: not lost in transport."""
-        self.decoder.seq.passed(int(seq))
+    def forget(self, seqs: Sequence[int]) -> None:
+        """Messages of ``seqs`` (in arrival order) were received and dropped undecoded.
+
+        Their seq steps are followed like those of decoded messages: a gap among them is a
+        transport loss; the messages themselves are not lost.
+        """
+        for seq in seqs:
+            self.decoder.follow(int(seq))
 
     def flush(self, msg: EventMessage | None = None) -> list[Result]:
         """Apply events held back by the update policy (end of a bag); at most one output."""
@@ -283,10 +288,10 @@ class Pipeline:
         setattr(self.counters, counter, total)
         self.log.warning(kind, f'{message} (counter {counter}={total})')
 
-    def _log_seq(self, lost: int, msg: EventMessage) -> None:
+    def _log_seq(self, lost: int, seq: int) -> None:
         self.log.warning(
             'seq',
-            f'{lost} message(s) lost before seq {msg.seq} (transport or queue; counters '
+            f'{lost} message(s) lost before seq {seq} (transport or queue; counters '
             f'seq_gaps={self.counters.seq_gaps}, lost_messages={self.counters.lost_messages})',
         )
 

@@ -198,3 +198,26 @@ def test_live_queue_drops_keep_the_evt3_time(drop: str, processed: list[int]) ->
     expected = np.concatenate([true_events[i] for i in processed])
     window = pipeline.window_events()
     np.testing.assert_array_equal(window['t'], expected['t'][-len(window) :])
+
+
+@pytest.mark.parametrize('drop', ['oldest', 'newest'])
+def test_a_transport_gap_among_messages_dropped_undecoded_is_still_counted(drop: str) -> None:
+    pool = make_pool(200_000.0)
+    msgs = [pool.event_message(i) for i in range(70)]
+    pipeline = Pipeline.from_checkpoint(bundled_checkpoint())
+    gate = threading.Event()
+    runner = LiveRunner(pipeline, lambda *_: gate.wait(10.0), queue_size=8, drop=drop)
+    runner.start()
+    try:
+        runner.offer(msgs[0])
+        deadline = time.monotonic() + 10.0
+        while runner.pending() and time.monotonic() < deadline:  # the worker holds message 0
+            time.sleep(0.001)
+        for msg in msgs[1:10] + msgs[15:60]:  # seq 10..14 lost in transport, many dropped
+            runner.offer(msg)
+        gate.set()
+        assert runner.wait_idle(10.0)
+    finally:
+        runner.stop()
+    counters = pipeline.counters
+    assert (counters.seq_gaps, counters.lost_messages) == (1, 5)

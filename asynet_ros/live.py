@@ -182,20 +182,32 @@ class LiveRunner:
                     self._cv.wait(0.1)
                 if self._stop:
                     return
-                batch = list(self._queue)
-                skipped = list(self._skipped)
-                forgotten, self._forgotten = self._forgotten, []
-                self._queue.clear()
-                self._skipped.clear()
-                self._busy = True
-            try:
-                self._run(batch, skipped, forgotten)
-            except Exception as err:  # a publisher failing must not end the worker
-                self.stats.errors += 1
-                self.log.warning('error', f'worker error: {type(err).__name__}: {err}')
-            finally:
-                with self._cv:
-                    self._busy = False
+            self.step()
+
+    def step(self) -> bool:
+        """Run what is queued now, as one batch, on the calling thread; False if nothing was.
+
+        The worker's loop body; without :meth:`start`, a caller that owns the pipeline drives the
+        queue itself (:mod:`asynet_ros.realtime` replays a recording in simulated time this way).
+        """
+        with self._cv:
+            if not self._queue:
+                return False
+            batch = list(self._queue)
+            skipped = list(self._skipped)
+            forgotten, self._forgotten = self._forgotten, []
+            self._queue.clear()
+            self._skipped.clear()
+            self._busy = True
+        try:
+            self._run(batch, skipped, forgotten)
+        except Exception as err:  # a publisher failing must not end the worker
+            self.stats.errors += 1
+            self.log.warning('error', f'worker error: {type(err).__name__}: {err}')
+        finally:
+            with self._cv:
+                self._busy = False
+        return True
 
     def _skip(self, skipped: list[EventMessage], forgotten: list[int]) -> None:
         """Decode the dropped messages kept; those let go of were received, not lost."""

@@ -26,7 +26,8 @@ to :meth:`Pipeline.process`, which:
    ``update_every_us`` of sensor time, or (neither given) once per message;
 4. slides the window (``window_events`` or ``window_us``), updates the representation and runs the
    asynchronous engine, or a full recompute when the cost model predicts it cheaper
-   (``mode='adaptive'``, see :mod:`asynet_core.adaptive`);
+   (``mode='adaptive'``, see :mod:`asynet_core.adaptive`); a dense-backbone model runs whole on
+   every update instead (:mod:`asynet_core.dense_engine`, results say ``mode='dense'``);
 5. turns the model output into a :class:`Result`: boxes in sensor pixels (detection) or class
    probabilities (classification).
 
@@ -58,6 +59,7 @@ import numpy as np
 import torch
 
 from asynet_core.adaptive import AdaptiveUpdater
+from asynet_core.dense_engine import DENSE_MODE, DenseEngine, DenseUpdater
 from asynet_core.engine.engine import AsyncEngine
 from asynet_core.errors import ConfigError
 from asynet_core.events import concatenate_events, empty_events, SensorSize
@@ -96,7 +98,9 @@ class Pipeline:
     """Event messages in, :class:`Result` objects out (see the module docstring).
 
     Args:
-        model: a trained SparseVGG (eval mode) whose ``config`` is ``model_config``.
+        model: a trained SparseVGG, or DenseVGG (a dense baseline: every update is a full dense
+            forward, ``config.mode`` is ignored), in eval mode, whose ``config`` is
+            ``model_config``.
         model_config: the checkpoint's model configuration.
         config: window, update policy, thresholds.
         logger: where rate-limited problem lines go.
@@ -120,8 +124,7 @@ class Pipeline:
         self.counters = Counters()
         self.log = RateLimitedLog(logger or _LOG)
         self.clock = clock
-        engine = AsyncEngine.from_model(model, torch.float32, self.config.resync_every or None)
-        self.updater = AdaptiveUpdater(engine, self.config.mode)
+        self.updater = self._make_updater(model)
         self.decoder = StreamDecoder(self.counters, self._reject, self._log_seq)
         self._stream: _Stream | None = None
         self._newest_header_ns: int | None = None
@@ -156,20 +159,30 @@ class Pipeline:
         Raises:
             CheckpointError: missing, corrupt or unsafe file, weights that do not fit, or a bad
                 device.
-            ConfigError: a dense-backbone checkpoint (the engine needs the sparse model), or
-                bad values.
+            ConfigError: bad values.
         """
         loaded = load_checkpoint(path, map_location=device)
         if config is None:
             config = PipelineConfig.from_values(
                 values or {}, loaded.config.window or DEFAULT_WINDOW
             )
-        if loaded.config.backbone != 'sparse':
-            raise ConfigError(
-                f'{path}: the asynchronous pipeline needs a sparse-backbone checkpoint, '
-                f'got backbone {loaded.config.backbone!r}'
-            )
         return cls(loaded.model, loaded.config, config, **kwargs)
+
+    def _make_updater(self, model: torch.nn.Module) -> AdaptiveUpdater | DenseUpdater:
+        """The engine and its updater for the model's backbone."""
+        backbone = self.model_config.backbone
+        if backbone == 'dense':
+            self.log.logger.info(
+                'dense-backbone model: every update is a full dense forward pass (mode %r and '
+                'resync_every are ignored; results say mode %r)',
+                self.config.mode,
+                DENSE_MODE,
+            )
+            return DenseUpdater(DenseEngine.from_model(model, torch.float32))
+        if backbone != 'sparse':
+            raise ConfigError(f"unknown backbone {backbone!r}; valid choices: ['dense', 'sparse']")
+        engine = AsyncEngine.from_model(model, torch.float32, self.config.resync_every or None)
+        return AdaptiveUpdater(engine, self.config.mode)
 
     @property
     def task(self) -> str:

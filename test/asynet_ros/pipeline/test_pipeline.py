@@ -35,7 +35,7 @@ import pytest
 import torch
 
 from asynet_benchmarks.overload_dds import make_pool
-from asynet_core.errors import CheckpointError, ConfigError
+from asynet_core.errors import CheckpointError
 from asynet_core.events import EVENT_DTYPE, SensorSize
 from asynet_core.models import load_checkpoint, ModelConfig, save_checkpoint, SparseVGG
 from asynet_ros import bundled_checkpoint
@@ -442,16 +442,6 @@ def test_checkpoint_for_another_architecture(tmp_path: Path) -> None:
         CheckpointError, match="checkpoint is for arch 'small_det', expected 'ncars'"
     ):
         load_checkpoint(bundled_checkpoint(), arch='ncars')
-
-
-def test_dense_checkpoint_is_refused_by_the_pipeline(tmp_path: Path) -> None:
-    from asynet_core.models.build import build_model
-
-    dense = tmp_path / 'dense.pt'
-    config = ModelConfig('ncars', 2, backbone='dense')
-    save_checkpoint(dense, build_model(config), config)
-    with pytest.raises(ConfigError, match='needs a sparse-backbone checkpoint'):
-        Pipeline.from_checkpoint(dense)
 
 
 @pytest.mark.parametrize(('skip', 'resets'), [(False, 1), (True, 0)])

@@ -19,17 +19,25 @@ Run (the checkpoint's training config names the dataset; ``key=value`` overrides
     python training/evaluate.py --checkpoint runs/synthetic_cls/best.pt --split test
     python training/evaluate.py --checkpoint runs/ncars/best.pt --split test data.root=/data/ncars
     python training/evaluate.py --checkpoint runs/synthetic_cls/best.pt --split test --async
+    python training/evaluate.py --checkpoint asynet_ros/models/synthetic_det.pt --split test \
+        --latency-aware --compute-scale 3 --mode async data.root=data/synthetic_det
 
 Classification: accuracy per sample and the confusion matrix. Detection: VOC mAP at IoU 0.5 (the
 paper's metric) and COCO mAP@[.5:.95] (pycocotools). ``--async`` feeds each sample's events to
 the asynchronous engine in ``--steps`` chunks and reports how often its final output agrees with
-the batch prediction.
+the batch prediction. ``--latency-aware`` adds ``latency_aware``: each sample streamed in
+``--packet-us`` packets through the live pipeline in simulated real time, on hardware
+``--compute-scale`` times slower than this machine, each label scored with the newest output
+available at its time (:mod:`asynet_training.latency_eval`). ``--limit N`` evaluates the first N
+samples of the split.
 """
 
 from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
+import contextlib
+import io
 import json
 import math
 from pathlib import Path
@@ -40,19 +48,34 @@ if __package__ in (None, ''):  # run as a script: python training/evaluate.py
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from asynet_core.cli import add_debug_option, check_output_file, run_command, write_json
-from asynet_core.errors import CheckpointError
+from asynet_core.errors import CheckpointError, ConfigError
+from asynet_core.modes import UPDATE_MODES
 
 if TYPE_CHECKING:
     import numpy as np
     import torch
 
     from asynet_training.config import TrainConfig
+    from asynet_training.latency_eval import LatencySettings
     from asynet_training.loop import Batch, Trainer
 
 # numpy, torch, the models and the training modules are imported where used, after the arguments
 # are parsed: `evaluate.py --help` and a usage error answer at once.
 
-__all__ = ['evaluate', 'main']
+__all__ = [
+    'DEFAULT_MODE',
+    'DEFAULT_PACKET_US',
+    'SCORE_THRESHOLD',
+    'coco_map_quiet',
+    'evaluate',
+    'main',
+]
+
+#: Detections below this score are dropped before mAP (low: the whole precision-recall curve).
+SCORE_THRESHOLD = 0.01
+#: Defaults of the latency-aware options (the live node's mode, a driver's 1 ms packets).
+DEFAULT_MODE = 'adaptive'
+DEFAULT_PACKET_US = 1000
 
 
 def _dataset(config: TrainConfig, split: str) -> Any:
@@ -84,10 +107,12 @@ def _classification(trainer: Trainer, samples: list[Any], outputs: torch.Tensor)
 def _detection(trainer: Trainer, samples: list[Any], outputs: torch.Tensor) -> dict[str, Any]:
     from asynet_core.models import postprocess
     from asynet_training.loop import scale_boxes
-    from asynet_training.metrics import coco_map, voc_map
+    from asynet_training.metrics import voc_map
 
     mc = trainer.config
-    found = postprocess(outputs, mc.input_size, mc.num_classes, mc.num_boxes, score_threshold=0.01)
+    found = postprocess(
+        outputs, mc.input_size, mc.num_classes, mc.num_boxes, score_threshold=SCORE_THRESHOLD
+    )
     dets, truths = [], []
     for i, (sample, det) in enumerate(zip(samples, found, strict=True)):
         for box, label, score in zip(det.boxes.numpy(), det.labels.tolist(), det.scores.tolist(),
@@ -96,8 +121,19 @@ def _detection(trainer: Trainer, samples: list[Any], outputs: torch.Tensor) -> d
         gt = scale_boxes(sample.boxes, trainer.rep.mapping)
         truths += [(i, int(c), b) for c, b in zip(gt[:, 4].tolist(), _xyxy(gt), strict=True)]
     mean, per_class = voc_map(dets, truths, mc.num_classes)
-    coco = coco_map(dets, truths, mc.num_classes, len(samples))
+    coco = coco_map_quiet(dets, truths, mc.num_classes, len(samples))
     return {'voc_map50': mean, 'voc_ap50_per_class': per_class, 'coco_map50_95': coco}
+
+
+def coco_map_quiet(*args: Any) -> float:
+    """:func:`~asynet_training.metrics.coco_map` with pycocotools' progress lines kept off stdout.
+
+    pycocotools prints them while it indexes; the report goes to standard output as JSON.
+    """
+    from asynet_training.metrics import coco_map
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        return coco_map(*args)
 
 
 def _async_agreement(trainer: Trainer, samples: list[Any], outputs: torch.Tensor,
@@ -122,15 +158,38 @@ def _async_agreement(trainer: Trainer, samples: list[Any], outputs: torch.Tensor
     return {'async_agreement': agree / max(len(samples), 1), 'async_max_rel_err': worst}
 
 
-def evaluate(checkpoint: Path, split: str, overrides: list[str], use_async: bool = False,
-             steps: int = 10) -> dict[str, Any]:  # fmt: skip
-    """Metrics of a checkpoint on a split (see the module docstring)."""
+def evaluate(
+    checkpoint: Path,
+    split: str,
+    overrides: list[str],
+    use_async: bool = False,
+    steps: int = 10,
+    *,
+    limit: int | None = None,
+    latency: LatencySettings | None = None,
+) -> dict[str, Any]:
+    """Metrics of a checkpoint on a split (see the module docstring).
+
+    Args:
+        checkpoint: a run's checkpoint (it carries its training config).
+        split: 'train', 'val' or 'test'.
+        overrides: ``key=value`` overrides of the training config.
+        use_async: also check the asynchronous engine against the batch outputs.
+        steps: chunks per sample for ``use_async``.
+        limit: evaluate only the first ``limit`` samples (``None``: all).
+        latency: also the latency-aware evaluation with these settings.
+
+    Raises:
+        CheckpointError: the checkpoint carries no training config (or cannot be loaded).
+        ConfigError: a bad ``limit``; with ``latency``, whatever the live pipeline refuses.
+    """
     import torch
 
     from asynet_core.models import load_checkpoint
     from asynet_training.config import apply_overrides, from_mapping, TrainConfig
     from asynet_training.loop import Trainer
 
+    _check_limit(limit)
     loaded = load_checkpoint(checkpoint)
     if not isinstance(loaded.extra.get('train_config'), dict):
         raise CheckpointError(
@@ -139,8 +198,10 @@ def evaluate(checkpoint: Path, split: str, overrides: list[str], use_async: bool
         )
     values = apply_overrides(loaded.extra['train_config'], overrides)
     config: TrainConfig = from_mapping(TrainConfig, values)
+    pipeline = None if latency is None else _live_pipeline(checkpoint, latency)  # fail first
     dataset = _dataset(config, split)
-    samples = [dataset[i] for i in range(len(dataset))]
+    count = len(dataset) if limit is None else min(limit, len(dataset))
+    samples = [dataset[i] for i in range(count)]
     trainer = Trainer(loaded.model, loaded.config, dataset.sensor, config.loss)
     outputs = torch.cat([trainer.predict(_batch(trainer, samples[i : i + 32]))
                          for i in range(0, len(samples), 32)])  # fmt: skip
@@ -149,7 +210,26 @@ def evaluate(checkpoint: Path, split: str, overrides: list[str], use_async: bool
               **task(trainer, samples, outputs)}  # fmt: skip
     if use_async and loaded.config.backbone == 'sparse':
         report.update(_async_agreement(trainer, samples, outputs, steps))
+    if pipeline is not None and latency is not None:
+        from asynet_training.latency_eval import latency_aware
+
+        report['latency_aware'] = latency_aware(pipeline, samples, dataset.sensor, latency)
     return report
+
+
+def _check_limit(limit: object) -> None:
+    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
+        raise ConfigError(f'limit must be a positive int or None, got {limit!r}')
+
+
+def _live_pipeline(checkpoint: Path, latency: LatencySettings) -> Any:
+    """The live pipeline of ``checkpoint``, one torch thread (as the node runs it)."""
+    from asynet_ros.pipeline.config import limit_torch_threads
+    from asynet_training.latency_eval import load_pipeline
+
+    pipeline = load_pipeline(checkpoint, latency)
+    limit_torch_threads(1)
+    return pipeline
 
 
 def _batch(trainer: Trainer, samples: list[Any]) -> Batch:
@@ -160,22 +240,91 @@ def _batch(trainer: Trainer, samples: list[Any]) -> Batch:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point."""
+    parser = _parser()
+    args = parser.parse_intermixed_args(argv)
+    _check_latency_options(parser, args)
+    return run_command('evaluate.py', lambda: _main(args), debug=args.debug)
+
+
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog='evaluate.py', description=__doc__.split('\n')[0])
     parser.add_argument('--checkpoint', required=True, type=Path)
     parser.add_argument('--split', default='test', choices=['train', 'val', 'test'])
     parser.add_argument('--async', dest='use_async', action='store_true')
     parser.add_argument('--steps', type=int, default=10, help='chunks per sample for --async')
+    parser.add_argument('--limit', type=_positive_int, help='evaluate the first N samples only')
+    latency = parser.add_argument_group('latency-aware evaluation')
+    latency.add_argument(
+        '--latency-aware',
+        action='store_true',
+        help='also score the newest output a live node holds at each label',
+    )
+    latency.add_argument(
+        '--compute-scale',
+        type=_scale,
+        help='hardware S times slower than this machine (default 1; 0: free)',
+    )
+    latency.add_argument(
+        '--mode',
+        choices=UPDATE_MODES,
+        help=f'update mode of the live pipeline (default {DEFAULT_MODE})',
+    )
+    latency.add_argument(
+        '--packet-us',
+        type=_positive_int,
+        help=f'packet length in us of sensor time (default {DEFAULT_PACKET_US})',
+    )
     parser.add_argument('--json', type=Path, help='also write the report here')
     parser.add_argument('overrides', nargs='*', help='key=value overrides of the training config')
     add_debug_option(parser)
-    args = parser.parse_intermixed_args(argv)
-    return run_command('evaluate.py', lambda: _main(args), debug=args.debug)
+    return parser
+
+
+_LATENCY_OPTIONS = (('compute_scale', '--compute-scale'), ('mode', '--mode'),
+                    ('packet_us', '--packet-us'))  # fmt: skip
+
+
+def _check_latency_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
+    """Latency options need ``--latency-aware``; fill in their defaults."""
+    given = [flag for name, flag in _LATENCY_OPTIONS if getattr(args, name) is not None]
+    if given and not args.latency_aware:
+        parser.error(f'{", ".join(given)} need --latency-aware')
+    defaults = {'compute_scale': 1.0, 'mode': DEFAULT_MODE, 'packet_us': DEFAULT_PACKET_US}
+    for name, value in defaults.items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'expected a positive integer, got {text!r}') from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f'expected a positive integer, got {value}')
+    return value
+
+
+def _scale(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'expected a number >= 0, got {text!r}') from None
+    if not (math.isfinite(value) and value >= 0.0):
+        raise argparse.ArgumentTypeError(f'expected a finite number >= 0, got {text!r}')
+    return value
 
 
 def _main(args: argparse.Namespace) -> int:
     if args.json is not None:
         check_output_file(args.json)  # before the evaluation, not after
-    report = evaluate(args.checkpoint, args.split, args.overrides, args.use_async, args.steps)
+    latency = None
+    if args.latency_aware:
+        from asynet_training.latency_eval import LatencySettings
+
+        latency = LatencySettings(args.compute_scale, args.mode, args.packet_us)
+    report = evaluate(args.checkpoint, args.split, args.overrides, args.use_async, args.steps,
+                      limit=args.limit, latency=latency)  # fmt: skip
     print(json.dumps(report, indent=2))
     if args.json is not None:
         write_json(args.json, report)

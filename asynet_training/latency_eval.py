@@ -1,0 +1,311 @@
+# Copyright 2026 asynet_ros contributors
+#
+# Licensed under the Apache License, Version 2.0 (the "License");
+# you may not use this file except in compliance with the License.
+# You may obtain a copy of the License at
+#
+#     http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS,
+# WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+# See the License for the specific language governing permissions and
+# limitations under the License.
+
+"""Latency-aware evaluation of a dataset split: what a live node would hold at each label time.
+
+The classic evaluation scores a window that ends at each label time, as if inference took no
+time. Here every sample is replayed as a live node would see it (continuous sampling and
+latency-aware evaluation, as in STARE: Chen, Chu et al., Nature Communications 2026):
+
+* the sample's events are cut into packets of ``packet_us`` of sensor time, as a driver's: a
+  packet holds the events whose ``t // packet_us`` is the same (:func:`~asynet_ros.recording.
+  cut_packets`, the packets of ``asynet-replay`` on an event file); its header stamp is its
+  first event's time in ns, so header time is sensor time (µs) times 1000;
+* they stream through :class:`~asynet_ros.realtime.RealTimeSimulation` with a fresh pipeline
+  state per sample: the worker takes all packets that arrived while it was busy as one update,
+  each update costing its measured wall time times ``compute_scale``; the queue holds every
+  packet of the sample, so none is dropped (continuous sampling);
+* each label is matched with the newest output *available* at the label time; no output yet
+  means a missed label: a wrong class, or no detections.
+
+Label times: a classification sample's last event (the prediction held when the sample ends); a
+detection sample's ``t_us`` (Gen1 layout: the label time its window ends at), else its last
+event. Ages are label time minus the used output's newest input event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+import math
+from pathlib import Path
+from typing import Any, TYPE_CHECKING
+
+import numpy as np
+
+from asynet_core.errors import ConfigError
+from asynet_core.events import SensorSize
+from asynet_core.modes import UPDATE_MODES
+from asynet_training.evaluate import (
+    coco_map_quiet,
+    DEFAULT_MODE,
+    DEFAULT_PACKET_US,
+    SCORE_THRESHOLD,
+)
+
+if TYPE_CHECKING:  # the pipeline imports torch
+    from asynet_ros.event_message import EventMessage
+    from asynet_ros.pipeline import Pipeline
+    from asynet_ros.realtime import CostModel, TimedResult
+
+__all__ = [
+    'LatencySettings',
+    'Match',
+    'latency_aware',
+    'load_pipeline',
+    'match_labels',
+    'newest_available',
+    'sample_label_us',
+    'sample_packets',
+    'score_outputs',
+    'stream_sample',
+]
+
+#: Frame id of the packets cut from a sample.
+FRAME_ID = 'event_camera'
+
+
+@dataclass(frozen=True)
+class LatencySettings:
+    """How samples are streamed.
+
+    Attributes:
+        compute_scale: hardware this many times slower than this machine (0: free compute).
+        mode: the pipeline's update mode (``async``, ``recompute`` or ``adaptive``).
+        packet_us: packet length in µs of sensor time.
+
+    Raises:
+        ConfigError: a scale that is negative or not finite, an unknown mode, or a packet
+            length that is not a positive int.
+    """
+
+    compute_scale: float = 1.0
+    mode: str = DEFAULT_MODE
+    packet_us: int = DEFAULT_PACKET_US
+
+    def __post_init__(self) -> None:
+        scale: object = self.compute_scale  # checked as given, whatever its annotation
+        if isinstance(scale, bool) or not isinstance(scale, (int, float)):
+            raise ConfigError(f'compute_scale must be a number >= 0, got {scale!r}')
+        if not (math.isfinite(scale) and scale >= 0):
+            raise ConfigError(f'compute_scale must be a finite number >= 0, got {scale}')
+        if self.mode not in UPDATE_MODES:
+            raise ConfigError(f'unknown mode {self.mode!r}; valid choices: {list(UPDATE_MODES)}')
+        packet: object = self.packet_us
+        if isinstance(packet, bool) or not isinstance(packet, (int, np.integer)) or packet < 1:
+            raise ConfigError(f'packet_us must be a positive int, got {packet!r}')
+
+    def to_dict(self) -> dict[str, Any]:
+        """The settings as report fields."""
+        return {'compute_scale': float(self.compute_scale), 'mode': self.mode,
+                'packet_us': int(self.packet_us)}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Match:
+    """One label and the output scored for it.
+
+    Attributes:
+        t_us: the label time (sensor µs).
+        timed: the newest output available at ``t_us``, or ``None`` (missed).
+    """
+
+    t_us: int
+    timed: TimedResult | None
+
+    @property
+    def age_ms(self) -> float | None:
+        """Label time minus the used output's newest input event, in ms (``None``: missed)."""
+        if self.timed is None:
+            return None
+        return (self.t_us - self.timed.result.t_us) / 1000.0
+
+
+def load_pipeline(checkpoint: str | Path, settings: LatencySettings) -> Pipeline:
+    """The live pipeline of ``checkpoint`` (its trained window), scoring as the evaluation does.
+
+    Detections keep the classic evaluation's low score threshold, so mAP sees the whole
+    precision-recall curve. Whatever :meth:`Pipeline.from_checkpoint` raises propagates.
+    """
+    from asynet_ros.pipeline import Pipeline
+
+    values = {'mode': settings.mode, 'score_threshold': SCORE_THRESHOLD}
+    return Pipeline.from_checkpoint(checkpoint, values=values)
+
+
+def sample_label_us(sample: Any, task: str) -> int:
+    """The label time of a sample (see the module docstring); 0 for an empty sample."""
+    t_us = getattr(sample, 't_us', None)
+    if task == 'detection' and t_us is not None:
+        return int(t_us)
+    events = sample.events
+    return int(events['t'][-1]) if len(events) else 0
+
+
+def sample_packets(events: np.ndarray, sensor: SensorSize, packet_us: int) -> list[EventMessage]:
+    """A sample's events as a driver's packets (see the module docstring); none when empty."""
+    from asynet_ros.event_message import EventMessage
+    from asynet_ros.pipeline.decoding import DECODED_ENCODING
+    from asynet_ros.recording import cut_packets
+
+    return [
+        EventMessage(
+            int(packet['t'][0]) * 1000,
+            FRAME_ID,
+            sensor.width,
+            sensor.height,
+            DECODED_ENCODING,
+            events=packet,
+            seq=seq,
+        )
+        for seq, packet in enumerate(cut_packets([events], packet_us))
+    ]
+
+
+def stream_sample(
+    pipeline: Pipeline,
+    events: np.ndarray,
+    sensor: SensorSize,
+    packet_us: int,
+    cost: CostModel,
+) -> list[TimedResult]:
+    """The outputs of one sample streamed in simulated real time, from a fresh stream state."""
+    from asynet_ros.realtime import RealTimeSimulation
+
+    packets = sample_packets(events, sensor, packet_us)
+    pipeline.reset()
+    simulation = RealTimeSimulation(pipeline, cost, queue_size=max(len(packets), 1))
+    return list(simulation.run(packets))
+
+
+def newest_available(timed: Sequence[TimedResult], t_us: int) -> TimedResult | None:
+    """The newest output available at sensor time ``t_us``, or ``None``."""
+    ready = [t for t in timed if t.available_t_us <= t_us]
+    return max(ready, key=lambda t: t.available_t_us, default=None)
+
+
+def match_labels(samples: Sequence[Any], outputs: Sequence[Sequence[TimedResult]],
+                 task: str) -> list[Match]:  # fmt: skip
+    """One :class:`Match` per sample (each holds one label time)."""
+    matches = []
+    for sample, timed in zip(samples, outputs, strict=True):
+        t_us = sample_label_us(sample, task)
+        matches.append(Match(t_us, newest_available(timed, t_us)))
+    return matches
+
+
+def _score_classification(samples: Sequence[Any], results: Sequence[Any],
+                          num_classes: int) -> dict[str, Any]:  # fmt: skip
+    """Accuracy; the confusion matrix's last column counts the labels without an output."""
+    from asynet_training.metrics import confusion_matrix
+
+    labels = np.array([int(s.label) for s in samples], dtype=np.int64)
+    predicted = np.array([num_classes if r is None else int(np.argmax(r.probabilities))
+                          for r in results], dtype=np.int64)  # fmt: skip
+    matrix = confusion_matrix(labels, predicted, num_classes + 1)[:num_classes]
+    accuracy = float((labels == predicted).mean()) if len(labels) else 0.0
+    return {'accuracy': accuracy, 'confusion_matrix': matrix.tolist()}
+
+
+def _xyxy(boxes: np.ndarray) -> np.ndarray:
+    """``[n, 5]`` (x, y, w, h, class) boxes as ``[n, 4]`` corners."""
+    b = np.asarray(boxes, dtype=np.float64).reshape(-1, 5)
+    return np.stack([b[:, 0], b[:, 1], b[:, 0] + b[:, 2], b[:, 1] + b[:, 3]], axis=1)
+
+
+def _score_detection(samples: Sequence[Any], results: Sequence[Any],
+                     num_classes: int) -> dict[str, Any]:  # fmt: skip
+    """VOC mAP@0.5 and COCO mAP@[.5:.95] in sensor pixels (a missed label: no detections)."""
+    from asynet_training.metrics import voc_map
+
+    dets, truths = [], []
+    for i, (sample, result) in enumerate(zip(samples, results, strict=True)):
+        if result is not None:
+            dets += [(i, int(c), float(s), b) for b, c, s in
+                     zip(result.boxes, result.labels, result.scores, strict=True)]  # fmt: skip
+        classes = np.asarray(sample.boxes, dtype=np.float64).reshape(-1, 5)[:, 4]
+        truths += [(i, int(c), b) for c, b in zip(classes, _xyxy(sample.boxes), strict=True)]
+    mean, per_class = voc_map(dets, truths, num_classes)
+    coco = coco_map_quiet(dets, truths, num_classes, len(samples))
+    return {'voc_map50': mean, 'voc_ap50_per_class': per_class, 'coco_map50_95': coco}
+
+
+def score_outputs(samples: Sequence[Any], results: Sequence[Any], task: str,
+                  num_classes: int) -> dict[str, Any]:  # fmt: skip
+    """Score one pipeline :class:`~asynet_ros.pipeline.Result` (or ``None``) per sample."""
+    score = _score_classification if task == 'classification' else _score_detection
+    return score(samples, results, num_classes)
+
+
+def _streamed_s(samples: Sequence[Any]) -> float:
+    """Seconds of sensor time the samples span, first to last event, summed."""
+    spans = [int(s.events['t'][-1]) - int(s.events['t'][0]) for s in samples if len(s.events)]
+    return sum(spans) / 1e6
+
+
+def _timing(matches: Sequence[Match], outputs: Sequence[Sequence[TimedResult]],
+            samples: Sequence[Any]) -> dict[str, Any]:  # fmt: skip
+    """Labels matched, ages of the used outputs (ms) and the output rate (per sensor second)."""
+    ages = [m.age_ms for m in matches if m.age_ms is not None]
+    count = sum(map(len, outputs))
+    streamed_s = _streamed_s(samples)
+    return {
+        'labels': len(matches),
+        'labels_matched': len(ages),
+        'age_ms_p50': float(np.percentile(ages, 50)) if ages else None,
+        'age_ms_p99': float(np.percentile(ages, 99)) if ages else None,
+        'outputs': count,
+        'output_rate_hz': count / streamed_s if streamed_s > 0 else None,
+    }
+
+
+def latency_aware(
+    pipeline: Pipeline,
+    samples: Sequence[Any],
+    sensor: SensorSize,
+    settings: LatencySettings,
+    cost: CostModel | None = None,
+) -> dict[str, Any]:
+    """The latency-aware report of ``samples`` (see the module docstring).
+
+    Args:
+        pipeline: the live pipeline (:func:`load_pipeline`); reset before each sample.
+        samples: dataset samples (``events``; ``label`` or ``boxes`` and ``t_us``).
+        sensor: the dataset's sensor size.
+        settings: compute scale, mode and packet length (the mode is the pipeline's own).
+        cost: the cost model of an update (default: measured time times ``compute_scale``).
+
+    Returns:
+        The task's metrics of the outputs used (``accuracy`` and ``confusion_matrix``, or
+        ``voc_map50``, ``voc_ap50_per_class`` and ``coco_map50_95``), the same metrics of each
+        sample's final output under ``final`` (all its events, no latency), then ``samples``,
+        ``labels``, ``labels_matched``, ``age_ms_p50``, ``age_ms_p99``, ``outputs``,
+        ``output_rate_hz`` and the settings.
+    """
+    from asynet_ros.realtime import scaled_cost
+
+    cost = cost or scaled_cost(settings.compute_scale)
+    mc = pipeline.model_config
+    outputs = [stream_sample(pipeline, s.events, sensor, settings.packet_us, cost)
+               for s in samples]  # fmt: skip
+    matches = match_labels(samples, outputs, mc.task)
+    used = [None if m.timed is None else m.timed.result for m in matches]
+    final = [timed[-1].result if timed else None for timed in outputs]
+    return {
+        **score_outputs(samples, used, mc.task, mc.num_classes),
+        'final': score_outputs(samples, final, mc.task, mc.num_classes),
+        'samples': len(samples),
+        **_timing(matches, outputs, samples),
+        **settings.to_dict(),
+    }

@@ -118,6 +118,7 @@ class SimulationStats:
     measured_s: float = 0.0  # wall time measured
     first_ns: int | None = None  # the first message's arrival
     last_ns: int | None = None  # the newest message's arrival
+    end_ns: int | None = None  # the end of the latest batch
     queue: LiveStats = field(default_factory=LiveStats)
 
     @property
@@ -126,6 +127,17 @@ class SimulationStats:
         if self.first_ns is None or self.last_ns is None:
             return 0.0
         return (self.last_ns - self.first_ns) / 1e9
+
+    @property
+    def busy_fraction(self) -> float | None:
+        """Simulated compute time over the simulated time, first arrival to the last batch's end.
+
+        ``None`` before any batch or when no simulated time passed.
+        """
+        if self.first_ns is None or self.end_ns is None:
+            return None
+        elapsed_ns = max(self.end_ns, self.last_ns or self.end_ns) - self.first_ns
+        return self.busy_s / (elapsed_ns / 1e9) if elapsed_ns > 0 else None
 
 
 class RealTimeSimulation:
@@ -202,6 +214,7 @@ class RealTimeSimulation:
             stats.measured_s += measured
             newest = max((r.stamp_ns for r in results), default=clock)
             end = max(clock, newest) + round(cost * 1e9)
+            stats.end_ns = end
             for result in results:
                 yield TimedResult(result, clock, end, cost, measured, taken)
             clock = end

@@ -20,6 +20,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from rosbags.interfaces import (
+    Qos,
+    QosDurability,
+    QosHistory,
+    QosLiveliness,
+    QosReliability,
+    QosTime,
+)
 
 from asynet_core.cli import existing_outputs, remove_outputs
 from asynet_core.errors import AsynetError
@@ -31,6 +39,7 @@ __all__ = [
     'OUTPUT_NAMES',
     'Frames',
     'ReplayError',
+    'output_qos',
     'prepare_output',
     'write_frames',
 ]
@@ -131,3 +140,19 @@ def write_frames(frames: list[tuple[int, np.ndarray]], out: Path, gif: bool) -> 
     folder.mkdir(exist_ok=True)
     for i, (_, frame) in enumerate(frames):
         visual.save_png(frame, folder / f'frame_{i:04d}.png')
+
+
+def output_qos(*, latched: bool) -> Qos:
+    """The offered QoS of an output topic: reliable; latched (depth 1) or volatile (depth 10)."""
+    zero = QosTime(0, 0)
+    return Qos(
+        QosHistory.KEEP_LAST,
+        1 if latched else 10,
+        QosReliability.RELIABLE,
+        QosDurability.TRANSIENT_LOCAL if latched else QosDurability.VOLATILE,
+        zero,
+        zero,
+        QosLiveliness.AUTOMATIC,
+        zero,
+        False,
+    )

@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 import os
 import time
@@ -24,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from asynet_ros.bag import Skipped
+from asynet_tools.replay.realtime import OFFLINE_EVALUATION
 
 __all__ = ['ReplayReport', 'process_age_s']
 
@@ -59,11 +61,14 @@ class ReplayReport:
     wall_s: float = 0.0  # wall time of the replay loop (reading, pipeline, output bag)
     sensor_s: float = 0.0  # recording time replayed: the header stamps' forward steps
     process_s: float | None = None  # the process's age when the replay ended (None: unknown)
+    evaluation: dict[str, Any] = field(default_factory=lambda: dict(OFFLINE_EVALUATION))
+    availability_s: list[float] | None = None  # real time: each output's availability - stamp
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON report."""
         lat = np.asarray(self.latencies_s) * 1e3
-        pct = (lambda q: float(np.percentile(lat, q))) if len(lat) else (lambda q: None)
+        pct = _percentiles(lat)
+        available = _percentiles(np.asarray(self.availability_s or []) * 1e3)
         return {
             'bag': self.bag,
             'topic': self.topic,
@@ -79,6 +84,8 @@ class ReplayReport:
             'latency_ms_p50': pct(50),
             'latency_ms_p99': pct(99),
             'latency_ms_max': float(lat.max()) if len(lat) else None,
+            'availability_ms_p50': available(50),
+            'availability_ms_p99': available(99),
             'output_rate_hz': self.output_rate_hz,
             'sensor_s': self.sensor_s,
             'wall_s': self.wall_s,
@@ -90,11 +97,19 @@ class ReplayReport:
                 **self.skipped.to_dict(),
             },
             'counters': self.counters,
+            'evaluation': self.evaluation,
             'metrics': self.metrics,
             'complete': self.stopped is None,
             'stopped': self.stopped,
             'skipped_first': self.skipped.first,
         }
+
+
+def _percentiles(values_ms: np.ndarray) -> Callable[[float], float | None]:
+    """The ``q``-th percentile of ``values_ms`` (``None`` for none)."""
+    if not len(values_ms):
+        return lambda q: None
+    return lambda q: float(np.percentile(values_ms, q))
 
 
 def _ratio(sensor_s: float, wall_s: float | None) -> float | None:

@@ -25,14 +25,6 @@ import time
 from typing import Any
 
 import numpy as np
-from rosbags.interfaces import (
-    Qos,
-    QosDurability,
-    QosHistory,
-    QosLiveliness,
-    QosReliability,
-    QosTime,
-)
 from rosbags.rosbag2 import Writer, WriterError
 from tqdm import tqdm
 
@@ -40,16 +32,20 @@ from asynet_core.cli import deferred_interrupts, describe_error, write_json
 from asynet_core.errors import ConfigError
 from asynet_core.events import SensorSize
 from asynet_ros import messages, publishing
+from asynet_ros.event_message import EventMessage
 from asynet_ros.interfaces import typestore
 from asynet_ros.pipeline import limit_torch_threads, Pipeline, PipelineConfig, Result
+from asynet_ros.realtime import CostModel
 from asynet_ros.recording import open_recording, Recording
 from asynet_tools.replay.metrics import label_metrics, read_labels, truth_at
 from asynet_tools.replay.output import (
     Frames,
+    output_qos,
     prepare_output,
     ReplayError,
     write_frames,
 )
+from asynet_tools.replay.realtime import check_realtime, Realtime
 from asynet_tools.replay.report import process_age_s, ReplayReport
 
 __all__ = ['DEFAULT_OUTPUT_RATE_HZ', 'output_period_us', 'replay']
@@ -58,21 +54,6 @@ __all__ = ['DEFAULT_OUTPUT_RATE_HZ', 'output_period_us', 'replay']
 #: detector's subscriber (a tracker, a planner) uses no more, and per-message outputs of a 1 ms
 #: driver cost ten times the updates.
 DEFAULT_OUTPUT_RATE_HZ = 100.0
-
-
-def _qos(reliable: bool, latched: bool, depth: int) -> Qos:
-    zero = QosTime(0, 0)
-    return Qos(
-        QosHistory.KEEP_LAST,
-        depth,
-        QosReliability.RELIABLE if reliable else QosReliability.BEST_EFFORT,
-        QosDurability.TRANSIENT_LOCAL if latched else QosDurability.VOLATILE,
-        zero,
-        zero,
-        QosLiveliness.AUTOMATIC,
-        zero,
-        False,
-    )
 
 
 def replay(
@@ -92,6 +73,9 @@ def replay(
     gif: bool = False,
     progress: bool = True,
     overwrite: bool = False,
+    realtime: bool = False,
+    compute_scale: float = 1.0,
+    cost: CostModel | None = None,
 ) -> dict[str, Any]:
     """Replay a recording through the checkpoint's pipeline; write outputs; return the report.
 
@@ -109,27 +93,39 @@ def replay(
     valid, closed bag and ``report.json`` says ``"complete": false`` and why; then the error is
     raised again.
 
+    ``realtime`` replays it as the live node would have run it on hardware ``compute_scale``
+    times slower than this machine (or at the cost ``cost`` gives each batch; see
+    :mod:`asynet_tools.replay.realtime`): continuous sampling, no output rate (one update per
+    batch unless ``values`` give an update policy), the queue of ``values``' ``queue_size`` and
+    ``drop_policy``, each output written at its availability as the bag's receive time (its
+    header stamp stays its newest event's). ``report.json``'s ``evaluation`` says which mode
+    ran, and its ``metrics`` gain ``latency_aware``.
+
     Raises:
         ReplayError: ``out`` is not a folder, or holds a replay and ``overwrite`` is false.
         BagError: the bag is missing or corrupt, or the topic is absent or not events.
         EventFileError: the event file is missing, corrupt, or gives no size and none was given.
         CheckpointError: the checkpoint is missing, corrupt or unsafe.
         CorruptFileError: the labels file cannot be read.
-        ConfigError: ``output_rate_hz`` is negative, not finite or above 1 MHz.
+        ConfigError: ``output_rate_hz`` is negative, not finite or above 1 MHz; a real-time
+            replay given an output rate, a bad ``compute_scale``, queue size or drop policy;
+            ``compute_scale`` or ``cost`` without ``realtime``.
     """
     out = Path(out)
     period_us = output_period_us(output_rate_hz)
+    check_realtime(realtime, compute_scale, cost, output_rate_hz)
     label_boxes = None if labels is None else read_labels(Path(labels))  # before the work
     limit_torch_threads()
     pipeline = Pipeline.from_checkpoint(checkpoint, config, values=values, device=device)
     rate = _apply_rate(pipeline, period_us)
+    live = Realtime.of(pipeline, values, compute_scale, cost) if realtime else None
     with open_recording(bag_path, topic=topic, sensor=sensor, packet_us=packet_us) as recording:
         prepare_output(out, overwrite)  # last: an --overwrite removes the old replay only now
         report = ReplayReport(str(bag_path), recording.topic, str(checkpoint), pipeline.task)
         report.output_rate_hz = rate
         keep = labels is not None  # the results are kept only to score them
         truth = None if label_boxes is None else truth_at(label_boxes)
-        run = _Run(recording, pipeline, report, Frames(frames, truth), keep)
+        run = _Run(recording, pipeline, report, Frames(frames, truth), keep, live)
         try:
             run.write_all(out / 'outputs', progress)
         except BaseException as err:
@@ -197,8 +193,15 @@ def _finish(
     report.updates, report.outputs = pipeline.counters.updates, pipeline.counters.outputs
     report.source = run.recording.describe()  # after the reading: a file's time order is whole
     report.process_s = process_age_s()
+    if run.live is not None:
+        report.evaluation = run.live.evaluation()
+        report.availability_s = run.live.availability_s
     if labels is not None and boxes is not None:
-        report.metrics = label_metrics(run.results, boxes, Path(labels), pipeline)
+        available = None if run.live is None else run.live.available_t_us
+        report.metrics = label_metrics(
+            run.results, boxes, Path(labels), pipeline, available_t_us=available,
+            sensor_s=report.sensor_s,
+        )  # fmt: skip
     write_json(out / 'report.json', _summary(run))
     write_frames(run.frames.render(), out, gif)
 
@@ -229,8 +232,10 @@ class _Run:
         report: ReplayReport,
         frames: Frames,
         keep_results: bool,
+        live: Realtime | None = None,
     ) -> None:
         self.recording, self.pipeline, self.report = recording, pipeline, report
+        self.live = live  # a real-time replay's simulation
         self.typestore = typestore()
         self.frames = frames
         self.keep_results = keep_results
@@ -268,7 +273,7 @@ class _Run:
 
     def _connection(self, writer: Writer, key: str) -> Any:
         msgtype, topic, kind = self.table[key]
-        qos = _qos(True, kind == 'latched', 1 if kind == 'latched' else 10)
+        qos = output_qos(latched=kind == 'latched')
         return writer.add_connection(
             topic.replace('~/', '/asynet/'),
             msgtype,
@@ -277,6 +282,21 @@ class _Run:
         )
 
     def _loop(self, writer: Writer, conns: dict[str, Any], bar: Any) -> None:
+        feed = self._feed(writer, conns['labels'], bar)
+        if self.live is None:
+            self._offline(feed, writer, conns['out'])
+            return
+        live = self.live
+
+        def write(result: Result, seconds: float, available_ns: int) -> None:
+            self._write(writer, conns['out'], result, seconds, available_ns)
+            self.report.seconds = live.sim.stats.measured_s
+
+        live.play(feed, write)  # a live node never sees the end of its input: no flush
+        self.report.events = self.pipeline.counters.events
+
+    def _feed(self, writer: Writer, labels_conn: Any, bar: Any) -> Iterator[EventMessage]:
+        """The recording's messages, counted once processed (or, in real time, arrived)."""
         pipeline, report, ts = self.pipeline, self.report, self.typestore
         last = None
         for timestamp, msg in self.recording.messages(report.skipped):
@@ -291,28 +311,41 @@ class _Run:
                     msg.frame_id,
                 )
                 raw = bytes(ts.serialize_cdr(info, messages.LABEL_INFO))
-                writer.write(conns['labels'], timestamp, raw)
+                writer.write(labels_conn, timestamp, raw)
             last = msg
-            start = time.perf_counter()
-            outputs = pipeline.process(msg)
-            self._emit(writer, conns['out'], outputs, time.perf_counter() - start)
+            yield msg
             report.messages += 1
             report.events = pipeline.counters.events
             bar.update(1)
+
+    def _offline(self, feed: Iterator[EventMessage], writer: Writer, conn: Any) -> None:
+        """Each message at once; at the end, what the update policy held back."""
+        pipeline, last = self.pipeline, None
+        for msg in feed:
+            last = msg
+            start = time.perf_counter()
+            outputs = pipeline.process(msg)
+            self._emit(writer, conn, outputs, time.perf_counter() - start)
         if last is not None:  # the end of the input: apply what the update policy held back
             start = time.perf_counter()
             outputs = pipeline.flush(last)
-            self._emit(writer, conns['out'], outputs, time.perf_counter() - start)
+            self._emit(writer, conn, outputs, time.perf_counter() - start)
 
     def _emit(self, writer: Writer, conn: Any, outputs: list[Result], seconds: float) -> None:
-        report, out_type = self.report, self.table['out'][0]
-        report.seconds += seconds
+        self.report.seconds += seconds
         for result in outputs:
-            report.latencies_s.append(seconds)
-            self.frames.offer(report.outputs, self.pipeline, result)
-            report.outputs += 1
-            if self.keep_results:
-                self.results.append(result)
-            ros_msg = messages.result_message(self.factory, result, self.pipeline.class_names)
-            raw = bytes(self.typestore.serialize_cdr(ros_msg, out_type))
-            writer.write(conn, result.stamp_ns, raw)
+            self._write(writer, conn, result, seconds, result.stamp_ns)
+
+    def _write(
+        self, writer: Writer, conn: Any, result: Result, seconds: float, receive_ns: int
+    ) -> None:
+        """One output into the bag at ``receive_ns``, then the report, frames and metrics."""
+        report, out_type = self.report, self.table['out'][0]
+        ros_msg = messages.result_message(self.factory, result, self.pipeline.class_names)
+        raw = bytes(self.typestore.serialize_cdr(ros_msg, out_type))
+        writer.write(conn, receive_ns, raw)
+        report.latencies_s.append(seconds)
+        self.frames.offer(report.outputs, self.pipeline, result)
+        report.outputs += 1
+        if self.keep_results:
+            self.results.append(result)

@@ -131,8 +131,10 @@ setup(
             'mcap',
             'aedat>=2.3',
             'dv-processing',
+            'matplotlib',
         ],
         'aedat': ['aedat>=2.3'],
+        'plot': ['matplotlib'],  # asynet-replay-compare's compare.png
     },
     entry_points={
         'console_scripts': [
@@ -142,6 +144,7 @@ setup(
             'asynet-events = asynet_tools.events:main',
             'asynet-detect = asynet_ros.cli.detect:main',
             'asynet-replay = asynet_tools.replay:main',
+            'asynet-replay-compare = asynet_tools.replay.compare_cli:main',
             'asynet-play = asynet_ros.dds.play:main',
             'asynet-bag2dataset = asynet_tools.bag2dataset:main',
             'detector = asynet_ros.node:main',

@@ -132,8 +132,9 @@ def test_colcon_classifies_package_as_ament_python() -> None:
 
 #: Console scripts whose --help and argument errors come before any heavy import (issue 15:
 #: every command answers at once). ``detector``, the rclpy node, takes ROS 2 arguments instead.
-FAST_SCRIPTS = ('asynet-replay', 'asynet-detect', 'asynet-events', 'asynet-bag2dataset',
-                'asynet-play', 'asynet-flops', 'asynet-bench', 'asynet-train')  # fmt: skip
+FAST_SCRIPTS = ('asynet-replay', 'asynet-replay-compare', 'asynet-detect', 'asynet-events',
+                'asynet-bag2dataset', 'asynet-play', 'asynet-flops', 'asynet-bench',
+                'asynet-train')  # fmt: skip
 NOT_FAST = {'detector'}
 #: The commands run from a source checkout: ``python training/X.py``, ``python -m M``.
 FAST_PATHS = ('training/train.py', 'training/evaluate.py', 'training/export.py')

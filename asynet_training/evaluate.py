@@ -36,8 +36,6 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Sequence
-import contextlib
-import io
 import json
 import math
 from pathlib import Path
@@ -66,7 +64,6 @@ __all__ = [
     'DEFAULT_MODE',
     'DEFAULT_PACKET_US',
     'SCORE_THRESHOLD',
-    'coco_map_quiet',
     'evaluate',
     'main',
 ]
@@ -107,7 +104,7 @@ def _classification(trainer: Trainer, samples: list[Any], outputs: torch.Tensor)
 def _detection(trainer: Trainer, samples: list[Any], outputs: torch.Tensor) -> dict[str, Any]:
     from asynet_core.models import postprocess
     from asynet_training.loop import scale_boxes
-    from asynet_training.metrics import voc_map
+    from asynet_training.metrics import coco_map, voc_map
 
     mc = trainer.config
     found = postprocess(
@@ -121,19 +118,8 @@ def _detection(trainer: Trainer, samples: list[Any], outputs: torch.Tensor) -> d
         gt = scale_boxes(sample.boxes, trainer.rep.mapping)
         truths += [(i, int(c), b) for c, b in zip(gt[:, 4].tolist(), _xyxy(gt), strict=True)]
     mean, per_class = voc_map(dets, truths, mc.num_classes)
-    coco = coco_map_quiet(dets, truths, mc.num_classes, len(samples))
+    coco = coco_map(dets, truths, mc.num_classes, len(samples))
     return {'voc_map50': mean, 'voc_ap50_per_class': per_class, 'coco_map50_95': coco}
-
-
-def coco_map_quiet(*args: Any) -> float:
-    """:func:`~asynet_training.metrics.coco_map` with pycocotools' progress lines kept off stdout.
-
-    pycocotools prints them while it indexes; the report goes to standard output as JSON.
-    """
-    from asynet_training.metrics import coco_map
-
-    with contextlib.redirect_stdout(io.StringIO()):
-        return coco_map(*args)
 
 
 def _async_agreement(trainer: Trainer, samples: list[Any], outputs: torch.Tensor,

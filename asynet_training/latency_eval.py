@@ -48,7 +48,6 @@ from asynet_core.errors import ConfigError
 from asynet_core.events import SensorSize
 from asynet_core.modes import UPDATE_MODES
 from asynet_training.evaluate import (
-    coco_map_quiet,
     DEFAULT_MODE,
     DEFAULT_PACKET_US,
     SCORE_THRESHOLD,
@@ -227,7 +226,7 @@ def _xyxy(boxes: np.ndarray) -> np.ndarray:
 def _score_detection(samples: Sequence[Any], results: Sequence[Any],
                      num_classes: int) -> dict[str, Any]:  # fmt: skip
     """VOC mAP@0.5 and COCO mAP@[.5:.95] in sensor pixels (a missed label: no detections)."""
-    from asynet_training.metrics import voc_map
+    from asynet_training.metrics import coco_map, voc_map
 
     dets, truths = [], []
     for i, (sample, result) in enumerate(zip(samples, results, strict=True)):
@@ -237,7 +236,7 @@ def _score_detection(samples: Sequence[Any], results: Sequence[Any],
         classes = np.asarray(sample.boxes, dtype=np.float64).reshape(-1, 5)[:, 4]
         truths += [(i, int(c), b) for c, b in zip(classes, _xyxy(sample.boxes), strict=True)]
     mean, per_class = voc_map(dets, truths, num_classes)
-    coco = coco_map_quiet(dets, truths, num_classes, len(samples))
+    coco = coco_map(dets, truths, num_classes, len(samples))
     return {'voc_map50': mean, 'voc_ap50_per_class': per_class, 'coco_map50_95': coco}
 
 

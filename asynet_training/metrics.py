@@ -102,7 +102,21 @@ def coco_map(
     num_classes: int,
     images: int,
 ) -> float:
-    """COCO mAP@[.5:.95] through pycocotools (same inputs as :func:`voc_map`, xyxy boxes)."""
+    """COCO mAP@[.5:.95] through pycocotools (same inputs as :func:`voc_map`, xyxy boxes).
+
+    pycocotools prints as it indexes and evaluates; none of it reaches standard output, where the
+    commands write their JSON reports.
+    """
+    with contextlib.redirect_stdout(io.StringIO()):
+        return _coco_map(detections, truths, num_classes, images)
+
+
+def _coco_map(
+    detections: list[tuple[int, int, float, np.ndarray]],
+    truths: list[tuple[int, int, np.ndarray]],
+    num_classes: int,
+    images: int,
+) -> float:
     from pycocotools.coco import COCO
     from pycocotools.cocoeval import COCOeval
 
@@ -127,8 +141,7 @@ def coco_map(
         for i, c, s, b in detections
     ])  # fmt: skip
     evaluator = COCOeval(gt, found, 'bbox')
-    with contextlib.redirect_stdout(io.StringIO()):  # pycocotools prints its tables
-        evaluator.evaluate()
-        evaluator.accumulate()
-        evaluator.summarize()
+    evaluator.evaluate()
+    evaluator.accumulate()
+    evaluator.summarize()
     return float(max(evaluator.stats[0], 0.0))  # -1 when no ground truth counts

@@ -22,8 +22,6 @@ at it (STARE, Chen, Chu et al., Nature Communications 2026).
 from __future__ import annotations
 
 from collections.abc import Callable
-import contextlib
-import io
 from pathlib import Path
 from typing import Any
 
@@ -180,8 +178,7 @@ def _scores(
             detections.extend(_detections(image, results[k]))
     num_classes = pipeline.model_config.num_classes
     mean, per_class = voc_map(detections, truths, num_classes)
-    with contextlib.redirect_stdout(io.StringIO()):  # pycocotools prints as it indexes
-        coco = coco_map(detections, truths, num_classes, len(label_times))
+    coco = coco_map(detections, truths, num_classes, len(label_times))
     return {
         'voc_map50': mean,
         'voc_ap50_per_class': [None if np.isnan(a) else a for a in per_class],

@@ -44,3 +44,10 @@ def test_voc_map_ranks_by_score_and_skips_classes_without_truth() -> None:
         [1, 0],
         [1, 1],
     ]
+
+
+def test_coco_map_keeps_pycocotools_lines_off_stdout(capsys: pytest.CaptureFixture[str]) -> None:
+    box = np.array([10.0, 10.0, 30.0, 30.0])
+    found = coco_map([(0, 0, 0.9, box)], [(0, 0, box)], num_classes=1, images=1)
+    assert found == pytest.approx(1.0)
+    assert capsys.readouterr().out == ''  # the commands print their JSON reports there

@@ -172,7 +172,8 @@ class Result:
         frame_id: the input messages' frame id.
         t_us: sensor time of the newest event (µs).
         window_events: events in the window.
-        mode: ``async`` or ``recompute``: how the update was computed.
+        mode: ``async`` or ``recompute`` (a sparse checkpoint's engine), or ``dense`` (a dense
+            checkpoint: every update a full dense forward): how the update was computed.
         compute_s: seconds spent in representation, engine and post-processing.
         boxes: detection: ``[N, 4]`` float32 (x_min, y_min, x_max, y_max) in sensor pixels.
         scores: detection: ``[N]`` float32 calibrated scores.

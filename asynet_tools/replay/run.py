@@ -209,7 +209,10 @@ def _finish(
 def _summary(run: _Run) -> dict[str, Any]:
     summary = run.report.to_dict()
     counters = run.pipeline.counters
-    summary['modes'] = {'async': counters.async_updates, 'recompute': counters.recomputes}
+    if run.pipeline.model_config.backbone == 'dense':  # every update a dense forward
+        summary['modes'] = {'dense': counters.recomputes}
+    else:
+        summary['modes'] = {'async': counters.async_updates, 'recompute': counters.recomputes}
     return summary
 
 

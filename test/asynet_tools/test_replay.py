@@ -374,3 +374,16 @@ def test_the_update_policy_is_due_exactly_when_it_cuts() -> None:
             assert cuts, (t, every_events)  # due: an update follows
     assert 100 < skipped < 400  # both sides drawn
     assert policy_due(0, 1, None, None, None)  # one update per message
+
+
+def test_a_dense_checkpoint_replays_and_its_updates_say_dense(tmp_path: Path) -> None:
+    from asynet_core.models import build_model, ModelConfig, save_checkpoint
+
+    config = ModelConfig('small_det', 2, backbone='dense')
+    checkpoint = tmp_path / 'dense.pt'
+    save_checkpoint(checkpoint, build_model(config), config)
+    bag = tmp_path / 'synth'
+    events_cli.write_synthetic_bag(bag, seconds=0.1, seed=2)
+    report = _replay_report(bag, tmp_path / 'r', '--checkpoint', str(checkpoint))
+    assert report['outputs'] > 0
+    assert report['modes'] == {'dense': report['outputs']}  # each update a full dense forward

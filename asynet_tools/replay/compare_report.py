@@ -85,7 +85,7 @@ def markdown_table(document: dict[str, Any]) -> str:
 
 
 def _caption(document: dict[str, Any]) -> str:
-    name = Path(document['bag']).name
+    name = _bag_name(document)
     done = '' if document['complete'] else f' (incomplete: {document["stopped"]})'
     return (
         f'VOC mAP@0.5 on `{name}`{done}: offline (one update per message, compute time '
@@ -94,6 +94,12 @@ def _caption(document: dict[str, Any]) -> str:
         "from an output's newest event to its availability; output Hz: per second of sensor "
         'time.'
     )
+
+
+def _bag_name(document: dict[str, Any]) -> str:
+    """The recording's last two path parts: ``demo/bag``, not just ``bag``."""
+    parts = Path(document['bag']).parts
+    return str(Path(*parts[-2:])) if parts else document['bag']
 
 
 def _row(cells: list[str]) -> str:
@@ -124,10 +130,9 @@ def write_plot(document: dict[str, Any], path: Path) -> None:
     ax.set_ylim(bottom=0.0)
     ax.set_xlabel('compute scale: each update costs x times its measured time here')
     ax.set_ylabel('VOC mAP@0.5')
-    bag = Path(*Path(document['bag']).parts[-2:])  # out/demo/bag, not just bag
-    ax.set_title(f'{bag}: latency-aware accuracy vs. hardware speed')
+    ax.set_title(f'{_bag_name(document)}: latency-aware accuracy vs. hardware speed')
     ax.grid(True, alpha=0.3)
-    ax.legend(fontsize='small', ncol=2, loc='best')
+    ax.legend(fontsize='small', loc='upper left', bbox_to_anchor=(1.01, 1.0))  # off the lines
     fig.tight_layout()
     buffer = io.BytesIO()
     fig.savefig(buffer, format='png', dpi=PLOT_DPI)

@@ -62,7 +62,8 @@ def test_a_busy_node_coalesces_what_arrived_and_answers_after_its_compute_time()
     assert [t.result.t_us for t in timed] == [900, 3900, 6900, 9900]
     assert [t.available_t_us for t in timed] == [3400, 6400, 9400, 12400]
     assert [t.age_at_availability_ns for t in timed] == [2_500_000] * 4
-    assert sim.stats.batches == 4 and sim.stats.busy_s == pytest.approx(0.01)
+    assert sim.stats.batches == 4
+    assert sim.stats.busy_s == pytest.approx(0.01)
     assert sim.stats.span_s == pytest.approx(0.009)
     assert sim.stats.queue.dropped_queue_full == 0
 
@@ -76,7 +77,7 @@ def test_a_full_queue_drops_as_the_live_node_does() -> None:
 
 
 def test_a_free_node_answers_every_message_at_its_newest_event() -> None:
-    sim, timed = _run(0.0)
+    _, timed = _run(0.0)
     assert [t.messages for t in timed] == [1] * 10
     assert [t.available_t_us for t in timed] == [k * 1000 + 900 for k in range(10)]
 

@@ -21,15 +21,24 @@ Run (the checkpoint's training config names the dataset; ``key=value`` overrides
     python training/evaluate.py --checkpoint runs/synthetic_cls/best.pt --split test --async
     python training/evaluate.py --checkpoint asynet_ros/models/synthetic_det.pt --split test \
         --latency-aware --compute-scale 3 --mode async data.root=data/synthetic_det
+    python training/evaluate.py --checkpoint runs/gen1/best.pt --split test --latency-aware \
+        --lead-in-us 500000 data.root=/data/gen1
 
 Classification: accuracy per sample and the confusion matrix. Detection: VOC mAP at IoU 0.5 (the
 paper's metric) and COCO mAP@[.5:.95] (pycocotools). ``--async`` feeds each sample's events to
 the asynchronous engine in ``--steps`` chunks and reports how often its final output agrees with
-the batch prediction. ``--latency-aware`` adds ``latency_aware``: each sample streamed in
+the batch prediction. ``--latency-aware`` adds ``latency_aware``: each label's events streamed in
 ``--packet-us`` packets through the live pipeline in simulated real time, on hardware
 ``--compute-scale`` times slower than this machine, each label scored with the newest output
-available at its time (:mod:`asynet_training.latency_eval`). ``--limit N`` evaluates the first N
-samples of the split.
+available at its time (:mod:`asynet_training.latency_eval`). What is streamed: for detection
+samples cut from recordings at label times (Gen1 layout: gen1, synthetic_det), the label's
+recording from ``--lead-in-us`` before the label (default: from the recording's start; the
+split is read a second time with that window) up to the label, from a fresh pipeline state per
+label, as a live node has the recording's past behind it; the pipeline's own window (the
+trained one) bounds what the model sees. A whole-recording lead-in costs a stream per label as
+long as the recording up to it: on long recordings pass ``--lead-in-us``. Other samples
+(classification) are whole recordings and are streamed as they are. The classic metrics always
+score the trained window. ``--limit N`` evaluates the first N samples of the split.
 """
 
 from __future__ import annotations
@@ -81,6 +90,33 @@ def _dataset(config: TrainConfig, split: str) -> Any:
     reader, _ = READERS[config.data.dataset]
     return reader(config.data.root, split, window_events=config.data.window_events,
                   window_us=config.data.window_us)  # fmt: skip
+
+
+def _check_lead_in(config: TrainConfig, latency: LatencySettings) -> bool:
+    """Whether the split's labels stream from a lead-in (samples cut from recordings).
+
+    Raises:
+        ConfigError: a lead-in for a dataset whose samples are whole recordings.
+    """
+    from asynet_training.data import READERS
+    from asynet_training.latency_eval import cuts_recordings
+
+    cut = cuts_recordings(READERS[config.data.dataset][0])
+    if not cut and latency.lead_in_us is not None:
+        raise ConfigError(
+            f'a lead-in applies to detection samples cut from recordings (Gen1 layout); '
+            f'{config.data.dataset!r} samples are whole recordings, streamed as they are'
+        )
+    return cut
+
+
+def _stream_dataset(config: TrainConfig, split: str, lead_in_us: int | None) -> Any:
+    """The split again, each sample the lead-in up to its label (see the module docstring)."""
+    from asynet_training.data import READERS
+    from asynet_training.latency_eval import lead_in_window
+
+    reader, _ = READERS[config.data.dataset]
+    return reader(config.data.root, split, **lead_in_window(lead_in_us))
 
 
 def _xyxy(boxes: torch.Tensor) -> np.ndarray:
@@ -167,7 +203,8 @@ def evaluate(
 
     Raises:
         CheckpointError: the checkpoint carries no training config (or cannot be loaded).
-        ConfigError: a bad ``limit``; with ``latency``, whatever the live pipeline refuses.
+        ConfigError: a bad ``limit``; with ``latency``, whatever the live pipeline refuses, or
+            a lead-in for a dataset of whole recordings.
     """
     import torch
 
@@ -185,6 +222,7 @@ def evaluate(
     values = apply_overrides(loaded.extra['train_config'], overrides)
     config: TrainConfig = from_mapping(TrainConfig, values)
     pipeline = None if latency is None else _live_pipeline(checkpoint, latency)  # fail first
+    lead_in = latency is not None and _check_lead_in(config, latency)
     dataset = _dataset(config, split)
     count = len(dataset) if limit is None else min(limit, len(dataset))
     samples = [dataset[i] for i in range(count)]
@@ -199,7 +237,9 @@ def evaluate(
     if pipeline is not None and latency is not None:
         from asynet_training.latency_eval import latency_aware
 
-        report['latency_aware'] = latency_aware(pipeline, samples, dataset.sensor, latency)
+        streams = _stream_dataset(config, split, latency.lead_in_us) if lead_in else None
+        report['latency_aware'] = latency_aware(pipeline, samples, dataset.sensor, latency,
+                                                streams=streams)  # fmt: skip
     return report
 
 
@@ -260,6 +300,13 @@ def _parser() -> argparse.ArgumentParser:
         type=_positive_int,
         help=f'packet length in us of sensor time (default {DEFAULT_PACKET_US})',
     )
+    latency.add_argument(
+        '--lead-in-us',
+        type=_positive_int,
+        help="detection samples cut from recordings (gen1 layout): stream each label's "
+        'recording from N us before the label, fresh per label (default: from the '
+        "recording's start); the pipeline's trained window bounds what the model sees",
+    )
     parser.add_argument('--json', type=Path, help='also write the report here')
     parser.add_argument('overrides', nargs='*', help='key=value overrides of the training config')
     add_debug_option(parser)
@@ -267,11 +314,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 _LATENCY_OPTIONS = (('compute_scale', '--compute-scale'), ('mode', '--mode'),
-                    ('packet_us', '--packet-us'))  # fmt: skip
+                    ('packet_us', '--packet-us'), ('lead_in_us', '--lead-in-us'))  # fmt: skip
 
 
 def _check_latency_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
-    """Latency options need ``--latency-aware``; fill in their defaults."""
+    """Latency options need ``--latency-aware``; fill in their defaults (no lead-in: none)."""
     given = [flag for name, flag in _LATENCY_OPTIONS if getattr(args, name) is not None]
     if given and not args.latency_aware:
         parser.error(f'{", ".join(given)} need --latency-aware')
@@ -308,7 +355,7 @@ def _main(args: argparse.Namespace) -> int:
     if args.latency_aware:
         from asynet_training.latency_eval import LatencySettings
 
-        latency = LatencySettings(args.compute_scale, args.mode, args.packet_us)
+        latency = LatencySettings(args.compute_scale, args.mode, args.packet_us, args.lead_in_us)
     report = evaluate(args.checkpoint, args.split, args.overrides, args.use_async, args.steps,
                       limit=args.limit, latency=latency)  # fmt: skip
     print(json.dumps(report, indent=2))

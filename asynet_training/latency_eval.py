@@ -15,23 +15,34 @@
 """Latency-aware evaluation of a dataset split: what a live node would hold at each label time.
 
 The classic evaluation scores a window that ends at each label time, as if inference took no
-time. Here every sample is replayed as a live node would see it (continuous sampling and
+time. Here every label is replayed as a live node would see it (continuous sampling and
 latency-aware evaluation, as in STARE: Chen, Chu et al., Nature Communications 2026):
 
-* the sample's events are cut into packets of ``packet_us`` of sensor time, as a driver's: a
-  packet holds the events whose ``t // packet_us`` is the same (:func:`~asynet_ros.recording.
+* what is streamed: a detection sample cut from a recording at its label time (Gen1 layout,
+  :func:`cuts_recordings`) is only the trained window (e.g. 5000 events, ~50 ms), and streamed
+  from a fresh state its early outputs would have seen only the window's first events; a live
+  node has the recording's whole past behind it. So each label's recording is streamed from a
+  lead-in before the label (``lead_in_us``; default: from the recording's start) up to the
+  label, read through the dataset itself (:func:`lead_in_window`: ``window_events=-1`` or
+  ``window_us``); the pipeline's own sliding window, the one the checkpoint was trained with,
+  bounds what the model sees. Other samples (classification: N-Cars, N-Caltech101,
+  synthetic_cls) are streamed as they are;
+* the events are cut into packets of ``packet_us`` of sensor time, as a driver's: a packet
+  holds the events whose ``t // packet_us`` is the same (:func:`~asynet_ros.recording.
   cut_packets`, the packets of ``asynet-replay`` on an event file); its header stamp is its
   first event's time in ns, so header time is sensor time (µs) times 1000;
 * they stream through :class:`~asynet_ros.realtime.RealTimeSimulation` with a fresh pipeline
-  state per sample: the worker takes all packets that arrived while it was busy as one update,
-  each update costing its measured wall time times ``compute_scale``; the queue holds every
-  packet of the sample, so none is dropped (continuous sampling);
+  state per label (its stream starts at its lead-in): the worker takes all packets that arrived
+  while it was busy as one update, each update costing its measured wall time times
+  ``compute_scale``; the queue holds every packet of the stream, so none is dropped
+  (continuous sampling);
 * each label is matched with the newest output *available* at the label time; no output yet
   means a missed label: a wrong class, or no detections.
 
 Label times: a classification sample's last event (the prediction held when the sample ends); a
 detection sample's ``t_us`` (Gen1 layout: the label time its window ends at), else its last
-event. Ages are label time minus the used output's newest input event.
+event. Ages are label time minus the used output's newest input event. The metrics are always
+against the classic samples' labels; the lead-in changes only what is streamed.
 """
 
 from __future__ import annotations
@@ -40,7 +51,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 import math
 from pathlib import Path
-from typing import Any, TYPE_CHECKING
+from typing import Any, Protocol, TYPE_CHECKING
 
 import numpy as np
 
@@ -61,7 +72,10 @@ if TYPE_CHECKING:  # the pipeline imports torch
 __all__ = [
     'LatencySettings',
     'Match',
+    'SampleSource',
+    'cuts_recordings',
     'latency_aware',
+    'lead_in_window',
     'load_pipeline',
     'match_labels',
     'newest_available',
@@ -83,15 +97,18 @@ class LatencySettings:
         compute_scale: hardware this many times slower than this machine (0: free compute).
         mode: the pipeline's update mode (``async``, ``recompute`` or ``adaptive``).
         packet_us: packet length in µs of sensor time.
+        lead_in_us: a label's recording is streamed from this many µs before the label
+            (``None``: from the recording's start); only samples cut from recordings have one.
 
     Raises:
         ConfigError: a scale that is negative or not finite, an unknown mode, or a packet
-            length that is not a positive int.
+            length or lead-in that is not a positive int.
     """
 
     compute_scale: float = 1.0
     mode: str = DEFAULT_MODE
     packet_us: int = DEFAULT_PACKET_US
+    lead_in_us: int | None = None
 
     def __post_init__(self) -> None:
         scale: object = self.compute_scale  # checked as given, whatever its annotation
@@ -101,14 +118,55 @@ class LatencySettings:
             raise ConfigError(f'compute_scale must be a finite number >= 0, got {scale}')
         if self.mode not in UPDATE_MODES:
             raise ConfigError(f'unknown mode {self.mode!r}; valid choices: {list(UPDATE_MODES)}')
-        packet: object = self.packet_us
-        if isinstance(packet, bool) or not isinstance(packet, (int, np.integer)) or packet < 1:
-            raise ConfigError(f'packet_us must be a positive int, got {packet!r}')
+        _check_positive_int('packet_us', self.packet_us)
+        if self.lead_in_us is not None:
+            _check_positive_int('lead_in_us', self.lead_in_us)
 
     def to_dict(self) -> dict[str, Any]:
-        """The settings as report fields."""
+        """The settings as report fields (the lead-in is reported with what was streamed)."""
         return {'compute_scale': float(self.compute_scale), 'mode': self.mode,
                 'packet_us': int(self.packet_us)}  # fmt: skip
+
+
+def _check_positive_int(name: str, value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ConfigError(f'{name} must be a positive int, got {value!r}')
+
+
+class SampleSource(Protocol):
+    """Samples read one at a time by index (a dataset, or a list of samples)."""
+
+    def __getitem__(self, index: int, /) -> Any: ...
+
+    def __len__(self) -> int: ...
+
+
+def cuts_recordings(reader: type) -> bool:
+    """Whether the dataset class cuts its samples from recordings at label times (Gen1 layout).
+
+    Its samples are then streamed from a lead-in (see the module docstring); the samples of
+    other datasets are whole recordings, streamed as they are.
+    """
+    from asynet_training.datasets import Gen1
+
+    return issubclass(reader, Gen1)
+
+
+def lead_in_window(lead_in_us: int | None) -> dict[str, int]:
+    """The window arguments of a Gen1 dataset whose samples are the lead-in up to each label.
+
+    ``None``: all events up to the label (``window_events=-1``); else the events with
+    ``t_label - lead_in_us < t <= t_label``.
+
+    Raises:
+        ConfigError: a lead-in that is not a positive int.
+    """
+    from asynet_training.datasets.base import ALL_EVENTS
+
+    if lead_in_us is None:
+        return {'window_events': ALL_EVENTS}
+    _check_positive_int('lead_in_us', lead_in_us)
+    return {'window_us': int(lead_in_us)}
 
 
 @dataclass(frozen=True)
@@ -247,20 +305,52 @@ def score_outputs(samples: Sequence[Any], results: Sequence[Any], task: str,
     return score(samples, results, num_classes)
 
 
-def _streamed_s(samples: Sequence[Any]) -> float:
-    """Seconds of sensor time the samples span, first to last event, summed."""
-    spans = [int(s.events['t'][-1]) - int(s.events['t'][0]) for s in samples if len(s.events)]
-    return sum(spans) / 1e6
+@dataclass(frozen=True)
+class _Streamed:
+    """What one label's stream gave: its match, final output, output count and span."""
+
+    match: Match
+    final: Any  # the stream's last Result, or None
+    outputs: int
+    span_us: int
 
 
-def _timing(matches: Sequence[Match], outputs: Sequence[Sequence[TimedResult]],
-            samples: Sequence[Any]) -> dict[str, Any]:  # fmt: skip
+def _label_events(sample: Any, index: int, streams: SampleSource | None, task: str) -> np.ndarray:
+    """The events streamed for sample ``index``: its own, or its stream's (same label time)."""
+    if streams is None:
+        return np.asarray(sample.events)
+    stream = streams[index]
+    stream_t_us, t_us = sample_label_us(stream, task), sample_label_us(sample, task)
+    if stream_t_us != t_us:
+        raise ConfigError(
+            f'stream {index} ends at {stream_t_us} us but its sample is labelled at {t_us} us; '
+            'the streams must follow the samples, label for label'
+        )
+    return np.asarray(stream.events)
+
+
+def _stream_label(
+    pipeline: Pipeline,
+    t_us: int,
+    events: np.ndarray,
+    sensor: SensorSize,
+    packet_us: int,
+    cost: CostModel,
+) -> _Streamed:
+    """Stream one label's events and keep only what the report needs of its outputs."""
+    timed = stream_sample(pipeline, events, sensor, packet_us, cost)
+    span_us = int(events['t'][-1]) - int(events['t'][0]) if len(events) else 0
+    final = timed[-1].result if timed else None
+    return _Streamed(Match(t_us, newest_available(timed, t_us)), final, len(timed), span_us)
+
+
+def _timing(streamed: Sequence[_Streamed]) -> dict[str, Any]:
     """Labels matched, ages of the used outputs (ms) and the output rate (per sensor second)."""
-    ages = [m.age_ms for m in matches if m.age_ms is not None]
-    count = sum(map(len, outputs))
-    streamed_s = _streamed_s(samples)
+    ages = [s.match.age_ms for s in streamed if s.match.age_ms is not None]
+    count = sum(s.outputs for s in streamed)
+    streamed_s = sum(s.span_us for s in streamed) / 1e6
     return {
-        'labels': len(matches),
+        'labels': len(streamed),
         'labels_matched': len(ages),
         'age_ms_p50': float(np.percentile(ages, 50)) if ages else None,
         'age_ms_p99': float(np.percentile(ages, 99)) if ages else None,
@@ -269,42 +359,69 @@ def _timing(matches: Sequence[Match], outputs: Sequence[Sequence[TimedResult]],
     }
 
 
+def _check_streams(samples: Sequence[Any], streams: SampleSource | None,
+                   settings: LatencySettings) -> None:  # fmt: skip
+    if streams is None and settings.lead_in_us is not None:
+        raise ConfigError(
+            f'lead_in_us={settings.lead_in_us} needs streams: the lead-in up to each label '
+            '(a dataset of samples cut from recordings, built with lead_in_window())'
+        )
+    if streams is not None and len(streams) < len(samples):
+        raise ConfigError(f'{len(streams)} streams for {len(samples)} samples; need one each')
+
+
 def latency_aware(
     pipeline: Pipeline,
     samples: Sequence[Any],
     sensor: SensorSize,
     settings: LatencySettings,
     cost: CostModel | None = None,
+    streams: SampleSource | None = None,
 ) -> dict[str, Any]:
     """The latency-aware report of ``samples`` (see the module docstring).
 
     Args:
-        pipeline: the live pipeline (:func:`load_pipeline`); reset before each sample.
-        samples: dataset samples (``events``; ``label`` or ``boxes`` and ``t_us``).
+        pipeline: the live pipeline (:func:`load_pipeline`); reset before each label's stream.
+        samples: dataset samples (``events``; ``label`` or ``boxes`` and ``t_us``), scored.
         sensor: the dataset's sensor size.
-        settings: compute scale, mode and packet length (the mode is the pipeline's own).
+        settings: compute scale, mode and packet length (the mode is the pipeline's own), and
+            the lead-in ``streams`` were built with (reported).
         cost: the cost model of an update (default: measured time times ``compute_scale``).
+        streams: what to stream for each sample instead of its own events: sample ``i`` of
+            ``streams`` (read one at a time, e.g. a dataset built with :func:`lead_in_window`)
+            must end at sample ``i``'s label time. ``None``: the samples themselves.
 
     Returns:
         The task's metrics of the outputs used (``accuracy`` and ``confusion_matrix``, or
         ``voc_map50``, ``voc_ap50_per_class`` and ``coco_map50_95``), the same metrics of each
-        sample's final output under ``final`` (all its events, no latency), then ``samples``,
+        stream's final output under ``final`` (all its events, no latency), then ``samples``,
         ``labels``, ``labels_matched``, ``age_ms_p50``, ``age_ms_p99``, ``outputs``,
-        ``output_rate_hz`` and the settings.
+        ``output_rate_hz`` (per second of sensor time streamed), the settings, ``stream``
+        (``'recording'``: the lead-in up to each label; ``'sample'``: the sample itself) and
+        ``lead_in_us`` (``None``: from the recording's start, or no lead-in).
+
+    Raises:
+        ConfigError: a lead-in without ``streams``, fewer streams than samples, or a stream
+            that does not end at its sample's label time.
     """
     from asynet_ros.realtime import scaled_cost
 
+    _check_streams(samples, streams, settings)
     cost = cost or scaled_cost(settings.compute_scale)
     mc = pipeline.model_config
-    outputs = [stream_sample(pipeline, s.events, sensor, settings.packet_us, cost)
-               for s in samples]  # fmt: skip
-    matches = match_labels(samples, outputs, mc.task)
-    used = [None if m.timed is None else m.timed.result for m in matches]
-    final = [timed[-1].result if timed else None for timed in outputs]
+    streamed = []
+    for i, sample in enumerate(samples):
+        events = _label_events(sample, i, streams, mc.task)
+        t_us = sample_label_us(sample, mc.task)
+        streamed.append(_stream_label(pipeline, t_us, events, sensor, settings.packet_us, cost))
+    used = [None if s.match.timed is None else s.match.timed.result for s in streamed]
+    final = [s.final for s in streamed]
     return {
         **score_outputs(samples, used, mc.task, mc.num_classes),
         'final': score_outputs(samples, final, mc.task, mc.num_classes),
         'samples': len(samples),
-        **_timing(matches, outputs, samples),
+        **_timing(streamed),
         **settings.to_dict(),
+        'stream': 'sample' if streams is None else 'recording',
+        'lead_in_us': None if streams is None else settings.lead_in_us,
     }

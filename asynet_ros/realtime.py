@@ -38,6 +38,7 @@ latency-aware score equals the offline score of one update per message.
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 import logging
@@ -52,7 +53,15 @@ from asynet_ros.live import LiveRunner, LiveStats
 if TYPE_CHECKING:  # the pipeline imports torch
     from asynet_ros.pipeline import Pipeline, Result
 
-__all__ = ['CostModel', 'RealTimeSimulation', 'SimulationStats', 'TimedResult', 'scaled_cost']
+__all__ = [
+    'CostModel',
+    'RealTimeSimulation',
+    'SimulationStats',
+    'TimedResult',
+    'check_compute_scale',
+    'compute_scale_option',
+    'scaled_cost',
+]
 
 #: ``cost(measured_s, messages, results) -> simulated seconds`` of one batch.
 CostModel = Callable[[float, int, 'list[Result]'], float]
@@ -63,14 +72,37 @@ _QUEUE_LOG = logging.getLogger('asynet_ros.realtime.queue')
 _QUEUE_LOG.setLevel(logging.ERROR)
 
 
+def check_compute_scale(compute_scale: float) -> float:
+    """``compute_scale`` (how many times slower the simulated machine is than this one), checked.
+
+    Raises:
+        ConfigError: it is negative or not finite.
+    """
+    if not (math.isfinite(compute_scale) and compute_scale >= 0.0):  # NaN fails too
+        raise ConfigError(f'a compute scale must be a finite number >= 0, got {compute_scale}')
+    return float(compute_scale)
+
+
+def compute_scale_option(text: str) -> float:
+    """An argparse type: a compute scale (see :func:`check_compute_scale`)."""
+    try:
+        return check_compute_scale(float(text))
+    except ConfigError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'expected a number, got {text!r}') from None
+
+
+compute_scale_option.__name__ = 'compute scale'  # argparse names the type in its errors
+
+
 def scaled_cost(compute_scale: float) -> CostModel:
     """The cost model of hardware ``compute_scale`` times slower than this machine.
 
     Raises:
         ConfigError: ``compute_scale`` is negative or not finite.
     """
-    if not (math.isfinite(compute_scale) and compute_scale >= 0.0):
-        raise ConfigError(f'compute scale must be a finite number >= 0, got {compute_scale}')
+    check_compute_scale(compute_scale)
 
     def cost(measured_s: float, messages: int, results: list[Result]) -> float:
         return measured_s * compute_scale

@@ -20,12 +20,12 @@ import argparse
 from collections.abc import Callable, Sequence
 import json
 import logging
-import math
 from pathlib import Path
 from typing import Any
 
 from asynet_core.cli import add_debug_option, run_command
 from asynet_ros import bundled_checkpoint, params
+from asynet_ros.realtime import compute_scale_option
 from asynet_tools.events import add_sensor_options, packet_us_option, sensor_option
 
 __all__ = ['main']
@@ -81,7 +81,7 @@ def _add_realtime_options(p: argparse.ArgumentParser) -> None:
         'newest output available at each label time',
     )  # fmt: skip
     group.add_argument(
-        '--compute-scale', type=_compute_scale, metavar='S',
+        '--compute-scale', type=compute_scale_option, metavar='S',
         help='with --realtime: hardware S times slower than this machine (default 1; 0: free '
         'compute, the offline per-message replay)',
     )  # fmt: skip
@@ -106,16 +106,6 @@ class _Given(argparse.Action):
     ) -> None:
         setattr(namespace, self.dest, values)
         setattr(namespace, f'{self.dest}_given', True)
-
-
-def _compute_scale(text: str) -> float:
-    try:
-        scale = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f'expected a number, got {text!r}') from None
-    if not (math.isfinite(scale) and scale >= 0.0):
-        raise argparse.ArgumentTypeError(f'compute scale must be a finite number >= 0, got {text}')
-    return scale
 
 
 def _param_type(entry: params.ParamSpec) -> Callable[[str], Any]:

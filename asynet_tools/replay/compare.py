@@ -40,7 +40,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 import importlib.util
-import math
 from pathlib import Path
 import sys
 import time
@@ -56,6 +55,7 @@ from asynet_core.cli import (
 from asynet_core.errors import ConfigError
 from asynet_core.modes import UPDATE_MODES
 from asynet_ros import bundled_checkpoint
+from asynet_ros.realtime import check_compute_scale
 from asynet_tools.replay.compare_report import markdown_table, write_plot
 
 __all__ = [
@@ -134,17 +134,6 @@ def check_compute_scales(scales: Sequence[float]) -> tuple[float, ...]:
     if len(set(names)) != len(names):
         raise ConfigError(f'a compute scale is given twice: {" ".join(names)}')
     return tuple(float(s) for s in scales)
-
-
-def check_compute_scale(scale: float) -> float:
-    """``scale``, checked.
-
-    Raises:
-        ConfigError: it is not finite or negative.
-    """
-    if not (math.isfinite(scale) and scale >= 0.0):  # NaN fails too
-        raise ConfigError(f'a compute scale must be a finite number >= 0, got {scale}')
-    return scale
 
 
 def plan_runs(

@@ -24,10 +24,10 @@ from asynet_core.cli import add_debug_option, run_command
 from asynet_core.errors import ConfigError
 from asynet_core.modes import UPDATE_MODES
 from asynet_ros import params
+from asynet_ros.realtime import compute_scale_option
 from asynet_tools.events import add_sensor_options, packet_us_option, sensor_option
 from asynet_tools.replay import compare as compare_mod
 from asynet_tools.replay.compare import (
-    check_compute_scale,
     check_compute_scales,
     check_modes,
     compare,
@@ -46,19 +46,6 @@ _OPTIONS = (
     'queue_size',
     'drop_policy',
 )
-
-
-def _scale_option(text: str) -> float:
-    """An argparse type: a compute scale, finite and >= 0."""
-    try:
-        return check_compute_scale(float(text))
-    except ValueError as err:  # ConfigError is a ValueError too
-        raise argparse.ArgumentTypeError(
-            str(err) if isinstance(err, ConfigError) else f'expected a number, got {text!r}'
-        ) from None
-
-
-_scale_option.__name__ = 'compute scale'
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -83,7 +70,7 @@ def _parser() -> argparse.ArgumentParser:
         help=f'update modes (default: {" ".join(UPDATE_MODES)})',
     )
     p.add_argument(
-        '--compute-scale', nargs='+', type=_scale_option, metavar='X',
+        '--compute-scale', nargs='+', type=compute_scale_option, metavar='X',
         default=list(DEFAULT_COMPUTE_SCALES),
         help='hardware X times slower than this machine: each update costs X times its '
         'measured time (default: 1 3 10; 0: free)',

@@ -35,7 +35,7 @@ import numpy as np
 from asynet_core.errors import AsynetError
 from asynet_ros import messages, publishing
 from asynet_ros.cdr import cdr_to_event_message
-from asynet_ros.live import LiveRunner
+from asynet_ros.live import DEFAULT_QUEUE_BYTES, DEFAULT_QUEUE_SIZE, LiveRunner
 from asynet_ros.pipeline import Result
 from asynet_ros.ratelimit import RateLimitedLog
 
@@ -62,7 +62,8 @@ class LiveDetector:
         name: the diagnostics status name.
         frame_id: output frame id (empty: the input's); may be changed at any time.
         debug_image: also send the annotated event frame; may be changed at any time.
-        queue_size: live queue bound.
+        queue_size: live queue bound, messages.
+        queue_bytes: live queue bound, payload bytes.
         drop: live queue drop policy.
     """
 
@@ -76,7 +77,8 @@ class LiveDetector:
         name: str = 'asynet_detector',
         frame_id: str = '',
         debug_image: bool = False,
-        queue_size: int = 16,
+        queue_size: int = DEFAULT_QUEUE_SIZE,
+        queue_bytes: int = DEFAULT_QUEUE_BYTES,
         drop: str = 'oldest',
     ) -> None:
         self.ts = typestore
@@ -86,7 +88,9 @@ class LiveDetector:
         self.name = name
         self.frame_id = frame_id
         self.debug_image = debug_image
-        self.runner = LiveRunner(pipeline, self._publish, queue_size=queue_size, drop=drop)
+        self.runner = LiveRunner(
+            pipeline, self._publish, queue_size=queue_size, queue_bytes=queue_bytes, drop=drop
+        )
         self.latencies_s: collections.deque[float] = collections.deque(maxlen=LATENCY_SAMPLES)
         self.undecodable = 0  # received messages whose CDR could not be read as message_type
         self.log = RateLimitedLog(_LOG)

@@ -188,6 +188,7 @@ class DetectorNode(LifecycleNode):
             frame_id=v['frame_id'],
             debug_image=v['debug_image'],
             queue_size=v['queue_size'],
+            queue_bytes=v['queue_bytes'],
             drop=v['drop_policy'],
         )
         self.get_logger().info(f'configured: {path} ({pipeline.task}), {pipeline.config}')

@@ -33,7 +33,7 @@ from typing import Any
 from asynet_core.modes import UPDATE_MODES
 from asynet_core.window import WindowSpec
 from asynet_ros.event_message import EVENT_ARRAY_TYPE, EVENT_PACKET_TYPES
-from asynet_ros.live import DROP_POLICIES
+from asynet_ros.live import DEFAULT_QUEUE_BYTES, DEFAULT_QUEUE_SIZE, DROP_POLICIES
 from asynet_ros.pipeline import PipelineConfig
 
 __all__ = [
@@ -137,7 +137,13 @@ PARAMETERS: tuple[ParamSpec, ...] = (
         '1000 packets/s, so 1000 holds a second of them while the node is busy',
         1,
     ),
-    _at_least('queue_size', 16, 'input messages queued at most', 1),
+    _at_least('queue_size', DEFAULT_QUEUE_SIZE, 'input messages queued at most', 1),
+    _at_least(
+        'queue_bytes',
+        DEFAULT_QUEUE_BYTES,
+        'input payload bytes queued at most (a 1 ms evt3 packet at 50 Mev/s is about 100 kB)',
+        1,
+    ),
     _choice('drop_policy', 'oldest', 'which message a full queue drops', DROP_POLICIES),
     ParamSpec('diagnostics_period_s', 1.0, 'period of /diagnostics', _positive),
 )

@@ -17,7 +17,7 @@
 Run::
 
     PYTHONPATH=. python -m benchmarks.overload_dds [--seconds 60] [--factor 10] [--json OUT]
-        [--domain-id D] [--checkpoint C] [--mode adaptive] [--queue-size 16]
+        [--domain-id D] [--checkpoint C] [--mode adaptive] [--queue-size 64]
         [--probe-rate 1e6] [--probe-packets 200] [--warmup 5]
 
 Method.
@@ -80,6 +80,7 @@ from asynet_ros.dds.transport import DdsGraph, RawPublisher, RawSubscription
 from asynet_ros.encoders import Evt3Encoder
 from asynet_ros.event_message import EventMessage
 from asynet_ros.interfaces import typestore
+from asynet_ros.live import DEFAULT_QUEUE_SIZE
 
 __all__ = ['PacketPool', 'main', 'make_pool', 'run', 'sustainable_rate']
 
@@ -362,7 +363,7 @@ def run(
     domain_id: int = 79,
     checkpoint: Path | None = None,
     mode: str = 'adaptive',
-    queue_size: int = 16,
+    queue_size: int = DEFAULT_QUEUE_SIZE,
     probe_rate: float = 1e6,
     probe_packets: int = 200,
     warmup_s: float = 5.0,
@@ -592,7 +593,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument('--domain-id', type=int, default=79)
     p.add_argument('--checkpoint', type=Path, help='default: the bundled detector')
     p.add_argument('--mode', choices=('adaptive', 'async', 'recompute'), default='adaptive')
-    p.add_argument('--queue-size', type=int, default=16, help="the detector's live queue")
+    p.add_argument(
+        '--queue-size', type=int, default=DEFAULT_QUEUE_SIZE, help="the detector's live queue"
+    )
     p.add_argument('--probe-rate', type=float, default=1e6, help='calibration events/s')
     p.add_argument('--probe-packets', type=int, default=200)
     p.add_argument('--warmup', type=float, default=5.0, help='seconds excluded from the minimum')

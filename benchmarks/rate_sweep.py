@@ -18,7 +18,7 @@ Run::
 
     python -m asynet_benchmarks.rate_sweep --rate 5e6,10e6,20e6,50e6
         [--size 304x240,1280x720] [--seconds 20] [--warmup 3] [--json OUT]
-        [--domain-id D] [--checkpoint C] [--mode adaptive] [--queue-size 16]
+        [--domain-id D] [--checkpoint C] [--mode adaptive] [--queue-size 64]
 
 For every size and rate, as :mod:`benchmarks.overload_dds` does for its overload (and with its
 pieces): a fresh ``asynet-detect --transport dds`` child (loopback Cyclone config) receives 1 ms
@@ -58,6 +58,7 @@ from asynet_benchmarks.overload_dds import (
 from asynet_core.events import SensorSize
 from asynet_ros import bundled_checkpoint
 from asynet_ros.dds.config import use_loopback
+from asynet_ros.live import DEFAULT_QUEUE_SIZE
 
 __all__ = ['best_rate', 'main', 'make_sized_pool', 'parse_rates', 'parse_sizes', 'sweep']
 
@@ -201,7 +202,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument('--domain-id', type=int, default=78)
     p.add_argument('--checkpoint', type=Path, help='default: the bundled detector')
     p.add_argument('--mode', choices=('adaptive', 'async', 'recompute'), default='adaptive')
-    p.add_argument('--queue-size', type=int, default=16, help="the detector's live queue")
+    p.add_argument(
+        '--queue-size', type=int, default=DEFAULT_QUEUE_SIZE, help="the detector's live queue"
+    )
     args = p.parse_args(argv)
     if args.seconds < 1:
         p.error('--seconds must be >= 1')

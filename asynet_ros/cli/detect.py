@@ -41,7 +41,7 @@ from typing import Any, TYPE_CHECKING
 from asynet_core.cli import add_debug_option, run_command
 from asynet_ros import bundled_checkpoint, params
 from asynet_ros.event_message import EVENT_ARRAY_TYPE, EVENT_PACKET_TYPES
-from asynet_ros.live import DROP_POLICIES
+from asynet_ros.live import DEFAULT_QUEUE_BYTES, DEFAULT_QUEUE_SIZE, DROP_POLICIES
 from asynet_ros.pipeline import limit_torch_threads
 
 if TYPE_CHECKING:  # the pipeline imports torch: after the arguments are parsed
@@ -66,7 +66,8 @@ class DdsDetector:
         domain_id: DDS domain (default ``ROS_DOMAIN_ID`` or 0).
         frame_id: output frame id (empty: the input's).
         debug_image: also publish the annotated event frame.
-        queue_size: live queue bound.
+        queue_size: live queue bound, messages.
+        queue_bytes: live queue bound, payload bytes.
         drop: live queue drop policy.
     """
 
@@ -80,7 +81,8 @@ class DdsDetector:
         domain_id: int | None = None,
         frame_id: str = '',
         debug_image: bool = False,
-        queue_size: int = 16,
+        queue_size: int = DEFAULT_QUEUE_SIZE,
+        queue_bytes: int = DEFAULT_QUEUE_BYTES,
         drop: str = 'oldest',
     ) -> None:
         from asynet_ros.dds import qos
@@ -105,6 +107,7 @@ class DdsDetector:
             frame_id=frame_id,
             debug_image=debug_image,
             queue_size=queue_size,
+            queue_bytes=queue_bytes,
             drop=drop,
         )
         # best effort matches the drivers; a bounded depth bounds what a stalled reader holds
@@ -194,7 +197,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument('--domain-id', type=int, help='DDS domain (default: ROS_DOMAIN_ID or 0)')
     p.add_argument('--frame-id', default='', help='output frame id (default: the input one)')
     p.add_argument('--debug-image', action='store_true')
-    p.add_argument('--queue-size', type=int, default=16)
+    p.add_argument(
+        '--queue-size', type=int, default=DEFAULT_QUEUE_SIZE, help='input messages queued at most'
+    )
+    p.add_argument(
+        '--queue-bytes', type=int, default=DEFAULT_QUEUE_BYTES,
+        help='input payload bytes queued at most',
+    )  # fmt: skip
     p.add_argument('--drop', choices=DROP_POLICIES, default='oldest')
     p.add_argument('--duration', type=float, help='stop after this many seconds')
     add_debug_option(p)
@@ -220,6 +229,7 @@ def ros_overrides(args: argparse.Namespace) -> dict[str, Any]:
         'frame_id': args.frame_id,
         'debug_image': args.debug_image,
         'queue_size': args.queue_size,
+        'queue_bytes': args.queue_bytes,
         'drop_policy': args.drop,
         **params.option_values(args),
     }
@@ -262,6 +272,7 @@ def _main(args: argparse.Namespace) -> int:
         frame_id=args.frame_id,
         debug_image=args.debug_image,
         queue_size=args.queue_size,
+        queue_bytes=args.queue_bytes,
         drop=args.drop,
     )
     try:

@@ -120,6 +120,44 @@ def test_bad_settings() -> None:
         LiveRunner(None, print, drop='middle')  # type: ignore[arg-type]
     with pytest.raises(ConfigError, match='queue_size must be an int >= 1'):
         LiveRunner(None, print, queue_size=0)  # type: ignore[arg-type]
+    with pytest.raises(ConfigError, match='queue_bytes must be an int >= 1'):
+        LiveRunner(None, print, queue_bytes=0)  # type: ignore[arg-type]
+
+
+def _sized(seq: int, size: int) -> EventMessage:
+    return EventMessage(0, 'cam', 4, 4, 'evt3', payload=bytes(size), seq=seq)
+
+
+@pytest.mark.parametrize(('drop', 'kept'), [('oldest', [3, 4]), ('newest', [0, 1])])
+def test_the_queue_is_bounded_by_payload_bytes_too(drop: str, kept: list[int]) -> None:
+    fake = _FakePipeline()
+    fake.release.set()
+    runner = LiveRunner(
+        fake,  # type: ignore[arg-type]
+        lambda *_: None,
+        queue_size=100,
+        queue_bytes=250,
+        drop=drop,
+    )
+    accepted = [runner.offer(_sized(i, 100)) for i in range(5)]  # at most 2 fit in 250 bytes
+    assert accepted == ([True] * 5 if drop == 'oldest' else [True, True, False, False, False])
+    assert runner.stats.dropped_queue_full == 3
+    assert runner.step()  # on this thread: the worker's loop body
+    assert fake.calls == [('batch', kept)]
+    assert sorted(fake.skipped) == sorted({0, 1, 2, 3, 4} - set(kept))  # decoded, not used
+    assert not runner.step()  # nothing left, and the byte count is back to 0
+    assert runner.offer(_sized(9, 1000))  # larger than the bound: an empty queue still takes it
+    assert runner.offer(_sized(10, 1)) == (drop == 'oldest')
+
+
+def test_a_message_weighs_its_payload_or_its_decoded_events() -> None:
+    from asynet_core.events import EVENT_DTYPE
+    from asynet_ros.live import message_bytes
+
+    assert message_bytes(_sized(0, 123)) == 123
+    events = np.zeros(7, EVENT_DTYPE)
+    dvs = EventMessage(0, 'cam', 4, 4, 'dvs_msgs', events=events)
+    assert message_bytes(dvs) == events.nbytes
 
 
 def test_a_failing_publisher_is_counted_and_the_worker_lives_on() -> None:

@@ -339,13 +339,10 @@ def _positive_int(text: str) -> int:
 
 
 def _scale(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f'expected a number >= 0, got {text!r}') from None
-    if not (math.isfinite(value) and value >= 0.0):
-        raise argparse.ArgumentTypeError(f'expected a finite number >= 0, got {text!r}')
-    return value
+    """The compute scale option (imported when given: ``--help`` stays free of numpy)."""
+    from asynet_ros.realtime import compute_scale_option
+
+    return compute_scale_option(text)
 
 
 def _main(args: argparse.Namespace) -> int:

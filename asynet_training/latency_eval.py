@@ -49,7 +49,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-import math
 from pathlib import Path
 from typing import Any, Protocol, TYPE_CHECKING
 
@@ -114,8 +113,9 @@ class LatencySettings:
         scale: object = self.compute_scale  # checked as given, whatever its annotation
         if isinstance(scale, bool) or not isinstance(scale, (int, float)):
             raise ConfigError(f'compute_scale must be a number >= 0, got {scale!r}')
-        if not (math.isfinite(scale) and scale >= 0):
-            raise ConfigError(f'compute_scale must be a finite number >= 0, got {scale}')
+        from asynet_ros.realtime import check_compute_scale  # the one check of a scale
+
+        check_compute_scale(scale)
         if self.mode not in UPDATE_MODES:
             raise ConfigError(f'unknown mode {self.mode!r}; valid choices: {list(UPDATE_MODES)}')
         _check_positive_int('packet_us', self.packet_us)

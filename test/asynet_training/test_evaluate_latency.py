@@ -282,10 +282,10 @@ def test_packets_are_a_drivers(det_root: Path) -> None:
 @pytest.mark.parametrize(('extra', 'message'), [
     (['--compute-scale', '3'], '--compute-scale need --latency-aware'),
     (['--mode', 'async', '--packet-us', '500'], '--mode, --packet-us need --latency-aware'),
-    (['--latency-aware', '--compute-scale', '-1'], 'expected a finite number >= 0'),
-    (['--latency-aware', '--compute-scale', 'nan'], 'expected a finite number >= 0'),
-    (['--latency-aware', '--compute-scale', 'inf'], 'expected a finite number >= 0'),
-    (['--latency-aware', '--compute-scale', 'fast'], "expected a number >= 0, got 'fast'"),
+    (['--latency-aware', '--compute-scale', '-1'], 'compute scale must be a finite number >= 0'),
+    (['--latency-aware', '--compute-scale', 'nan'], 'compute scale must be a finite number >= 0'),
+    (['--latency-aware', '--compute-scale', 'inf'], 'compute scale must be a finite number >= 0'),
+    (['--latency-aware', '--compute-scale', 'fast'], "expected a number, got 'fast'"),
     (['--latency-aware', '--packet-us', '0'], 'expected a positive integer, got 0'),
     (['--latency-aware', '--packet-us', '1.5'], "expected a positive integer, got '1.5'"),
     (['--latency-aware', '--mode', 'dense'], "invalid choice: 'dense'"),
@@ -302,8 +302,8 @@ def test_usage_errors(extra: list[str], message: str, capsys: pytest.CaptureFixt
 
 
 @pytest.mark.parametrize(('kwargs', 'message'), [
-    ({'compute_scale': -0.5}, 'compute_scale must be a finite number >= 0'),
-    ({'compute_scale': float('nan')}, 'compute_scale must be a finite number >= 0'),
+    ({'compute_scale': -0.5}, 'compute scale must be a finite number >= 0'),
+    ({'compute_scale': float('nan')}, 'compute scale must be a finite number >= 0'),
     ({'compute_scale': True}, 'compute_scale must be a number'),
     ({'mode': 'fast'}, "unknown mode 'fast'"),
     ({'packet_us': 0}, 'packet_us must be a positive int'),

@@ -83,7 +83,7 @@ def _add_realtime_options(p: argparse.ArgumentParser) -> None:
     group.add_argument(
         '--compute-scale', type=compute_scale_option, metavar='S',
         help='with --realtime: hardware S times slower than this machine (default 1; 0: free '
-        'compute, the offline per-message replay)',
+        'compute, the offline per-message replay; at most 1e6)',
     )  # fmt: skip
     for entry in (e for e in params.PARAMETERS if e.name in _QUEUE_OPTIONS):
         group.add_argument(

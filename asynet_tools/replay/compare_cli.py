@@ -73,7 +73,7 @@ def _parser() -> argparse.ArgumentParser:
         '--compute-scale', nargs='+', type=compute_scale_option, metavar='X',
         default=list(DEFAULT_COMPUTE_SCALES),
         help='hardware X times slower than this machine: each update costs X times its '
-        'measured time (default: 1 3 10; 0: free)',
+        'measured time (default: 1 3 10; 0: free; at most 1e6)',
     )  # fmt: skip
     p.add_argument('--topic', help='event topic (default: the only one in the bag)')
     add_sensor_options(p)

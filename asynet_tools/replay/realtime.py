@@ -46,6 +46,7 @@ OFFLINE_EVALUATION: dict[str, Any] = {
     'busy_fraction': None,
     'dropped_queue_full': None,
     'errors': None,
+    'loops': None,
 }
 
 
@@ -136,4 +137,5 @@ class Realtime:
             'busy_fraction': stats.busy_fraction,
             'dropped_queue_full': stats.queue.dropped_queue_full,
             'errors': stats.queue.errors,
+            'loops': stats.loops,  # header stamps stepping back: a looped bag, a restart
         }

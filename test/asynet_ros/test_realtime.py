@@ -16,6 +16,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 
@@ -25,7 +27,12 @@ from asynet_ros import bundled_checkpoint
 from asynet_ros.event_message import EventMessage
 from asynet_ros.pipeline import Pipeline
 from asynet_ros.pipeline.decoding import DECODED_ENCODING
-from asynet_ros.realtime import RealTimeSimulation, scaled_cost
+from asynet_ros.realtime import (
+    check_compute_scale,
+    compute_scale_option,
+    RealTimeSimulation,
+    scaled_cost,
+)
 
 BASE_NS = 5_000_000_000  # header time of sensor time 0
 
@@ -102,3 +109,81 @@ def test_a_bad_cost_model_is_named() -> None:
     sim = RealTimeSimulation(pipeline, lambda *_: -1.0)
     with pytest.raises(ConfigError, match='cost model'):
         list(sim.run(_messages(2)))
+
+
+def _restamped(messages: list[EventMessage], stamps_ns: list[int]) -> list[EventMessage]:
+    """The messages with new header stamps (their events, hence sensor times, unchanged)."""
+    return [
+        EventMessage(s, m.frame_id, m.width, m.height, m.encoding, events=m.events, seq=k)
+        for k, (m, s) in enumerate(zip(messages, stamps_ns, strict=True))
+    ]
+
+
+def test_a_looped_recording_arrives_paced_as_the_first_pass() -> None:
+    """Stamps going back (a looped bag) restart the arrival clock after the newest arrival.
+
+    Taken at face value, the second pass would have arrived during the first: all at once, and
+    the full queue would drop most of it.
+    """
+    pipeline = Pipeline.from_checkpoint(bundled_checkpoint())
+    sim = RealTimeSimulation(pipeline, lambda *_: 0.0025, queue_size=16)
+    once = _messages(120)  # 0 .. 119 ms: the step back is beyond the pipeline's 100 ms
+    timed = list(sim.run(_restamped(once + once, [m.stamp_ns for m in once] * 2)))
+    assert sim.stats.queue.dropped_queue_full == 0
+    assert sim.stats.loops == 1
+    assert sim.pipeline.counters.time_resets == 1  # the pipeline saw the loop too
+    taken = np.cumsum([t.messages for t in timed])
+    assert 120 in taken  # no batch holds messages of both passes
+    assert taken[-1] == 240
+    second = [t for t, n in zip(timed, taken, strict=True) if n > 120]
+    assert len(second) >= 38  # as the first pass: about one batch per 3 ms
+    assert second[-1].result.t_us == 119_900  # the last message's newest event
+    ages_ms = np.array([t.age_at_availability_ns for t in timed]) / 1e6
+    assert np.all((ages_ms >= 2.5) & (ages_ms <= 3.5))  # a compute time, at most 1 ms more
+    assert np.all(np.diff([t.available_ns for t in timed]) > 0)
+    assert sim.stats.span_s == pytest.approx(0.238)  # arrivals: 0 .. 119 ms, twice
+
+
+def test_a_small_step_back_arrives_at_once_without_a_loop() -> None:
+    pipeline = Pipeline.from_checkpoint(bundled_checkpoint())
+    sim = RealTimeSimulation(pipeline, lambda *_: 0.0, queue_size=16)
+    msgs = _messages(3)
+    stamps = [m.stamp_ns for m in msgs]
+    stamps[2] = stamps[1] - 500_000  # 0.5 ms behind its predecessor: jitter, not a loop
+    timed = list(sim.run(_restamped(msgs, stamps)))
+    assert sim.stats.loops == 0
+    # message 2 is taken to have arrived at 0.5 ms: with message 1, once the worker is free
+    assert [(t.start_ns - BASE_NS, t.messages) for t in timed] == [(0, 1), (1_000_000, 2)]
+
+
+def test_busy_time_never_exceeds_the_time_that_passed() -> None:
+    """Costs rounded to whole ns: a node busy from its first message is busy 100 %, not more."""
+    pipeline = Pipeline.from_checkpoint(bundled_checkpoint())
+    sim = RealTimeSimulation(pipeline, lambda *_: 0.0010000004, queue_size=16)
+    msgs = _messages(20)
+    for m in msgs:  # one event at the stamp: an update may start at once
+        m.events['t'] = (m.stamp_ns - BASE_NS) // 1000
+    timed = list(sim.run(msgs))
+    assert len(timed) == 20
+    assert sim.stats.busy_fraction == 1.0
+
+
+def test_a_cost_past_the_end_of_the_clock_is_refused() -> None:
+    """A batch ending after int64 ns (year 2262) would overflow every time stamp after it."""
+    pipeline = Pipeline.from_checkpoint(bundled_checkpoint())
+    sim = RealTimeSimulation(pipeline, lambda *_: 1e10)
+    with pytest.raises(ConfigError, match=r'cost model gave 1e\+10 s for a batch'):
+        list(sim.run(_messages(2)))
+
+
+@pytest.mark.parametrize('scale', [1e6 * 1.000001, 1e12, 1e300])
+def test_compute_scales_past_a_million_are_refused(scale: float) -> None:
+    with pytest.raises(ConfigError, match=r'a compute scale must be in \[0, 1e\+06\]'):
+        check_compute_scale(scale)
+
+
+def test_negative_zero_is_zero() -> None:
+    scale = compute_scale_option('-0')
+    assert scale == 0.0
+    assert math.copysign(1.0, scale) == 1.0  # reported and named x0, not x-0
+    assert math.copysign(1.0, check_compute_scale(-0.0)) == 1.0

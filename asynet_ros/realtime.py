@@ -51,7 +51,7 @@ from typing import TYPE_CHECKING
 
 from asynet_core.errors import ConfigError
 from asynet_ros.event_message import EventMessage
-from asynet_ros.live import LiveRunner, LiveStats
+from asynet_ros.live import DEFAULT_QUEUE_BYTES, DEFAULT_QUEUE_SIZE, LiveRunner, LiveStats
 
 if TYPE_CHECKING:  # the pipeline imports torch
     from asynet_ros.pipeline import Pipeline, Result
@@ -217,7 +217,8 @@ class RealTimeSimulation:
         pipeline: the pipeline (its update policy applies within each batch; continuous
             sampling wants none: one update per batch).
         cost: the cost model of a batch (default: its measured wall time).
-        queue_size: the live queue's bound (the node's ``queue_size``).
+        queue_size: the live queue's bound in messages (the node's ``queue_size``).
+        queue_bytes: its bound in payload bytes (the node's ``queue_bytes``).
         drop: the live queue's drop policy (the node's ``drop_policy``).
         timer: seconds clock measuring each batch.
         logger: where the queue's rate-limited lines go (default ``asynet_ros.realtime.queue``,
@@ -229,7 +230,8 @@ class RealTimeSimulation:
         pipeline: Pipeline,
         cost: CostModel | None = None,
         *,
-        queue_size: int = 16,
+        queue_size: int = DEFAULT_QUEUE_SIZE,
+        queue_bytes: int = DEFAULT_QUEUE_BYTES,
         drop: str = 'oldest',
         timer: Callable[[], float] = time.perf_counter,
         logger: logging.Logger | None = None,
@@ -244,6 +246,7 @@ class RealTimeSimulation:
             pipeline,
             lambda result, _latency: self._results.append(result),
             queue_size=queue_size,
+            queue_bytes=queue_bytes,
             drop=drop,
             logger=logger,
         )

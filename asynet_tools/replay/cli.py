@@ -31,7 +31,7 @@ from asynet_tools.events import add_sensor_options, packet_us_option, sensor_opt
 __all__ = ['main']
 
 #: The node parameters sizing the simulated queue (``None`` unless given: the node's defaults).
-_QUEUE_OPTIONS = ('queue_size', 'drop_policy')
+_QUEUE_OPTIONS = ('queue_size', 'queue_bytes', 'drop_policy')
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -44,6 +44,7 @@ __all__ = ['main']
 _OPTIONS = (
     *(name for name in params.PIPELINE_OPTIONS if name != 'mode'),
     'queue_size',
+    'queue_bytes',
     'drop_policy',
 )
 

@@ -41,6 +41,7 @@ OFFLINE_EVALUATION: dict[str, Any] = {
     'mode': 'offline',
     'compute_scale': None,
     'queue_size': None,
+    'queue_bytes': None,
     'drop_policy': None,
     'batches': None,
     'busy_fraction': None,
@@ -96,21 +97,22 @@ class Realtime:
     ) -> Realtime:
         """The simulation of ``pipeline`` on a queue sized by the node parameters ``values``.
 
-        ``queue_size`` and ``drop_policy`` (:mod:`asynet_ros.params`; the node's defaults where
-        absent or ``None``); the cost is ``cost``, else the measured time times
-        ``compute_scale``.
+        ``queue_size``, ``queue_bytes`` and ``drop_policy`` (:mod:`asynet_ros.params`; the
+        node's defaults where absent or ``None``); the cost is ``cost``, else the measured time
+        times ``compute_scale``.
 
         Raises:
-            ConfigError: a bad queue size or drop policy.
+            ConfigError: a bad queue size, byte bound or drop policy.
         """
         given, default = values or {}, params.defaults()
-        queue_size, drop = (
+        queue_size, queue_bytes, drop = (
             default[name] if given.get(name) is None else given[name]
-            for name in ('queue_size', 'drop_policy')
+            for name in ('queue_size', 'queue_bytes', 'drop_policy')
         )
         sim = RealTimeSimulation(
-            pipeline, cost or scaled_cost(compute_scale), queue_size=queue_size, drop=drop
-        )
+            pipeline, cost or scaled_cost(compute_scale), queue_size=queue_size,
+            queue_bytes=queue_bytes, drop=drop,
+        )  # fmt: skip
         return cls(sim, None if cost is not None else float(compute_scale))
 
     def play(
@@ -132,6 +134,7 @@ class Realtime:
             'mode': 'realtime',
             'compute_scale': self.compute_scale,
             'queue_size': runner.queue_size,
+            'queue_bytes': runner.queue_bytes,
             'drop_policy': runner.drop,
             'batches': stats.batches,
             'busy_fraction': stats.busy_fraction,

@@ -96,10 +96,10 @@ def replay(
     ``realtime`` replays it as the live node would have run it on hardware ``compute_scale``
     times slower than this machine (or at the cost ``cost`` gives each batch; see
     :mod:`asynet_tools.replay.realtime`): continuous sampling, no output rate (one update per
-    batch unless ``values`` give an update policy), the queue of ``values``' ``queue_size`` and
-    ``drop_policy``, each output written at its availability as the bag's receive time (its
-    header stamp stays its newest event's). ``report.json``'s ``evaluation`` says which mode
-    ran, and its ``metrics`` gain ``latency_aware``.
+    batch unless ``values`` give an update policy), the queue of ``values``' ``queue_size``,
+    ``queue_bytes`` and ``drop_policy``, each output written at its availability as the bag's
+    receive time (its header stamp stays its newest event's). ``report.json``'s ``evaluation``
+    says which mode ran, and its ``metrics`` gain ``latency_aware``.
 
     Raises:
         ReplayError: ``out`` is not a folder, or holds a replay and ``overwrite`` is false.
@@ -108,7 +108,7 @@ def replay(
         CheckpointError: the checkpoint is missing, corrupt or unsafe.
         CorruptFileError: the labels file cannot be read.
         ConfigError: ``output_rate_hz`` is negative, not finite or above 1 MHz; a real-time
-            replay given an output rate, a bad ``compute_scale``, queue size or drop policy;
+            replay given an output rate, a bad ``compute_scale``, queue bound or drop policy;
             ``compute_scale`` or ``cost`` without ``realtime``.
     """
     out = Path(out)

@@ -254,6 +254,8 @@ def test_realtime_options_are_refused_where_they_do_not_apply(
     refused = (
         (['--compute-scale', '2'], '--compute-scale needs --realtime'),
         (['--queue-size', '4', '--drop-policy', 'newest'], '--queue-size, --drop-policy needs'),
+        (['--queue-bytes', '1000'], '--queue-bytes needs --realtime'),
+        (['--realtime', '--queue-bytes', '0'], 'queue_bytes must be >= 1'),
         (['--realtime', '--output-rate-hz', '100'], '--output-rate-hz does not apply'),
         (['--realtime', '--compute-scale', '-1'], 'compute scale must be a finite number >= 0'),
         (['--realtime', '--compute-scale', 'nan'], 'compute scale must be a finite number >= 0'),
@@ -317,3 +319,17 @@ def test_a_looped_bag_replays_its_second_pass_paced(tmp_path: Path) -> None:
     assert summary['availability_ms_p99'] < 4.0  # never a pass late
     received, _ = _received(tmp_path / 'rt' / 'outputs')
     assert np.all(np.diff(received) > 0)
+
+
+def test_the_queue_byte_bound_is_simulated(tmp_path: Path) -> None:
+    """The node's second queue bound: a message larger than it is still taken alone."""
+    bag = tmp_path / 'synth'
+    events_cli.write_synthetic_bag(bag, seconds=0.1, seed=8)
+    base = [str(bag), '--no-progress', '--frames', '0', '--realtime', '--compute-scale', '3']
+    assert replay_cli.main([*base, '--out', str(tmp_path / 'one'), '--queue-bytes', '1']) == 0
+    evaluation = json.loads((tmp_path / 'one' / 'report.json').read_text())['evaluation']
+    assert evaluation['queue_bytes'] == 1
+    assert evaluation['queue_size'] == 64  # the node's default, beside it
+    assert evaluation['dropped_queue_full'] > 0
+    report = json.loads((tmp_path / 'one' / 'report.json').read_text())
+    assert report['counters']['messages'] == evaluation['batches']  # one message a batch

@@ -216,21 +216,25 @@ def _preflight(
     values: dict[str, Any],
     source: dict[str, Any],
 ) -> None:
-    """Fail on bad input before any output is written: labels, recording, checkpoints."""
+    """Fail on bad input before any output is written: labels, recording, checkpoints.
+
+    Each checkpoint must fit its option and the labels (a detector knowing their classes).
+    """
     from asynet_ros.pipeline import Pipeline
     from asynet_ros.recording import open_recording
-    from asynet_tools.replay.metrics import read_labels
+    from asynet_tools.replay.metrics import check_labels, read_labels
 
     if importlib.util.find_spec('matplotlib') is None:
         raise ConfigError(
             "compare.png needs matplotlib, which is not installed: pip install 'asynet_ros[plot]'"
         )
-    read_labels(labels)
+    boxes = read_labels(labels)
     with open_recording(bag_path, **source):
         pass
     for path, mode in dict.fromkeys((spec.checkpoint, spec.mode) for spec in plan):
         pipeline = Pipeline.from_checkpoint(path, values=_run_values(values, mode), device='cpu')
         _check_backbone(path, pipeline.model_config.backbone, mode)
+        check_labels(boxes, labels, path, pipeline)
 
 
 def _check_backbone(path: Path, backbone: str, mode: str) -> None:

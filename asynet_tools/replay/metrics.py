@@ -27,16 +27,82 @@ from typing import Any
 
 import numpy as np
 
+from asynet_core.errors import ConfigError
 from asynet_ros.pipeline import Pipeline, Result
 
-__all__ = ['label_metrics', 'latency_aware_metrics', 'read_labels', 'truth_at']
+__all__ = [
+    'check_labels',
+    'label_metrics',
+    'labels_off_the_outputs',
+    'latency_aware_metrics',
+    'read_labels',
+    'truth_at',
+]
+
+_NPY_MAGIC = b'\x93NUMPY'
 
 
 def read_labels(path: Path) -> np.ndarray:
-    """The labels of ``path`` (a Gen1 ``*_bbox.npy`` file); read before the replay starts."""
+    """The labels of ``path`` (a Gen1 ``*_bbox.npy`` file); read before the replay starts.
+
+    Raises:
+        CorruptFileError: ``path`` is missing, not a ``.npy`` file, not Gen1 boxes, holds no
+            box, or a box whose corner or size is not finite or whose size is negative.
+    """
+    from asynet_training.errors import CorruptFileError
     from asynet_training.formats.gen1 import read_gen1_bbox  # optional: labels only
 
-    return read_gen1_bbox(path)
+    if not path.is_file():
+        what = 'is not a file' if path.exists() else 'does not exist'
+        raise CorruptFileError(f'labels file {path} {what}')
+    with path.open('rb') as f:
+        if f.read(len(_NPY_MAGIC)) != _NPY_MAGIC:
+            raise CorruptFileError(
+                f'{path}: not a .npy file (no NumPy header); labels are a Gen1 *_bbox.npy array'
+            )
+    boxes = read_gen1_bbox(path)
+    if not len(boxes):
+        raise CorruptFileError(f'{path}: holds no box, so there is nothing to score')
+    _check_geometry(boxes, path)
+    return boxes
+
+
+def _check_geometry(boxes: np.ndarray, path: Path) -> None:
+    """Every box finite, of size >= 0 (else it scores as nothing, or as anything)."""
+    from asynet_training.errors import CorruptFileError
+
+    geometry = np.stack([boxes[name].astype(np.float64) for name in ('x', 'y', 'w', 'h')])
+    bad = ~np.isfinite(geometry).all(axis=0) | (geometry[2:] < 0).any(axis=0)
+    if bad.any():
+        k = int(np.flatnonzero(bad)[0])
+        x, y, w, h = (float(v) for v in geometry[:, k])
+        raise CorruptFileError(
+            f'{path}: {int(bad.sum())} of {len(boxes)} boxes are not finite or have a negative '
+            f'size, the first (index {k}, t {int(boxes["t"][k])} us): x {x} y {y} w {w} h {h}'
+        )
+
+
+def check_labels(boxes: np.ndarray, labels: Path, checkpoint: Path, pipeline: Pipeline) -> None:
+    """The labels can score the checkpoint's outputs: boxes, and class ids it knows.
+
+    Raises:
+        ConfigError: the checkpoint is not a detector, or a label's class id is not one of its
+            classes.
+    """
+    if pipeline.task != 'detection':
+        raise ConfigError(
+            f'{labels} holds boxes, but {checkpoint} is a {pipeline.task} checkpoint, whose '
+            'outputs have none to score; give a detection checkpoint, or no labels'
+        )
+    classes = pipeline.model_config.num_classes
+    ids = boxes['class_id']
+    if int(ids.max()) >= classes:
+        names = ', '.join(pipeline.class_names or [])
+        raise ConfigError(
+            f'{labels}: class id {int(ids.max())} ({int(np.count_nonzero(ids >= classes))} of '
+            f'{len(ids)} boxes) is not a class of {checkpoint}, which has {classes}'
+            + (f': {names}' if names else '')
+        )
 
 
 def truth_at(boxes: np.ndarray) -> Callable[[int], np.ndarray | None]:
@@ -62,13 +128,17 @@ def label_metrics(
     *,
     available_t_us: list[int] | None = None,
     sensor_s: float = 0.0,
+    complete: bool = True,
 ) -> dict[str, Any]:
     """VOC mAP@0.5 and COCO mAP of the outputs against Gen1-format labels (sensor time, µs).
 
     A label time is scored against the newest output at or before it (what a subscriber held
     then, had the output come at once); a label time before every output is left out.
     ``label_lag_ms_max`` says how old the oldest of those outputs was (at 100 Hz, at most about
-    10 ms), ``None`` when no label time had an output.
+    10 ms), ``None`` when no label time had an output; the scores are ``None`` then too.
+    ``label_times_in_range`` counts the label times within the outputs' input times (none: see
+    :func:`labels_off_the_outputs`). A replay that stopped early (not ``complete``) scores the
+    label times up to its newest output's input only (``label_times_not_replayed``: the rest).
 
     With ``available_t_us`` (each output's availability in sensor time, a real-time replay's),
     ``latency_aware`` scores each label time against the newest output *available* at it, as a
@@ -78,7 +148,12 @@ def label_metrics(
     scored = [(r, t) for r, t in zip(run_results, _times(run_results, available_t_us),
                                      strict=True) if r.boxes is not None]  # fmt: skip
     results = [r for r, _ in scored]
-    label_times = np.unique(boxes['t'])
+    inputs_us = np.array([r.t_us for r in run_results], dtype=np.int64)
+    all_times = np.unique(boxes['t'])
+    label_times = all_times
+    if not complete:  # the labels after the input replayed were never played
+        label_times = all_times[all_times <= (inputs_us.max() if len(inputs_us) else -1)]
+        boxes = boxes[np.isin(boxes['t'], label_times)]
     picks = _newest_at(np.array([r.t_us for r in results], dtype=np.int64), label_times)
     scores = _scores(results, picks, boxes, label_times, pipeline, count_missed=False)
     lags = _ages_us(results, picks, label_times)
@@ -86,6 +161,8 @@ def label_metrics(
         'labels': str(labels),
         'label_times': len(label_times),
         'label_times_matched': int(np.count_nonzero(picks >= 0)),
+        'label_times_in_range': _in_range(label_times, inputs_us),
+        'label_times_not_replayed': len(all_times) - len(label_times),
         'label_lag_ms_max': float(lags.max()) / 1e3 if len(lags) else None,
         **scores,
     }
@@ -95,6 +172,23 @@ def label_metrics(
             results, available, boxes, pipeline, len(run_results) / sensor_s if sensor_s else None
         )
     return out
+
+
+def labels_off_the_outputs(metrics: dict[str, Any], outputs_t_us: list[int]) -> str | None:
+    """Why the labels cannot be this recording's, or ``None``: no label time among the outputs.
+
+    ``metrics``: :func:`label_metrics`'s; ``outputs_t_us``: the input time of every output.
+    Labels of another recording (or in another time base) all fall before the first output or
+    after the last; a replay without outputs says nothing about them.
+    """
+    if not outputs_t_us or metrics['label_times_in_range'] or not metrics['label_times']:
+        return None
+    return (
+        f'{metrics["labels"]}: none of its {metrics["label_times"]} label times falls within '
+        f'the sensor time of the outputs ({min(outputs_t_us)} .. {max(outputs_t_us)} us): '
+        'labels of another recording, or in another time base? Their scores (report.json) '
+        'mean nothing'
+    )
 
 
 def latency_aware_metrics(
@@ -121,6 +215,14 @@ def latency_aware_metrics(
         'age_ms_p99': float(np.percentile(ages_ms, 99)) if len(ages_ms) else None,
         'output_rate_hz': output_rate_hz,
     }
+
+
+def _in_range(label_times: np.ndarray, inputs_us: np.ndarray) -> int:
+    """How many label times lie within the outputs' input times (first to last)."""
+    if not len(inputs_us):
+        return 0
+    inside = (label_times >= inputs_us.min()) & (label_times <= inputs_us.max())
+    return int(np.count_nonzero(inside))
 
 
 def _times(results: list[Result], available_t_us: list[int] | None) -> list[int]:
@@ -177,6 +279,8 @@ def _scores(
         if k >= 0:
             detections.extend(_detections(image, results[k]))
     num_classes = pipeline.model_config.num_classes
+    if not truths:  # no label time scored: no score (voc_map would say 0.0)
+        return {'voc_map50': None, 'voc_ap50_per_class': [None] * num_classes, 'coco_map': None}
     mean, per_class = voc_map(detections, truths, num_classes)
     coco = coco_map(detections, truths, num_classes, len(label_times))
     return {

@@ -37,7 +37,13 @@ from asynet_ros.interfaces import typestore
 from asynet_ros.pipeline import limit_torch_threads, Pipeline, PipelineConfig, Result
 from asynet_ros.realtime import CostModel
 from asynet_ros.recording import open_recording, Recording
-from asynet_tools.replay.metrics import label_metrics, read_labels, truth_at
+from asynet_tools.replay.metrics import (
+    check_labels,
+    label_metrics,
+    labels_off_the_outputs,
+    read_labels,
+    truth_at,
+)
 from asynet_tools.replay.output import (
     Frames,
     output_qos,
@@ -106,10 +112,12 @@ def replay(
         BagError: the bag is missing or corrupt, or the topic is absent or not events.
         EventFileError: the event file is missing, corrupt, or gives no size and none was given.
         CheckpointError: the checkpoint is missing, corrupt or unsafe.
-        CorruptFileError: the labels file cannot be read.
+        CorruptFileError: the labels file cannot be read, holds no box or a box not finite.
         ConfigError: ``output_rate_hz`` is negative, not finite or above 1 MHz; a real-time
             replay given an output rate, a bad ``compute_scale``, queue bound or drop policy;
-            ``compute_scale`` or ``cost`` without ``realtime``.
+            ``compute_scale`` or ``cost`` without ``realtime``; labels given to a checkpoint
+            that is not a detector, or with a class id it does not have; labels whose times all
+            lie outside the recording's (raised once the replay and its report are written).
     """
     out = Path(out)
     period_us = output_period_us(output_rate_hz)
@@ -117,6 +125,8 @@ def replay(
     label_boxes = None if labels is None else read_labels(Path(labels))  # before the work
     limit_torch_threads()
     pipeline = Pipeline.from_checkpoint(checkpoint, config, values=values, device=device)
+    if labels is not None and label_boxes is not None:
+        check_labels(label_boxes, Path(labels), Path(checkpoint), pipeline)
     rate = _apply_rate(pipeline, period_us)
     live = Realtime.of(pipeline, values, compute_scale, cost) if realtime else None
     with open_recording(bag_path, topic=topic, sensor=sensor, packet_us=packet_us) as recording:
@@ -135,7 +145,20 @@ def replay(
             raise
         with deferred_interrupts():  # a report is whole or absent
             _finish(run, out, labels, label_boxes, gif)
+    _check_after(run)
     return _summary(run)
+
+
+def _check_after(run: _Run) -> None:
+    """What only the whole replay shows to be wrong with its input; said once all is written.
+
+    Raises:
+        ConfigError: the labels lie outside the recording's time.
+    """
+    if run.report.metrics:
+        problem = labels_off_the_outputs(run.report.metrics, [r.t_us for r in run.results])
+        if problem is not None:
+            raise ConfigError(problem)
 
 
 def output_period_us(rate_hz: float) -> int | None:
@@ -200,7 +223,7 @@ def _finish(
         available = None if run.live is None else run.live.available_t_us
         report.metrics = label_metrics(
             run.results, boxes, Path(labels), pipeline, available_t_us=available,
-            sensor_s=report.sensor_s,
+            sensor_s=report.sensor_s, complete=report.stopped is None,
         )  # fmt: skip
     write_json(out / 'report.json', _summary(run))
     write_frames(run.frames.render(), out, gif)

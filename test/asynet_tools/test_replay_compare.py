@@ -42,6 +42,7 @@ from asynet_tools.replay import run as replay_run
 from asynet_tools.replay.compare_report import PLOT_DPI, PLOT_SIZE_IN, write_plot
 
 DET = bundled_checkpoint('synthetic_det')
+CLS = bundled_checkpoint('synthetic_cls')
 MODES = ('async', 'adaptive')
 SCALES = ('1', '10')
 RUNS = {f'{m}_{s}' for m in MODES for s in ('offline', *(f'x{x}' for x in SCALES))}
@@ -252,13 +253,14 @@ def _bad_input(bag: Path, tmp_path: Path) -> dict[str, tuple[list[str], str]]:
         'no bag': ([str(tmp_path / 'none'), '--labels', labels, *out], 'does not exist'),
         'no labels': ([str(bag), '--labels', str(tmp_path / 'no.npy'), *out], 'no.npy'),
         'no checkpoint': ([*base, *out, '--checkpoint', str(tmp_path / 'c.pt')], 'c.pt'),
+        'classifier': ([*base, *out, '--checkpoint', str(CLS)], 'is a classification checkpoint'),
         'out not empty': ([*base, '--out', str(tmp_path / 'full')], 'is not empty'),
         'out a file': ([*base, '--out', str(tmp_path / 'file')], 'is not a folder'),
     }
 
 
-@pytest.mark.parametrize('case', ['no bag', 'no labels', 'no checkpoint', 'out not empty',
-                                  'out a file'])  # fmt: skip
+@pytest.mark.parametrize('case', ['no bag', 'no labels', 'no checkpoint', 'classifier',
+                                  'out not empty', 'out a file'])  # fmt: skip
 def test_bad_input_is_one_line_before_any_output(
     bag: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], case: str
 ) -> None:

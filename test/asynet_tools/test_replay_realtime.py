@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ from asynet_ros.encoders import Evt3Encoder
 from asynet_ros.interfaces import typestore
 from asynet_tools import events as events_cli
 from asynet_tools import replay as replay_cli
+from asynet_tools.replay import run as run_mod
 from asynet_tools.replay.realtime import OFFLINE_EVALUATION
 from asynet_training.formats import BBOX_DTYPE, write_gen1_bbox
 from asynet_training.synthetic.shapes import make_detection_sample, SHAPE_CLASSES
@@ -333,3 +335,139 @@ def test_the_queue_byte_bound_is_simulated(tmp_path: Path) -> None:
     assert evaluation['dropped_queue_full'] > 0
     report = json.loads((tmp_path / 'one' / 'report.json').read_text())
     assert report['counters']['messages'] == evaluation['batches']  # one message a batch
+
+
+CLS = bundled_checkpoint('synthetic_cls')
+
+
+@pytest.fixture(scope='module')
+def short_bag(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A labelled synthetic bag of 0.2 s (one segment: label times every 50 ms)."""
+    bag = tmp_path_factory.mktemp('short') / 'synth'
+    events_cli.write_synthetic_bag(bag, seconds=0.2, seed=9)
+    return bag
+
+
+def _labels_file(bag: Path, folder: Path, case: str) -> tuple[Path, list[str]]:
+    """A labels file broken as ``case`` says; extra options; (the file, the options)."""
+    boxes = np.load(bag / 'labels_bbox.npy')
+    path, extra = folder / f'{case}.npy', []
+    if case == 'classifier':
+        extra = ['--checkpoint', str(CLS)]
+    elif case == 'empty':
+        boxes = boxes[:0]
+    elif case == 'class 7':
+        boxes['class_id'] = 7
+    elif case == 'nan x':
+        boxes['x'][1] = np.nan
+    elif case == 'negative w':
+        boxes['w'][0] = -5.0
+    elif case == 'csv':
+        path = folder / 'labels.csv'
+        path.write_text('t,x,y,w,h\n1,2,3,4,5\n')
+        return path, extra
+    elif case == 'missing':
+        return folder / 'none.npy', extra
+    write_gen1_bbox(path, boxes.astype(BBOX_DTYPE))
+    return path, extra
+
+
+@pytest.mark.parametrize(
+    ('case', 'words'),
+    [
+        ('classifier', 'is a classification checkpoint, whose outputs have none to score'),
+        ('empty', 'holds no box, so there is nothing to score'),
+        ('class 7', 'class id 7 (8 of 8 boxes) is not a class of'),
+        ('nan x', '1 of 8 boxes are not finite or have a negative size, the first (index 1'),
+        ('negative w', 'the first (index 0, t 50000 us): x'),
+        ('csv', 'not a .npy file (no NumPy header)'),
+        ('missing', 'none.npy does not exist'),
+    ],
+)
+@pytest.mark.parametrize('realtime', [False, True])
+def test_labels_that_cannot_score_the_replay_are_refused_first(
+    short_bag: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    case: str,
+    words: str,
+    realtime: bool,
+) -> None:
+    labels, extra = _labels_file(short_bag, tmp_path, case)
+    argv = [str(short_bag), '--out', str(tmp_path / 'o'), '--labels', str(labels),
+            '--no-progress', *extra, *(['--realtime'] if realtime else [])]  # fmt: skip
+    assert replay_cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith('asynet-replay: error: ')
+    assert words in err
+    assert err.count('\n') == 1
+    assert not (tmp_path / 'o').exists()  # refused before any output
+
+
+@pytest.mark.parametrize('shift_s', [-10, 10])
+def test_labels_of_another_time_are_an_error_once_all_is_written(
+    short_bag: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], shift_s: int
+) -> None:
+    boxes = np.load(short_bag / 'labels_bbox.npy')
+    boxes['t'] += shift_s * 10**6  # all before the recording, or all after it
+    labels = tmp_path / 'shifted.npy'
+    write_gen1_bbox(labels, boxes.astype(BBOX_DTYPE))
+    argv = [str(short_bag), '--out', str(tmp_path / 'o'), '--labels', str(labels),
+            '--no-progress', '--frames', '0', '--realtime']  # fmt: skip
+    assert replay_cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert 'none of its 4 label times falls within the sensor time of the outputs' in err
+    assert err.count('\n') == 1
+    report = json.loads((tmp_path / 'o' / 'report.json').read_text())  # written all the same
+    assert report['complete']
+    assert report['metrics']['label_times_in_range'] == 0
+    assert (tmp_path / 'o' / 'outputs' / 'metadata.yaml').exists()
+
+
+def test_labels_partly_past_the_recording_are_scored_and_counted(
+    short_bag: Path, tmp_path: Path
+) -> None:
+    boxes = np.load(short_bag / 'labels_bbox.npy')
+    later = boxes.copy()
+    later['t'] += 10**6  # one second after the recording
+    labels = tmp_path / 'more.npy'
+    write_gen1_bbox(labels, np.concatenate([boxes, later]).astype(BBOX_DTYPE))
+    summary = replay_cli.replay(short_bag, DET, tmp_path / 'o', labels=labels, frames=0,
+                                progress=False)  # fmt: skip
+    metrics = summary['metrics']
+    assert metrics['label_times'] == metrics['label_times_matched'] == 8
+    assert metrics['label_times_in_range'] == 3  # 50-150 ms: 200 ms is past the last event
+    assert metrics['label_times_not_replayed'] == 0
+
+
+def test_an_interrupted_replay_scores_the_label_times_it_replayed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bag = tmp_path / 'synth'
+    events_cli.write_synthetic_bag(bag, seconds=0.4, seed=10)  # label times every 50 ms
+    real = run_mod.open_recording
+
+    @contextlib.contextmanager
+    def stopping(*args: Any, **kwargs: Any) -> Any:
+        with real(*args, **kwargs) as recording:
+            messages = recording.messages
+
+            def interrupted(*a: Any) -> Any:
+                for k, item in enumerate(messages(*a)):
+                    if k == 160:  # at 160 ms of 400
+                        raise KeyboardInterrupt
+                    yield item
+
+            monkeypatch.setattr(recording, 'messages', interrupted)
+            yield recording
+
+    monkeypatch.setattr(run_mod, 'open_recording', stopping)
+    with pytest.raises(KeyboardInterrupt):
+        replay_cli.replay(bag, DET, tmp_path / 'o', labels=bag / 'labels_bbox.npy', frames=0,
+                          progress=False, realtime=True, compute_scale=0.0)  # fmt: skip
+    report = json.loads((tmp_path / 'o' / 'report.json').read_text())
+    assert not report['complete']
+    metrics = report['metrics']
+    assert (metrics['label_times'], metrics['label_times_not_replayed']) == (3, 5)
+    assert metrics['latency_aware']['label_times'] == 3  # 50, 100, 150 ms
+    assert metrics['label_lag_ms_max'] < 1.0  # none matched with the last output, far behind

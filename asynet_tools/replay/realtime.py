@@ -127,6 +127,24 @@ class Realtime:
             self.available_t_us.append(timed.available_t_us)  # as the written outputs
             self.availability_s.append(timed.age_at_availability_ns / 1e9)
 
+    def frozen_stamps(self) -> str | None:
+        """Why the simulation means nothing, or ``None``: header stamps that never advanced.
+
+        A message arrives at its header stamp; when every stamp is the same (a driver leaving
+        them unset), every message arrived at once and the queue kept only its bound of them.
+        """
+        stats = self.sim.stats
+        received = stats.queue.received
+        if received < 2 or stats.first_ns is None or stats.span_s > 0.0 or stats.loops:
+            return None
+        sec, nanosec = divmod(stats.first_ns, 10**9)
+        return (
+            f'all {received} messages have the same header stamp ({sec}.{nanosec:09d} s): a '
+            'real-time replay takes each to arrive at its stamp, so all arrived at once '
+            f'({stats.queue.dropped_queue_full} dropped by the full queue) and its scores mean '
+            'nothing; replay the recording without --realtime'
+        )
+
     def evaluation(self) -> dict[str, Any]:
         """``report.json``'s ``evaluation``: the mode, the queue and what the simulation did."""
         stats, runner = self.sim.stats, self.sim.runner

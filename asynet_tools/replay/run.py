@@ -117,7 +117,8 @@ def replay(
             replay given an output rate, a bad ``compute_scale``, queue bound or drop policy;
             ``compute_scale`` or ``cost`` without ``realtime``; labels given to a checkpoint
             that is not a detector, or with a class id it does not have; labels whose times all
-            lie outside the recording's (raised once the replay and its report are written).
+            lie outside the recording's, or a real-time replay of header stamps that never
+            advance (these two raised once the replay and its report are written).
     """
     out = Path(out)
     period_us = output_period_us(output_rate_hz)
@@ -153,8 +154,12 @@ def _check_after(run: _Run) -> None:
     """What only the whole replay shows to be wrong with its input; said once all is written.
 
     Raises:
-        ConfigError: the labels lie outside the recording's time.
+        ConfigError: a real-time replay's header stamps never advanced; the labels lie outside
+            the recording's time.
     """
+    frozen = None if run.live is None else run.live.frozen_stamps()
+    if frozen is not None:
+        raise ConfigError(frozen)
     if run.report.metrics:
         problem = labels_off_the_outputs(run.report.metrics, [r.t_us for r in run.results])
         if problem is not None:

@@ -286,8 +286,11 @@ def test_realtime_options_are_refused_where_they_do_not_apply(
     assert not out.exists()  # refused before any output
 
 
-def _looped(bag: Path, out: Path) -> Path:
-    """``bag`` played twice: the header stamps step back, the receive times go on."""
+def _looped(bag: Path, out: Path, *, stamp_ns: int | None = None) -> Path:
+    """``bag`` played twice: the header stamps step back, the receive times go on.
+
+    With ``stamp_ns``, played once with every header stamped ``stamp_ns`` instead.
+    """
     from rosbags.rosbag2 import Writer
 
     ts = typestore()
@@ -296,9 +299,11 @@ def _looped(bag: Path, out: Path) -> Path:
     last_ns = rows[-1][1]
     with Writer(out, version=8) as writer:
         conn = writer.add_connection(rows[0][0].topic, rows[0][0].msgtype, typestore=ts)
-        for k, (c, received_ns, raw) in enumerate(rows + rows):
+        for k, (c, received_ns, raw) in enumerate(rows + (rows if stamp_ns is None else [])):
             msg = ts.deserialize_cdr(raw, c.msgtype)
             msg.seq = k  # no transport gap at the loop
+            if stamp_ns is not None:
+                msg.header.stamp.sec, msg.header.stamp.nanosec = divmod(stamp_ns, 10**9)
             again = (last_ns - rows[0][1] + 1_000_000) if k >= len(rows) else 0
             writer.write(conn, received_ns + again, bytes(ts.serialize_cdr(msg, c.msgtype)))
     return out
@@ -471,3 +476,20 @@ def test_an_interrupted_replay_scores_the_label_times_it_replayed(
     assert (metrics['label_times'], metrics['label_times_not_replayed']) == (3, 5)
     assert metrics['latency_aware']['label_times'] == 3  # 50, 100, 150 ms
     assert metrics['label_lag_ms_max'] < 1.0  # none matched with the last output, far behind
+
+
+def test_header_stamps_that_never_advance_are_an_error_once_all_is_written(
+    short_bag: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Arrival times come from the stamps: all equal, every message arrived at once."""
+    frozen = _looped(short_bag, tmp_path / 'frozen', stamp_ns=START_NS)
+    base = [str(frozen), '--no-progress', '--frames', '0']
+    assert replay_cli.main([*base, '--out', str(tmp_path / 'rt'), '--realtime']) == 2
+    err = capsys.readouterr().err
+    assert 'all 200 messages have the same header stamp (1700000000.000000000 s)' in err
+    assert err.count('\n') == 1
+    report = json.loads((tmp_path / 'rt' / 'report.json').read_text())
+    assert report['complete']
+    assert report['evaluation']['dropped_queue_full'] > 0
+    capsys.readouterr()
+    assert replay_cli.main([*base, '--out', str(tmp_path / 'off')]) == 0  # offline: no matter

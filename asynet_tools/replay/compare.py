@@ -38,8 +38,8 @@ more mode, ``dense`` (a full dense forward per update). Writes into ``DIR``:
 from __future__ import annotations
 
 from collections.abc import Sequence
+import contextlib
 from dataclasses import dataclass
-import importlib.util
 from pathlib import Path
 import sys
 import time
@@ -47,6 +47,7 @@ from typing import Any
 
 from asynet_core.cli import (
     deferred_interrupts,
+    describe_error,
     existing_outputs,
     remove_outputs,
     write_atomically,
@@ -106,11 +107,17 @@ def check_modes(modes: Sequence[str]) -> tuple[str, ...]:
     """The update modes to compare, checked.
 
     Raises:
-        ConfigError: none given, an unknown mode, or one given twice.
+        ConfigError: none given, an unknown mode (``dense``: a dense checkpoint's), or one
+            given twice.
     """
     if not modes:
         raise ConfigError('no update mode to compare')
     for mode in modes:
+        if mode == DENSE_MODE:
+            raise ConfigError(
+                f'mode {DENSE_MODE!r} runs a dense checkpoint: give it with --dense-checkpoint '
+                f'(--modes takes {", ".join(UPDATE_MODES)})'
+            )
         if mode not in UPDATE_MODES:
             raise ConfigError(
                 f'unknown update mode {mode!r}; choose from {", ".join(UPDATE_MODES)}'
@@ -202,11 +209,33 @@ def compare(
         with deferred_interrupts():
             write_json(out / 'compare.json', document)
         raise
-    with deferred_interrupts():  # the three files together or not at all
-        write_json(out / 'compare.json', document)
-        write_atomically(out / 'compare.md', markdown_table(document).encode('utf-8'))
-        write_plot(document, out / 'compare.png')
+    with deferred_interrupts():
+        _write_results(document, out)
     return document
+
+
+def _write_results(document: dict[str, Any], out: Path) -> None:
+    """compare.md and compare.png, then compare.json: complete only once both are written.
+
+    Raises:
+        OSError: compare.md or compare.png could not be written (a full disk); compare.json
+            then says so (``complete`` false) if it can be written. Another error of the plot
+            is raised the same way.
+    """
+    for name, write in (
+        ('compare.md', lambda path: write_atomically(path, markdown_table(document).encode())),
+        ('compare.png', lambda path: write_plot(document, path)),
+    ):
+        try:
+            write(out / name)
+        except Exception as err:  # a full disk; a plotting error: whatever it is, say it
+            document['complete'] = False
+            why = describe_error(err)
+            document['stopped'] = f'{type(err).__name__}: cannot write {name}: {why}'
+            with contextlib.suppress(OSError):  # the disk may be full for it too
+                write_json(out / 'compare.json', document)
+            raise
+    write_json(out / 'compare.json', document)
 
 
 def _preflight(
@@ -224,10 +253,7 @@ def _preflight(
     from asynet_ros.recording import open_recording
     from asynet_tools.replay.metrics import check_labels, read_labels
 
-    if importlib.util.find_spec('matplotlib') is None:
-        raise ConfigError(
-            "compare.png needs matplotlib, which is not installed: pip install 'asynet_ros[plot]'"
-        )
+    _check_matplotlib()
     boxes = read_labels(labels)
     with open_recording(bag_path, **source):
         pass
@@ -235,6 +261,22 @@ def _preflight(
         pipeline = Pipeline.from_checkpoint(path, values=_run_values(values, mode), device='cpu')
         _check_backbone(path, pipeline.model_config.backbone, mode)
         check_labels(boxes, labels, path, pipeline)
+
+
+def _check_matplotlib() -> None:
+    """compare.png is drawn after every run: a matplotlib that cannot import fails now.
+
+    Raises:
+        ConfigError: matplotlib is not installed, or its import fails (a missing library).
+    """
+    try:
+        import matplotlib.figure  # noqa: F401  # the module the plot uses
+    except ImportError as err:
+        why = 'is not installed' if isinstance(err, ModuleNotFoundError) else 'cannot be imported'
+        raise ConfigError(
+            f'compare.png needs matplotlib, which {why} ({describe_error(err)}): pip install '
+            "'asynet_ros[plot]'"
+        ) from err
 
 
 def _check_backbone(path: Path, backbone: str, mode: str) -> None:

@@ -65,7 +65,6 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         '--modes',
         nargs='+',
-        choices=UPDATE_MODES,
         default=list(UPDATE_MODES),
         metavar='MODE',
         help=f'update modes (default: {" ".join(UPDATE_MODES)})',

@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import errno
 import io
 import json
 import math
 from pathlib import Path
 import shutil
 import struct
+import sys
 from typing import Any
 
 import pytest
@@ -217,7 +219,9 @@ def test_an_interrupt_keeps_the_runs_done(
         (['--compute-scale', 'inf'], 'compute scale must be a finite number >= 0, got inf'),
         (['--compute-scale', 'fast'], "expected a number, got 'fast'"),
         (['--compute-scale', '1', '1.0'], 'a compute scale is given twice: 1 1'),
-        (['--modes', 'fast'], "invalid choice: 'fast'"),
+        (['--modes', 'fast'], "unknown update mode 'fast'; choose from async, recompute"),
+        (['--modes', 'dense'], "mode 'dense' runs a dense checkpoint: give it with --dense-chec"),
+        (['--compute-scale', '0', '-0'], 'a compute scale is given twice: 0 0'),
         (['--modes', 'async', 'async'], 'an update mode is given twice: async async'),
     ],
 )
@@ -276,7 +280,9 @@ def test_bad_input_is_one_line_before_any_output(
 
 def test_the_library_checks_modes_and_scales_first(bag: Path, tmp_path: Path) -> None:
     labels = bag / 'labels_bbox.npy'
-    with pytest.raises(ConfigError, match=r'unknown update mode .dense.; choose from async'):
+    with pytest.raises(ConfigError, match=r'unknown update mode .fast.; choose from async'):
+        compare.compare(bag, labels, tmp_path / 'o', modes=['fast'])
+    with pytest.raises(ConfigError, match=r'mode .dense. runs a dense checkpoint'):
         compare.compare(bag, labels, tmp_path / 'o', modes=['dense'])
     with pytest.raises(ConfigError, match='no compute scale to simulate'):
         compare.compare(bag, labels, tmp_path / 'o', compute_scales=[])
@@ -342,3 +348,47 @@ def test_each_checkpoint_must_fit_its_option(
         capsys.readouterr().err
     )
     assert not (tmp_path / 'o').exists()
+
+
+@pytest.mark.parametrize('module', ['matplotlib', 'matplotlib.figure'])
+def test_a_missing_or_broken_matplotlib_is_refused_first(
+    bag: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    module: str,
+) -> None:
+    """Not installed, or installed but failing to import (a missing shared library)."""
+    monkeypatch.setitem(sys.modules, module, None)  # its import raises ImportError
+    argv = _argv(bag, tmp_path / 'o', '--modes', 'async', '--compute-scale', '1')
+    assert compare_cli.main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith('asynet-replay-compare: error: compare.png needs matplotlib, which ')
+    assert "pip install 'asynet_ros[plot]'" in err
+    assert not (tmp_path / 'o').exists()
+
+
+def test_a_table_or_plot_not_written_leaves_compare_json_incomplete(
+    bag: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A full disk at the end: the runs stay, and compare.json does not claim the plot."""
+
+    def full(document: dict[str, Any], path: Path) -> None:
+        raise OSError(errno.ENOSPC, 'No space left on device', str(path))
+
+    monkeypatch.setattr(compare, 'write_plot', full)
+    out = tmp_path / 'cmp'
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert compare_cli.main(_argv(bag, out, '--modes', 'async', '--compute-scale', '3')) == 2
+    err = capsys.readouterr().err
+    assert 'No space left on device' in err
+    assert 'compare.png' in err
+    document = json.loads((out / 'compare.json').read_text())
+    assert document['complete'] is False
+    assert document['stopped'].startswith('OSError: cannot write compare.png')
+    assert [run['name'] for run in document['runs']] == ['async_offline', 'async_x3']
+    assert (out / 'compare.md').exists()
+    assert not (out / 'compare.png').exists()

@@ -187,3 +187,17 @@ def test_negative_zero_is_zero() -> None:
     assert scale == 0.0
     assert math.copysign(1.0, scale) == 1.0  # reported and named x0, not x-0
     assert math.copysign(1.0, check_compute_scale(-0.0)) == 1.0
+
+
+def test_an_hour_without_messages_is_one_step_of_the_clock() -> None:
+    """The clock jumps to the next arrival: nothing is done per simulated instant."""
+    pipeline = Pipeline.from_checkpoint(bundled_checkpoint())
+    ticks = iter(np.arange(0.0, 100.0, 0.001))  # every timer call 1 ms later
+    sim = RealTimeSimulation(pipeline, scaled_cost(1.0), timer=lambda: float(next(ticks)))
+    msgs = _messages(6)
+    hour_ns = 3600 * 10**9
+    later = _restamped(msgs, [m.stamp_ns + (hour_ns if k >= 3 else 0) for k, m in enumerate(msgs)])
+    timed = list(sim.run(later))
+    assert sim.stats.batches == len(timed) <= 6
+    assert timed[-1].start_ns - BASE_NS > hour_ns
+    assert sim.stats.busy_fraction == pytest.approx(sim.stats.busy_s / 3600.005, rel=1e-3)

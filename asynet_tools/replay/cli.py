@@ -12,7 +12,11 @@
 # See the License for the specific language governing permissions and
 # limitations under the License.
 
-"""``asynet-replay``: the command line."""
+"""``asynet-replay``: a recording through a checkpoint as the node runs it (--realtime: timed).
+
+Outputs into a bag, figures (and scores, with --labels) into report.json, annotated frames
+beside them; --realtime replays on a simulated clock where each update costs its time.
+"""
 
 from __future__ import annotations
 

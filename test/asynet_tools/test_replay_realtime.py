@@ -493,3 +493,11 @@ def test_header_stamps_that_never_advance_are_an_error_once_all_is_written(
     assert report['evaluation']['dropped_queue_full'] > 0
     capsys.readouterr()
     assert replay_cli.main([*base, '--out', str(tmp_path / 'off')]) == 0  # offline: no matter
+
+
+def test_help_says_what_the_command_does(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        replay_cli.main(['--help'])
+    description = capsys.readouterr().out.split('\n\n')[1]
+    assert description.startswith('``asynet-replay``: a recording through a checkpoint as the')
+    assert '--realtime' in description

@@ -202,6 +202,34 @@ def test_stop_counts_discarded_and_restart_keeps_one_worker() -> None:
 # -- the evt3 time across dropped packets (the overload benchmark's packet pool) ------------------
 
 
+def _held_then_one_by_one(
+    pipeline: Pipeline,
+    drop: str,
+    first: EventMessage,
+    held: list[EventMessage],
+    after: list[EventMessage],
+) -> LiveRunner:
+    """A queue of 8: ``held`` offered while the worker holds ``first``, then ``after`` singly."""
+    gate = threading.Event()
+    runner = LiveRunner(pipeline, lambda *_: gate.wait(10.0), queue_size=8, drop=drop)
+    runner.start()
+    try:
+        runner.offer(first)
+        deadline = time.monotonic() + 10.0
+        while runner.pending() and time.monotonic() < deadline:  # the worker holds ``first``
+            time.sleep(0.001)
+        for msg in held:
+            runner.offer(msg)
+        gate.set()
+        assert runner.wait_idle(10.0)
+        for msg in after:
+            runner.offer(msg)
+            assert runner.wait_idle(10.0)
+    finally:
+        runner.stop()
+    return runner
+
+
 @pytest.mark.parametrize(
     ('drop', 'processed'),
     [('oldest', [0, *range(52, 70)]), ('newest', [*range(9), *range(60, 70)])],
@@ -212,23 +240,8 @@ def test_live_queue_drops_keep_the_evt3_time(drop: str, processed: list[int]) ->
     truth = Evt3Decoder()
     true_events = [truth.decode(m.payload, m.width, m.height) for m in msgs]
     pipeline = Pipeline.from_checkpoint(bundled_checkpoint())
-    gate = threading.Event()
-    runner = LiveRunner(pipeline, lambda *_: gate.wait(10.0), queue_size=8, drop=drop)
-    runner.start()
-    try:
-        runner.offer(msgs[0])
-        deadline = time.monotonic() + 10.0
-        while runner.pending() and time.monotonic() < deadline:  # the worker holds message 0
-            time.sleep(0.001)
-        for msg in msgs[1:60]:  # 51 of them dropped while the worker is held
-            runner.offer(msg)
-        gate.set()
-        assert runner.wait_idle(10.0)
-        for msg in msgs[60:]:
-            runner.offer(msg)
-            assert runner.wait_idle(10.0)
-    finally:
-        runner.stop()
+    # 51 of messages 1-59 dropped while the worker holds message 0; then one by one
+    runner = _held_then_one_by_one(pipeline, drop, msgs[0], msgs[1:60], msgs[60:])
     assert runner.stats.dropped_queue_full == 51
     counters = pipeline.counters
     assert (counters.time_resets, counters.clamped_events, counters.decode_errors) == (0, 0, 0)
@@ -243,19 +256,7 @@ def test_a_transport_gap_among_messages_dropped_undecoded_is_still_counted(drop:
     pool = make_pool(200_000.0)
     msgs = [pool.event_message(i) for i in range(70)]
     pipeline = Pipeline.from_checkpoint(bundled_checkpoint())
-    gate = threading.Event()
-    runner = LiveRunner(pipeline, lambda *_: gate.wait(10.0), queue_size=8, drop=drop)
-    runner.start()
-    try:
-        runner.offer(msgs[0])
-        deadline = time.monotonic() + 10.0
-        while runner.pending() and time.monotonic() < deadline:  # the worker holds message 0
-            time.sleep(0.001)
-        for msg in msgs[1:10] + msgs[15:60]:  # seq 10..14 lost in transport, many dropped
-            runner.offer(msg)
-        gate.set()
-        assert runner.wait_idle(10.0)
-    finally:
-        runner.stop()
+    held = msgs[1:10] + msgs[15:60]  # seq 10..14 lost in transport, many dropped
+    _held_then_one_by_one(pipeline, drop, msgs[0], held, [])
     counters = pipeline.counters
     assert (counters.seq_gaps, counters.lost_messages) == (1, 5)

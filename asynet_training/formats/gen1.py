@@ -101,9 +101,20 @@ def write_gen1_bbox(path: PathLike, boxes: np.ndarray, legacy: bool = False) -> 
     path = Path(path)
     if getattr(boxes, 'dtype', None) != BBOX_DTYPE or np.ndim(boxes) != 1:
         raise DatasetConfigError(f'{path}: boxes must be a 1-D array of BBOX_DTYPE')
-    out = _to_legacy(path, boxes) if legacy else boxes
+    out = _to_legacy(path, boxes) if legacy else _zero_padded(boxes)
     with atomic_file(path) as f:
         np.save(f, out, allow_pickle=False)
+
+
+def _zero_padded(boxes: np.ndarray) -> np.ndarray:
+    """A copy of ``boxes`` whose padding bytes are zero (numpy leaves them uninitialised).
+
+    Copied field by field into zeros, so the same boxes always give the same file.
+    """
+    out = np.zeros(len(boxes), dtype=BBOX_DTYPE)
+    for name in BBOX_DTYPE.names or ():
+        out[name] = boxes[name]
+    return out
 
 
 def _to_legacy(path: Path, boxes: np.ndarray) -> np.ndarray:

@@ -54,6 +54,21 @@ def test_gen1_bbox_round_trip(tmp_path: Path, legacy: bool, n: int) -> None:
     assert np.array_equal(got, boxes)
 
 
+def test_gen1_bbox_files_are_the_boxes_alone(tmp_path: Path) -> None:
+    # BBOX_DTYPE has 4 padding bytes per row; numpy leaves them as whatever memory held (e.g.
+    # after np.concatenate(..., dtype=)), so the same boxes gave files of different bytes.
+    boxes = _boxes(5)
+    dirty = boxes.copy()
+    dirty.view(np.uint8).reshape(5, 40)[:, 36:] = 0xAB  # the padding only
+    assert np.array_equal(dirty, boxes)
+    write_gen1_bbox(tmp_path / 'clean.npy', boxes)
+    write_gen1_bbox(tmp_path / 'dirty.npy', dirty)
+    assert (tmp_path / 'dirty.npy').read_bytes() == (tmp_path / 'clean.npy').read_bytes()
+    stored = np.load(tmp_path / 'dirty.npy')
+    assert not stored.view(np.uint8).reshape(5, 40)[:, 36:].any()
+    assert (dirty.view(np.uint8).reshape(5, 40)[:, 36:] == 0xAB).all()  # the input untouched
+
+
 def test_gen1_bbox_reads_the_documented_legacy_row(tmp_path: Path) -> None:
     row = np.array([(59749999, 118.0, 96.0, 43.0, 39.0, 0, 1.0, 2753)], dtype=LEGACY_BBOX_DTYPE)
     np.save(tmp_path / 'b.npy', row)

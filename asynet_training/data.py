@@ -37,7 +37,7 @@ from asynet_training.synthetic import (
     write_synthetic_detection,
 )
 
-__all__ = ['READERS', 'DataBundle', 'build_data']
+__all__ = ['READERS', 'DataBundle', 'build_data', 'prepare_root']
 
 
 @dataclass(frozen=True)
@@ -75,11 +75,20 @@ def _generate(config: DataConfig, root: Path) -> None:
         write_synthetic_detection(root, layout='gen1', **sizes)
 
 
-def build_data(config: DataConfig, seed: int = 0) -> DataBundle:
-    """Train and validation datasets (augmentation on the training split only)."""
+def prepare_root(config: DataConfig) -> Path:
+    """``config.root``, a synthetic dataset generated into it first when it is empty or missing.
+
+    A real dataset's root is returned as it is (its reader says what is missing).
+    """
     root = Path(config.root)
     if config.dataset.startswith('synthetic'):
         _generate(config, root)
+    return root
+
+
+def build_data(config: DataConfig, seed: int = 0) -> DataBundle:
+    """Train and validation datasets (augmentation on the training split only)."""
+    root = prepare_root(config)
     reader, task = READERS[config.dataset]
     common = {'window_events': config.window_events, 'window_us': config.window_us,
               'max_shift': config.shift_px, 'strict': config.strict}  # fmt: skip

@@ -85,10 +85,11 @@ DEFAULT_PACKET_US = 1000
 
 
 def _dataset(config: TrainConfig, split: str) -> Any:
-    from asynet_training.data import READERS
+    """The split, read where the config says; a missing synthetic dataset is generated first."""
+    from asynet_training.data import prepare_root, READERS
 
     reader, _ = READERS[config.data.dataset]
-    return reader(config.data.root, split, window_events=config.data.window_events,
+    return reader(prepare_root(config.data), split, window_events=config.data.window_events,
                   window_us=config.data.window_us)  # fmt: skip
 
 

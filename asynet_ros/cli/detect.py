@@ -183,6 +183,10 @@ class DdsDetector:
         self.graph.close()
 
 
+#: The live queue's node parameters, taken as options checked as the node checks them.
+_QUEUE_OPTIONS = ('queue_size', 'queue_bytes', 'drop_policy')
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog='asynet-detect', description=__doc__.split('\n\n')[0])
     p.add_argument('--transport', choices=('dds', 'ros'), default='dds')
@@ -197,17 +201,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument('--domain-id', type=int, help='DDS domain (default: ROS_DOMAIN_ID or 0)')
     p.add_argument('--frame-id', default='', help='output frame id (default: the input one)')
     p.add_argument('--debug-image', action='store_true')
-    p.add_argument(
-        '--queue-size', type=int, default=DEFAULT_QUEUE_SIZE, help='input messages queued at most'
-    )
-    p.add_argument(
-        '--queue-bytes', type=int, default=DEFAULT_QUEUE_BYTES,
-        help='input payload bytes queued at most',
-    )  # fmt: skip
-    p.add_argument('--drop', choices=DROP_POLICIES, default='oldest')
     p.add_argument('--duration', type=float, help='stop after this many seconds')
     add_debug_option(p)
-    params.add_options(p)
+    params.add_options(p, (*params.PIPELINE_OPTIONS, *_QUEUE_OPTIONS))
+    # The flag's name before it became the node parameter's (asynet-replay's --drop-policy).
+    p.add_argument('--drop', dest='drop_policy', choices=DROP_POLICIES, help=argparse.SUPPRESS)
     return p
 
 
@@ -230,7 +228,7 @@ def ros_overrides(args: argparse.Namespace) -> dict[str, Any]:
         'debug_image': args.debug_image,
         'queue_size': args.queue_size,
         'queue_bytes': args.queue_bytes,
-        'drop_policy': args.drop,
+        'drop_policy': args.drop_policy,
         **params.option_values(args),
     }
 
@@ -273,7 +271,7 @@ def _main(args: argparse.Namespace) -> int:
         debug_image=args.debug_image,
         queue_size=args.queue_size,
         queue_bytes=args.queue_bytes,
-        drop=args.drop,
+        drop=args.drop_policy,
     )
     try:
         detector.run(args.duration, stop)

@@ -28,3 +28,32 @@ def test_an_option_the_table_refuses_names_the_rule(capsys: pytest.CaptureFixtur
     with pytest.raises(SystemExit):
         _parser().parse_args(['--window-events', '100', '--window-us', '100'])
     assert 'not allowed with argument' in capsys.readouterr().err
+
+
+@pytest.mark.parametrize('name', ['queue_size', 'queue_bytes'])
+def test_a_queue_bound_the_table_refuses_is_a_usage_error(
+    name: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Checked while parsing (before torch), as asynet-replay --realtime checks it.
+    from asynet_ros.cli.detect import _parser
+
+    flag = '--' + name.replace('_', '-')
+    with pytest.raises(SystemExit) as exit_:
+        _parser().parse_args([flag, '0'])
+    assert exit_.value.code == 2
+    assert f'argument {flag}: {name} must be >= 1, got 0' in capsys.readouterr().err
+
+
+@pytest.mark.parametrize('flag', ['--drop-policy', '--drop'])
+def test_the_queue_options_are_the_node_parameters(flag: str) -> None:
+    # The node's names (asynet-replay's and asynet-replay-compare's flags); --drop still works.
+    from asynet_ros import params
+    from asynet_ros.cli.detect import _parser, ros_overrides
+
+    defaults = ros_overrides(_parser().parse_args([]))
+    for name in ('queue_size', 'queue_bytes', 'drop_policy'):
+        assert defaults[name] == params.defaults()[name], name
+    given = ['--queue-size', '8', '--queue-bytes', '4096', flag, 'newest']
+    overrides = ros_overrides(_parser().parse_args(given))
+    assert (overrides['queue_size'], overrides['queue_bytes']) == (8, 4096)
+    assert overrides['drop_policy'] == 'newest'

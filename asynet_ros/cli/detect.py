@@ -201,7 +201,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument('--domain-id', type=int, help='DDS domain (default: ROS_DOMAIN_ID or 0)')
     p.add_argument('--frame-id', default='', help='output frame id (default: the input one)')
     p.add_argument('--debug-image', action='store_true')
-    p.add_argument('--duration', type=float, help='stop after this many seconds')
+    p.add_argument('--duration', type=float, help='dds: stop after this many seconds')
     add_debug_option(p)
     params.add_options(p, (*params.PIPELINE_OPTIONS, *_QUEUE_OPTIONS))
     # The flag's name before it became the node parameter's (asynet-replay's --drop-policy).
@@ -250,7 +250,13 @@ def _run_ros_node(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     """Console entry point."""
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.transport == 'ros' and args.duration is not None:
+        parser.error(
+            '--duration applies to --transport dds; the ROS 2 node runs until SIGINT, SIGTERM '
+            'or a lifecycle shutdown'
+        )
     logging.basicConfig(level=logging.INFO, format='%(levelname)s %(name)s: %(message)s')
     return run_command('asynet-detect', lambda: _main(args), debug=args.debug)
 

@@ -57,3 +57,20 @@ def test_the_queue_options_are_the_node_parameters(flag: str) -> None:
     overrides = ros_overrides(_parser().parse_args(given))
     assert (overrides['queue_size'], overrides['queue_bytes']) == (8, 4096)
     assert overrides['drop_policy'] == 'newest'
+
+
+def test_a_duration_for_the_ros_node_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The rclpy node runs until SIGINT, SIGTERM or a lifecycle shutdown: --duration was ignored.
+    from asynet_ros.cli import detect
+
+    def started(_: object) -> int:
+        pytest.fail('the node was started (and would have run on past --duration)')
+
+    monkeypatch.setattr(detect, '_run_ros_node', started)
+    with pytest.raises(SystemExit) as exit_:
+        detect.main(['--transport', 'ros', '--duration', '5'])
+    assert exit_.value.code == 2
+    err = capsys.readouterr().err
+    assert 'error: --duration applies to --transport dds' in err

@@ -322,7 +322,8 @@ def _check_latency_options(parser: argparse.ArgumentParser, args: argparse.Names
     """Latency options need ``--latency-aware``; fill in their defaults (no lead-in: none)."""
     given = [flag for name, flag in _LATENCY_OPTIONS if getattr(args, name) is not None]
     if given and not args.latency_aware:
-        parser.error(f'{", ".join(given)} need --latency-aware')
+        verb = 'needs' if len(given) == 1 else 'need'
+        parser.error(f'{", ".join(given)} {verb} --latency-aware')
     defaults = {'compute_scale': 1.0, 'mode': DEFAULT_MODE, 'packet_us': DEFAULT_PACKET_US}
     for name, value in defaults.items():
         if getattr(args, name) is None:

@@ -280,7 +280,7 @@ def test_packets_are_a_drivers(det_root: Path) -> None:
 
 
 @pytest.mark.parametrize(('extra', 'message'), [
-    (['--compute-scale', '3'], '--compute-scale need --latency-aware'),
+    (['--compute-scale', '3'], '--compute-scale needs --latency-aware'),
     (['--mode', 'async', '--packet-us', '500'], '--mode, --packet-us need --latency-aware'),
     (['--latency-aware', '--compute-scale', '-1'], 'compute scale must be a finite number >= 0'),
     (['--latency-aware', '--compute-scale', 'nan'], 'compute scale must be a finite number >= 0'),
@@ -290,7 +290,7 @@ def test_packets_are_a_drivers(det_root: Path) -> None:
     (['--latency-aware', '--packet-us', '1.5'], "expected a positive integer, got '1.5'"),
     (['--latency-aware', '--mode', 'dense'], "invalid choice: 'dense'"),
     (['--limit', '0'], 'expected a positive integer, got 0'),
-    (['--lead-in-us', '5000'], '--lead-in-us need --latency-aware'),
+    (['--lead-in-us', '5000'], '--lead-in-us needs --latency-aware'),
     (['--latency-aware', '--lead-in-us', '0'], 'expected a positive integer, got 0'),
     (['--latency-aware', '--lead-in-us', '-5'], 'expected a positive integer, got -5'),
 ])  # fmt: skip

@@ -218,7 +218,8 @@ def _finish(
     """Counters, metrics, report.json (atomically) and frames, complete or not."""
     pipeline, report = run.pipeline, run.report
     report.counters = pipeline.counters.to_dict()
-    report.updates, report.outputs = pipeline.counters.updates, pipeline.counters.outputs
+    report.updates = pipeline.counters.updates  # outputs: those written (an interrupt may fall
+    # between the pipeline's answer and its write; the counters keep the pipeline's own count)
     report.source = run.recording.describe()  # after the reading: a file's time order is whole
     report.process_s = process_age_s()
     if run.live is not None:

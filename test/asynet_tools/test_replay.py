@@ -387,3 +387,30 @@ def test_a_dense_checkpoint_replays_and_its_updates_say_dense(tmp_path: Path) ->
     report = _replay_report(bag, tmp_path / 'r', '--checkpoint', str(checkpoint))
     assert report['outputs'] > 0
     assert report['modes'] == {'dense': report['outputs']}  # each update a full dense forward
+
+
+def test_an_interrupt_between_an_answer_and_its_write_counts_only_the_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from asynet_tools.replay import run as run_mod
+
+    bag = tmp_path / 'synth'
+    events_cli.write_synthetic_bag(bag, seconds=0.2, seed=3)
+    write, calls = run_mod._Run._write, []
+
+    def interrupted_third(self: Any, *args: Any) -> None:
+        calls.append(1)
+        if len(calls) == 3:  # the pipeline has answered; SIGINT lands before the write
+            raise KeyboardInterrupt('SIGINT')
+        write(self, *args)
+
+    monkeypatch.setattr(run_mod._Run, '_write', interrupted_third)
+    with pytest.raises(KeyboardInterrupt):
+        replay_cli.replay(bag, bundled_checkpoint(), tmp_path / 'r', progress=False, frames=0)
+    report = json.loads((tmp_path / 'r' / 'report.json').read_text())
+    with Reader(tmp_path / 'r' / 'outputs') as reader:
+        written = sum(1 for c in reader.connections if c.topic == '/asynet/detections' for _ in
+                      reader.messages(connections=[c]))  # fmt: skip
+    assert report['complete'] is False
+    assert written == report['outputs'] == 2
+    assert report['counters']['outputs'] == 3  # the pipeline's own count keeps the third

@@ -269,20 +269,20 @@ class LiveRunner:
         self,
         batch: list[tuple[float, EventMessage]],
         skipped: list[EventMessage],
-        forgotten: list[int] | None = None,
+        forgotten: list[int],
     ) -> None:
         self.stats.batches += 1
         msgs = [m for _, m in batch]
         try:
             if self.drop == 'oldest' and skipped:  # dropped before the batch arrived
-                self._skip(skipped, forgotten or [])
+                self._skip(skipped, forgotten)
             if len(msgs) == 1:
                 results = self.pipeline.process(msgs[0])
             else:
                 self.stats.backlog_batches += 1
                 results = self.pipeline.process_batch(msgs)
             if self.drop == 'newest' and skipped:  # rejected while the batch filled the queue
-                self._skip(skipped, forgotten or [])
+                self._skip(skipped, forgotten)
         except Exception as err:  # keep the node alive whatever a message did
             self.stats.errors += 1
             self.log.warning(

@@ -168,14 +168,18 @@ class SimulationStats:
     """What the simulated node did (its queue's counters are :attr:`queue`); arrival clock."""
 
     batches: int = 0
-    busy_s: float = 0.0  # simulated compute time
-    busy_ns: int = 0  # the same, as the clock counted it (each batch rounded to ns)
+    busy_ns: int = 0  # simulated compute time, as the clock counted it (each batch in whole ns)
     measured_s: float = 0.0  # wall time measured
     first_ns: int | None = None  # the first message's arrival
     last_ns: int | None = None  # the newest message's arrival
     end_ns: int | None = None  # the end of the latest batch
     loops: int = 0  # header stamps stepping back beyond jitter: the clock went on from the newest
     queue: LiveStats = field(default_factory=LiveStats)
+
+    @property
+    def busy_s(self) -> float:
+        """Simulated compute time in seconds."""
+        return self.busy_ns / 1e9
 
     @property
     def span_s(self) -> float:
@@ -295,12 +299,12 @@ class RealTimeSimulation:
         results = list(self._results)
         cost = float(self.cost(measured, taken, results))
         offset = self._queued_offset_ns
-        newest = max((r.stamp_ns + offset for r in results), default=clock)
-        cost_ns = self._cost_ns(cost, max(clock, newest))
-        end = max(clock, newest) + cost_ns
+        # an update ends no earlier than its newest event
+        ready = max([clock, *(r.stamp_ns + offset for r in results)])
+        cost_ns = self._cost_ns(cost, ready)
+        end = ready + cost_ns
         stats = self.stats
         stats.batches += 1
-        stats.busy_s += cost
         stats.busy_ns += cost_ns
         stats.measured_s += measured
         stats.end_ns = end
